@@ -1,0 +1,262 @@
+// Package breach is the vocabulary of breachd, a breach-notification dispatch service: the breach and
+// its determination, the law-enforcement holds, the plan the law engine produces, the audit events,
+// the error codes, and the small interfaces that the adapters (Redis, SMTP, Twilio, PDF) implement.
+//
+// It imports only the standard library. The law itself lives in package rules; the HTTP layer in
+// package api; the Redis store and queue in package jobs; cmd/breachd wires them together.
+package breach
+
+import (
+	"context"
+	"time"
+)
+
+// DataElement is one kind of data exposed in a breach.
+type DataElement string
+
+// The data elements a determination may list. Which of them are "personal information" is the law's
+// business (package rules), not this list's.
+const (
+	ElementSSN              DataElement = "ssn"
+	ElementDriversLicense   DataElement = "drivers_license"
+	ElementStateID          DataElement = "state_id"
+	ElementFinancialAccount DataElement = "financial_account"
+	ElementCreditCard       DataElement = "credit_card"
+	ElementDebitCard        DataElement = "debit_card"
+	ElementSecurityCode     DataElement = "security_code"
+	ElementName             DataElement = "name"
+	ElementDateOfBirth      DataElement = "date_of_birth"
+	ElementStudentID        DataElement = "student_id"
+	ElementMedical          DataElement = "medical"
+	ElementOther            DataElement = "other"
+)
+
+// DataElements lists every valid DataElement.
+var DataElements = []DataElement{ElementSSN, ElementDriversLicense, ElementStateID,
+	ElementFinancialAccount, ElementCreditCard, ElementDebitCard, ElementSecurityCode, ElementName,
+	ElementDateOfBirth, ElementStudentID, ElementMedical, ElementOther}
+
+// RiskOfHarm is the administrator's finding after a reasonable review of all the facts.
+type RiskOfHarm string
+
+const (
+	RiskLikely       RiskOfHarm = "likely"
+	RiskUnlikely     RiskOfHarm = "unlikely"
+	RiskUndetermined RiskOfHarm = "undetermined"
+)
+
+// Category is the incident category of the seed policies' incident record.
+type Category string
+
+const (
+	CategoryData               Category = "data"
+	CategoryInfrastructure     Category = "infrastructure"
+	CategoryUnauthorizedAccess Category = "unauthorized_access"
+	CategoryPhysical           Category = "physical"
+	CategoryOther              Category = "other"
+)
+
+// Severity is the incident severity; major and critical go to the governance board.
+type Severity string
+
+const (
+	SeverityMinor    Severity = "minor"
+	SeverityMajor    Severity = "major"
+	SeverityCritical Severity = "critical"
+)
+
+// Reporter is who reported the incident. When Anonymous is set the reporter asked for anonymity:
+// the identity is kept for the administrator only.
+type Reporter struct {
+	Name      string `json:"name,omitempty"`
+	Role      string `json:"role,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	Anonymous bool   `json:"anonymous"`
+}
+
+// Determination is what the administrator has found about a breach: the facts the law engine
+// decides on, and the incident record the seed policies ask for.
+type Determination struct {
+	Jurisdiction string        `json:"jurisdiction"` // rule pack selector; default "IN"
+	TimeZone     string        `json:"time_zone"`    // IANA zone for calendar dates; default DefaultTimeZone
+	Title        string        `json:"title"`
+	DiscoveredOn Date          `json:"discovered_on"`
+	OccurredOn   Date          `json:"occurred_on,omitzero"` // zero when unknown
+	Description  string        `json:"description,omitempty"`
+	DataElements []DataElement `json:"data_elements"`
+
+	Encrypted      bool `json:"encrypted"`
+	Redacted       bool `json:"redacted"`
+	KeyCompromised bool `json:"key_compromised"`
+
+	RiskOfHarm    RiskOfHarm `json:"risk_of_harm"` // default undetermined
+	RiskRationale string     `json:"risk_rationale,omitempty"`
+
+	AffectedCount int `json:"affected_count"`
+	// IndianaResidents is nil when the administrator does not know; the law engine then assumes
+	// every affected person may be a resident (more notice is never unlawful) and says so.
+	IndianaResidents   *int   `json:"indiana_residents,omitempty"`
+	NoticeCostEstimate *Money `json:"notice_cost_estimate,omitempty"` // nil when not estimated
+	// ContactInfoSufficient is false when the school lacks usable contact details for some
+	// affected people. Default true.
+	ContactInfoSufficient bool `json:"contact_info_sufficient"`
+
+	Remediation     string `json:"remediation,omitempty"`
+	AssistancePhone string `json:"assistance_phone,omitempty"`
+
+	Reporter        Reporter `json:"reporter"`
+	Category        Category `json:"category,omitempty"`
+	Severity        Severity `json:"severity,omitempty"`
+	SystemsAffected []string `json:"systems_affected,omitempty"`
+	ActionsTaken    string   `json:"actions_taken,omitempty"`
+}
+
+// Location returns the time zone the determination's calendar dates are read in.
+func (d Determination) Location() *time.Location {
+	name := d.TimeZone
+	if name == "" {
+		name = DefaultTimeZone
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		// Validate rejects unknown zones, so this only happens for records written by hand.
+		return time.UTC
+	}
+	return loc
+}
+
+// Hold is a law-enforcement request to delay notice: while it is open nothing is sent.
+type Hold struct {
+	ID        string `json:"id"`
+	Agency    string `json:"agency"`
+	Contact   string `json:"contact,omitempty"` // officer and how to reach them
+	Reason    string `json:"reason,omitempty"`
+	InWriting bool   `json:"in_writing"` // the request to delay was documented in writing
+	StartDate Date   `json:"start_date"`
+	EndDate   Date   `json:"end_date,omitzero"` // zero while the hold is open
+
+	PlacedBy   string    `json:"placed_by,omitempty"`
+	PlacedAt   time.Time `json:"placed_at,omitzero"`
+	ReleasedBy string    `json:"released_by,omitempty"`
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+}
+
+// Open reports whether the hold has not been released.
+func (h Hold) Open() bool { return h.EndDate.IsZero() }
+
+// Status is where a breach stands in its life.
+type Status string
+
+const (
+	StatusOpen       Status = "open"       // recorded; the plan is being worked
+	StatusHeld       Status = "held"       // a law-enforcement hold is open: nothing goes out
+	StatusDispatched Status = "dispatched" // the plan was approved and notices are going out
+	StatusClosed     Status = "closed"     // closed with an outcome report
+)
+
+// Statuses lists every valid Status.
+var Statuses = []Status{StatusOpen, StatusHeld, StatusDispatched, StatusClosed}
+
+// Breach is the record of one incident from report to closure.
+type Breach struct {
+	ID            string        `json:"id"`
+	Status        Status        `json:"status"`
+	Determination Determination `json:"determination"`
+	// DeterminationVersion counts revisions: 1 when created, +1 on each revision. Earlier
+	// versions are kept (see BreachStore.DeterminationVersions).
+	DeterminationVersion int       `json:"determination_version"`
+	Holds                []Hold    `json:"holds"`
+	CreatedAt            time.Time `json:"created_at"`
+	CreatedBy            string    `json:"created_by"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+// OpenHold returns the open hold, if any.
+func (b *Breach) OpenHold() (Hold, bool) {
+	for _, h := range b.Holds {
+		if h.Open() {
+			return h, true
+		}
+	}
+	return Hold{}, false
+}
+
+// DeterminationVersion is one kept version of a breach's determination.
+type DeterminationVersion struct {
+	Version       int           `json:"version"`
+	Determination Determination `json:"determination"`
+	RecordedAt    time.Time     `json:"recorded_at"`
+	RecordedBy    string        `json:"recorded_by"`
+}
+
+// Role is what an API caller may do.
+type Role string
+
+const (
+	RoleAdmin   Role = "admin"   // writes determinations and holds, approves plans
+	RoleClerk   Role = "clerk"   // reads breaches; works letters and calls
+	RoleAuditor Role = "auditor" // reads everything, writes nothing
+)
+
+// Roles lists every valid Role.
+var Roles = []Role{RoleAdmin, RoleClerk, RoleAuditor}
+
+// Actor is who did something: the API key's fingerprint and its role, or the service itself.
+type Actor struct {
+	ID   string `json:"actor"`
+	Role Role   `json:"role"`
+}
+
+// EventType names an audit or delivery event. The strings are persisted: never rename one.
+type EventType string
+
+const (
+	EventBreachCreated        EventType = "breach.created"
+	EventDeterminationRevised EventType = "determination.revised"
+	EventHoldPlaced           EventType = "hold.placed"
+	EventHoldReleased         EventType = "hold.released"
+)
+
+// Event is one entry in a breach's append-only audit trail.
+type Event struct {
+	ID      string         `json:"id"` // assigned by the store; increasing within a breach
+	Type    EventType      `json:"type"`
+	Actor   string         `json:"actor"`
+	Role    Role           `json:"role"`
+	At      time.Time      `json:"at"`
+	Summary string         `json:"summary"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// BreachFilter selects breaches to list. Results are newest first.
+type BreachFilter struct {
+	Status Status // empty: any
+	Cursor string // empty: from the newest; otherwise the NextCursor of the previous page
+	Limit  int    // 1..200
+}
+
+// BreachStore keeps breaches and their audit trails.
+//
+// Every method returns an *Error with code ENOTFOUND for an unknown breach, EUNAVAILABLE when the
+// store cannot be reached, and ECONFLICT when a concurrent change could not be applied.
+type BreachStore interface {
+	// CreateBreach stores a new breach (its ID, timestamps and version already set) and its first
+	// event, atomically.
+	CreateBreach(ctx context.Context, b *Breach, ev Event) error
+	// Breach returns one breach.
+	Breach(ctx context.Context, id string) (*Breach, error)
+	// Breaches lists breaches newest first; the second result is the cursor of the next page
+	// ("" when there is none).
+	Breaches(ctx context.Context, f BreachFilter) ([]*Breach, string, error)
+	// UpdateBreach loads the breach, calls fn with it, and stores the result together with the
+	// event fn returns, atomically; a concurrent update makes it retry fn. If fn returns an error
+	// nothing is stored and that error is returned. When the determination version grows, the
+	// previous determination is kept as a DeterminationVersion.
+	UpdateBreach(ctx context.Context, id string, fn func(b *Breach) (Event, error)) (*Breach, error)
+	// Events returns up to limit events after the cursor ("" from the start), oldest first, and
+	// the cursor of the next page ("" when there is none).
+	Events(ctx context.Context, id, cursor string, limit int) ([]Event, string, error)
+	// DeterminationVersions returns every version of the breach's determination, oldest first.
+	DeterminationVersions(ctx context.Context, id string) ([]DeterminationVersion, error)
+}

@@ -1,0 +1,3 @@
+module github.com/breachd/breachd
+
+go 1.26.8

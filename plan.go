@@ -1,0 +1,106 @@
+package breach
+
+// Reason explains one decision of the law engine: a stable code, a sentence a clerk can read, and
+// the citation it rests on.
+type Reason struct {
+	Code     string `json:"code"`
+	Text     string `json:"text"`
+	Citation string `json:"citation"`
+}
+
+// RulePack identifies the encoded law a plan was made under.
+type RulePack struct {
+	ID           string `json:"id"`
+	Version      string `json:"version"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+// SubstituteTrigger is one reason substitute notice is required.
+type SubstituteTrigger string
+
+const (
+	TriggerAffectedOver500     SubstituteTrigger = "affected_over_500"
+	TriggerCostOver250000      SubstituteTrigger = "cost_over_250000"
+	TriggerInsufficientContact SubstituteTrigger = "insufficient_contact"
+)
+
+// SubstituteMethod is one of the three parts of a substitute notice; all three are required.
+type SubstituteMethod string
+
+const (
+	SubstituteEmail   SubstituteMethod = "email"           // email to everyone with an address on file
+	SubstituteWebsite SubstituteMethod = "website_posting" // conspicuous posting on the school's web site
+	SubstituteMedia   SubstituteMethod = "major_media"     // media reaching at least 75% of the state
+)
+
+// SubstituteNotice is the plan's decision on substitute notice.
+type SubstituteNotice struct {
+	Required bool                `json:"required"`
+	Triggers []SubstituteTrigger `json:"triggers"`
+	Methods  []SubstituteMethod  `json:"methods"`
+	// ReplacesIndividual is true only where the statute lets substitute notice replace individual
+	// notice (more than 500,000 people, or cost over $250,000); otherwise everyone reachable still
+	// gets an individual notice.
+	ReplacesIndividual bool `json:"replaces_individual"`
+}
+
+// AgencyNotice is a notice owed to an agency rather than to the people affected.
+type AgencyNotice struct {
+	Required bool `json:"required"`
+	Due      Date `json:"due,omitzero"`
+}
+
+// Method is a way of giving an individual notice.
+type Method string
+
+const (
+	MethodLetter Method = "letter"
+	MethodEmail  Method = "email"
+	MethodPhone  Method = "phone"
+)
+
+// IndividualMethod is a method the law allows for individual notice and the condition on it.
+type IndividualMethod struct {
+	Method    Method `json:"method"`
+	Default   bool   `json:"default"`
+	Condition string `json:"condition"`
+	Citation  string `json:"citation"`
+}
+
+// ContentElement is one of the things every notice must say (LAW.md §4), named by the
+// determination field that supplies it.
+type ContentElement string
+
+const (
+	ContentDescription     ContentElement = "description"      // (A) what happened
+	ContentDataElements    ContentElement = "data_elements"    // (B) which information
+	ContentRemediation     ContentElement = "remediation"      // (C) what was done
+	ContentAssistancePhone ContentElement = "assistance_phone" // (D) a number to call
+)
+
+// Plan is what the law requires for a breach as of a date. It is produced by rules.Assess and
+// never stored as truth: it is recomputed from the determination and holds whenever it is read.
+type Plan struct {
+	RulePack RulePack `json:"rule_pack"`
+	AsOf     Date     `json:"as_of"`
+
+	NotificationRequired bool `json:"notification_required"`
+	// Deadline is the last day individual notice may go out; zero (null in JSON) when no notice
+	// is required or a hold covering day 45 is still open.
+	Deadline      Date `json:"deadline,omitzero"`
+	DaysRemaining *int `json:"days_remaining"`
+	Overdue       bool `json:"overdue"`
+	Held          bool `json:"held"`
+
+	SubstituteNotice          SubstituteNotice `json:"substitute_notice"`
+	ConsumerReportingAgencies AgencyNotice     `json:"consumer_reporting_agencies"`
+	AttorneyGeneral           AgencyNotice     `json:"attorney_general"`
+	OfficeOfTechnology        AgencyNotice     `json:"office_of_technology"`
+
+	IndividualMethods []IndividualMethod `json:"individual_methods"`
+	MissingContent    []ContentElement   `json:"missing_content"`
+	// Approvable is true when notice is required, nothing is missing and no hold is open: the plan
+	// may be approved for dispatch.
+	Approvable bool     `json:"approvable"`
+	Reasons    []Reason `json:"reasons"`
+}

@@ -1,0 +1,89 @@
+package breach
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on free text, so one record cannot grow without bound.
+const (
+	MaxTitleLen = 200
+	MaxTextLen  = 20000
+)
+
+// Validate checks a determination on its own (not against the law) and returns every invalid
+// field, each path prefixed with prefix (e.g. "determination."). It is the domain's last word on
+// input: the API's schema validation catches shapes, this catches facts that contradict each other.
+func (d Determination) Validate(prefix string) []FieldError {
+	var fe []FieldError
+	bad := func(field, reason string) { fe = append(fe, FieldError{Field: prefix + field, Reason: reason}) }
+
+	if strings.TrimSpace(d.Title) == "" {
+		bad("title", "is required")
+	} else if len(d.Title) > MaxTitleLen {
+		bad("title", "is longer than 200 characters")
+	}
+	for name, text := range map[string]string{"description": d.Description, "remediation": d.Remediation,
+		"risk_rationale": d.RiskRationale, "actions_taken": d.ActionsTaken} {
+		if len(text) > MaxTextLen {
+			bad(name, "is longer than 20000 characters")
+		}
+	}
+	if d.TimeZone != "" {
+		if _, err := time.LoadLocation(d.TimeZone); err != nil {
+			bad("time_zone", "is not a known IANA time zone")
+		}
+	}
+	if d.DiscoveredOn.IsZero() {
+		bad("discovered_on", "is required")
+	}
+	if !d.OccurredOn.IsZero() && !d.DiscoveredOn.IsZero() && d.OccurredOn.After(d.DiscoveredOn) {
+		bad("occurred_on", "is after discovered_on: a breach cannot be discovered before it occurs")
+	}
+	if len(d.DataElements) == 0 {
+		bad("data_elements", "must list at least one data element (use \"other\" if none applies)")
+	}
+	for i, e := range d.DataElements {
+		if !slices.Contains(DataElements, e) {
+			bad(fieldIndex("data_elements", i), "is not a known data element")
+		} else if slices.Index(d.DataElements, e) != i {
+			bad(fieldIndex("data_elements", i), "is listed twice")
+		}
+	}
+	switch d.RiskOfHarm {
+	case RiskLikely, RiskUnlikely, RiskUndetermined:
+	default:
+		bad("risk_of_harm", "must be likely, unlikely or undetermined")
+	}
+	if d.AffectedCount < 0 {
+		bad("affected_count", "must not be negative")
+	}
+	if d.IndianaResidents != nil {
+		switch {
+		case *d.IndianaResidents < 0:
+			bad("indiana_residents", "must not be negative")
+		case *d.IndianaResidents > d.AffectedCount:
+			bad("indiana_residents", "is greater than affected_count: residents are among the people affected")
+		}
+	}
+	if d.NoticeCostEstimate != nil && *d.NoticeCostEstimate < 0 {
+		bad("notice_cost_estimate", "must not be negative")
+	}
+	if d.Category != "" && !slices.Contains([]Category{CategoryData, CategoryInfrastructure,
+		CategoryUnauthorizedAccess, CategoryPhysical, CategoryOther}, d.Category) {
+		bad("category", "must be data, infrastructure, unauthorized_access, physical or other")
+	}
+	if d.Severity != "" && !slices.Contains([]Severity{SeverityMinor, SeverityMajor, SeverityCritical}, d.Severity) {
+		bad("severity", "must be minor, major or critical")
+	}
+	if e := d.Reporter.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t\r\n")) {
+		bad("reporter.email", "is not an email address")
+	}
+	return fe
+}
+
+func fieldIndex(name string, i int) string {
+	return name + "[" + strconv.Itoa(i) + "]"
+}
