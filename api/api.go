@@ -1,0 +1,262 @@
+// Package api is breachd's HTTP layer: the routes of openapi.yaml (generated into openapi.gen.go by
+// oapi-codegen), API-key authentication and per-route roles, request validation against the same
+// contract, and one error handler that answers application/problem+json.
+//
+// Handlers only translate: the law is in package rules, the storage in the BreachStore they are
+// given. The roles each operation allows are read from the contract's x-roles, so the document a
+// client reads is the one the server enforces.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v5"
+	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	breach "github.com/breachd/breachd"
+)
+
+// DefaultMaxBodyBytes is the largest JSON body accepted (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config is what the HTTP layer needs. Store and Keys are required.
+type Config struct {
+	Store breach.BreachStore
+	Keys  *Keys
+	// Ready reports whether the service can serve (Redis answers); nil means always ready.
+	Ready func(context.Context) error
+	// Logger receives one line per request (no bodies, no PII) and internal errors. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Registry receives the HTTP metrics and is served at /metrics. Default: a new registry.
+	Registry *prometheus.Registry
+	// MaxBodyBytes limits request bodies. Default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// NewID returns a new unique ID with the prefix ("br", "hd"). Default: prefix_ULID.
+	NewID func(prefix string) string
+}
+
+// New returns the HTTP handler serving the whole contract.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store and Keys are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = func(prefix string) string { return prefix + "_" + ulid.Make().String() }
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+
+	doc, err := LoadSpec()
+	if err != nil {
+		return nil, err
+	}
+	// Match routes whatever host the service is reached on.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("api: route the contract: %w", err)
+	}
+
+	m := newMetrics(cfg.Registry)
+	e := echo.New()
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes))
+
+	h := &handlers{cfg: cfg}
+	RegisterHandlers(e, NewStrictHandler(h, nil))
+	return e, nil
+}
+
+// LoadSpec parses and checks the embedded contract.
+func LoadSpec() (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(breach.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("api: load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("api: openapi.yaml is invalid: %w", err)
+	}
+	return doc, nil
+}
+
+// ValidationOptions are the request-validation settings the service uses; tests validate responses
+// with the same date format.
+func ValidationOptions() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError:         true,
+		KeepValidatedValue: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			openapi3.WithStringFormatValidator("date", openapi3.NewCallbackValidator(func(s string) error {
+				_, err := breach.ParseDate(s)
+				return err
+			})),
+		},
+	}
+}
+
+// guard authenticates the caller, checks the operation's x-roles, and validates the request
+// against the contract before any handler sees it:
+//   - no or unknown key → 401; a role not in x-roles → 403;
+//   - a body over the limit → 413; not application/json → 415; not well-formed JSON → 400;
+//   - anything else the contract forbids → 422 listing every invalid field.
+func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc {
+	opts := ValidationOptions()
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			req := c.Request()
+			route, pathParams, err := router.FindRoute(req)
+			switch {
+			case errors.Is(err, routers.ErrMethodNotAllowed):
+				return echo.NewHTTPError(http.StatusMethodNotAllowed, "not in the contract")
+			case err != nil:
+				return echo.NewHTTPError(http.StatusNotFound, "not in the contract")
+			}
+			roles := operationRoles(route.Operation)
+			if !slices.Contains(roles, "public") {
+				actor, err := authenticate(req, keys)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(roles, string(actor.Role)) {
+					return breach.Errorf(breach.EFORBIDDEN, "role %s may not call %s (allowed: %s)",
+						actor.Role, route.Operation.OperationID, strings.Join(roles, ", "))
+				}
+				c.SetRequest(req.WithContext(withActor(req.Context(), actor)))
+				req = c.Request()
+			}
+
+			if route.Operation.RequestBody != nil {
+				if err := readBody(req, maxBody); err != nil {
+					return err
+				}
+			}
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: opts}
+			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+				return validationError(err)
+			}
+			return next(c)
+		}
+	}
+}
+
+func operationRoles(op *openapi3.Operation) []string {
+	raw, ok := op.Extensions["x-roles"].([]any)
+	if !ok {
+		return nil // no roles listed: nobody may call it
+	}
+	roles := make([]string, 0, len(raw))
+	for _, r := range raw {
+		if s, ok := r.(string); ok {
+			roles = append(roles, s)
+		}
+	}
+	return roles
+}
+
+func authenticate(req *http.Request, keys *Keys) (breach.Actor, error) {
+	scheme, token, ok := strings.Cut(req.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return breach.Actor{}, breach.Errorf(breach.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key>")
+	}
+	actor, ok := keys.Authenticate(strings.TrimSpace(token))
+	if !ok {
+		return breach.Actor{}, breach.Errorf(breach.EUNAUTHORIZED, "unknown API key")
+	}
+	return actor, nil
+}
+
+// readBody reads the whole body (at most max bytes), refuses what is too large, not JSON, or not
+// well-formed, and puts the bytes back for validation and decoding.
+func readBody(req *http.Request, max int64) error {
+	mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send Content-Type: application/json")
+	}
+	if req.ContentLength > max {
+		return breach.Errorf(breach.ETOOLARGE, "the body is over the %d KiB limit", max>>10)
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, max+1))
+	if err != nil {
+		return breach.Errorf(breach.EMALFORMED, "the body could not be read")
+	}
+	if int64(len(b)) > max {
+		return breach.Errorf(breach.ETOOLARGE, "the body is over the %d KiB limit", max>>10)
+	}
+	if err := checkJSON(b); err != nil {
+		return err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.ContentLength = int64(len(b))
+	return nil
+}
+
+func checkJSON(b []byte) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return breach.Errorf(breach.EMALFORMED, "the body is empty: send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return breach.Errorf(breach.EMALFORMED, "the body is not valid JSON: %s at byte %d", se.Error(), se.Offset)
+		}
+		return breach.Errorf(breach.EMALFORMED, "the body is not valid JSON: %s", err.Error())
+	}
+	if dec.More() {
+		return breach.Errorf(breach.EMALFORMED, "the body has data after the JSON value")
+	}
+	return nil
+}
+
+// recoverer turns a panic into a 500 with the detail logged, so one bad request never takes the
+// service down.
+func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					log.ErrorContext(c.Request().Context(), "panic in handler", "route", c.Path(), "panic", fmt.Sprint(r))
+					err = breach.Errorf(breach.EINTERNAL, "panic: %v", r)
+				}
+			}()
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v5"
+
+	breach "github.com/breachd/breachd"
+)
+
+// codeStatus maps an error code to its HTTP status. It is the only place that does.
+var codeStatus = map[string]int{
+	breach.EINVALID:      http.StatusUnprocessableEntity,
+	breach.EMALFORMED:    http.StatusBadRequest,
+	breach.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	breach.ENOTFOUND:     http.StatusNotFound,
+	breach.ECONFLICT:     http.StatusConflict,
+	breach.EUNAUTHORIZED: http.StatusUnauthorized,
+	breach.EFORBIDDEN:    http.StatusForbidden,
+	breach.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	breach.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Codes with no breach.E* constant, used only for HTTP-level refusals.
+const (
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeUnsupportedMediaType = "unsupported_media_type" // shown as malformed with status 415
+)
+
+var titles = map[int]string{
+	http.StatusBadRequest:            "Malformed request",
+	http.StatusUnauthorized:          "Unauthorized",
+	http.StatusForbidden:             "Forbidden",
+	http.StatusNotFound:              "Not found",
+	http.StatusMethodNotAllowed:      "Method not allowed",
+	http.StatusConflict:              "Conflict",
+	http.StatusRequestEntityTooLarge: "Request too large",
+	http.StatusUnsupportedMediaType:  "Unsupported media type",
+	http.StatusUnprocessableEntity:   "Invalid request",
+	http.StatusInternalServerError:   "Internal error",
+	http.StatusServiceUnavailable:    "Service unavailable",
+}
+
+// errorHandler is Echo's HTTPErrorHandler: every error any handler or middleware returns becomes an
+// application/problem+json response here. Internal errors are logged with their detail and shown
+// to the caller only as "internal error".
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(c *echo.Context, err error) {
+		if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
+			return
+		}
+		p := problemFor(err)
+		if p.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"method", c.Request().Method, "route", c.Path(), "status", p.Status, "error", err.Error())
+		}
+		writeProblem(c, p)
+	}
+}
+
+func writeProblem(c *echo.Context, p Problem) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		b = []byte(`{"type":"urn:breachd:problem:internal","title":"Internal error","status":500,"code":"internal","detail":"internal error"}`)
+		p.Status = http.StatusInternalServerError
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	_, _ = c.Response().Write(b)
+}
+
+// problemFor turns any error into the problem document the caller sees.
+func problemFor(err error) Problem {
+	var be *breach.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &be):
+		status, ok := codeStatus[be.Code]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		msg := be.Message
+		if status == http.StatusInternalServerError {
+			msg = "internal error"
+		}
+		p := newProblem(status, be.Code, msg)
+		if len(be.Fields) > 0 {
+			fe := make([]FieldError, len(be.Fields))
+			for i, f := range be.Fields {
+				fe[i] = FieldError{Field: f.Field, Reason: f.Reason}
+			}
+			p.Errors = &fe
+		}
+		return p
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return newProblem(he.Code, breach.ENOTFOUND, "no such route")
+		case http.StatusMethodNotAllowed:
+			return newProblem(he.Code, codeMethodNotAllowed, "this route does not accept that method")
+		case http.StatusRequestEntityTooLarge:
+			return newProblem(he.Code, breach.ETOOLARGE, "the body is over the limit")
+		case http.StatusBadRequest:
+			// The generated parameter binders answer 400; validation normally catches these first.
+			return newProblem(http.StatusUnprocessableEntity, breach.EINVALID, he.Message)
+		case http.StatusUnsupportedMediaType:
+			return newProblem(he.Code, breach.EMALFORMED, "send Content-Type: application/json")
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return newProblem(he.Code, breach.EMALFORMED, he.Message)
+		}
+	}
+	return newProblem(http.StatusInternalServerError, breach.EINTERNAL, "internal error")
+}
+
+func newProblem(status int, code, detail string) Problem {
+	if code == codeUnsupportedMediaType {
+		code = breach.EMALFORMED
+	}
+	return Problem{
+		Type:   "urn:breachd:problem:" + code,
+		Title:  titles[status],
+		Status: status,
+		Code:   ProblemCode(code),
+		Detail: detail,
+	}
+}
+
+// validationError translates what openapi3filter found into breachd's error: a malformed body is
+// EMALFORMED; everything else is EINVALID listing every invalid field by its path.
+func validationError(err error) error {
+	var fields []breach.FieldError
+	var walk func(error)
+	walk = func(err error) {
+		// Type switches, not errors.As: a RequestError unwraps to a MultiError, and errors.As
+		// would match that before the RequestError that says which parameter it is about.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(x)
+			}
+		case *openapi3filter.RequestError:
+			if e.Parameter == nil {
+				if e.Err == nil {
+					fields = append(fields, breach.FieldError{Field: "body", Reason: e.Reason})
+				} else {
+					walk(e.Err)
+				}
+				return
+			}
+			name := e.Parameter.Name
+			var se *openapi3.SchemaError
+			var pe *openapi3filter.ParseError
+			switch {
+			case errors.As(e.Err, &se):
+				fields = append(fields, breach.FieldError{Field: name, Reason: schemaReason(se)})
+			case errors.As(e.Err, &pe):
+				fields = append(fields, breach.FieldError{Field: name, Reason: "is not a valid " + paramType(e.Parameter)})
+			case e.Err != nil:
+				fields = append(fields, breach.FieldError{Field: name, Reason: e.Err.Error()})
+			default:
+				fields = append(fields, breach.FieldError{Field: name, Reason: e.Reason})
+			}
+		case *openapi3.SchemaError:
+			fields = append(fields, breach.FieldError{Field: fieldPath(e), Reason: schemaReason(e)})
+		default:
+			fields = append(fields, breach.FieldError{Field: "body", Reason: err.Error()})
+		}
+	}
+	walk(err)
+	return breach.InvalidFields(fields)
+}
+
+func paramType(p *openapi3.Parameter) string {
+	if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type != nil {
+		return strings.Join(p.Schema.Value.Type.Slice(), " or ")
+	}
+	return "value"
+}
+
+// fieldPath turns a schema error's JSON pointer into a dotted field path, e.g.
+// determination.data_elements[2]. For "is missing" / "is unsupported" the pointer stops at the
+// object, so the property named in the reason is appended.
+func fieldPath(se *openapi3.SchemaError) string {
+	var b strings.Builder
+	ptr := se.JSONPointer()
+	for _, p := range ptr {
+		if _, err := strconv.Atoi(p); err == nil {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	if prop, ok := propertyInReason(se.Reason); ok && (len(ptr) == 0 || ptr[len(ptr)-1] != prop) {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(prop)
+	}
+	if b.Len() == 0 {
+		return "body"
+	}
+	return b.String()
+}
+
+func propertyInReason(reason string) (string, bool) {
+	for _, suffix := range []string{" is missing", " is unsupported"} {
+		if rest, ok := strings.CutPrefix(reason, "property "); ok {
+			if name, ok := strings.CutSuffix(rest, suffix); ok {
+				if n, err := strconv.Unquote(name); err == nil {
+					return n, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// schemaReason says, in words for the person who sent the request, why the value failed.
+func schemaReason(se *openapi3.SchemaError) string {
+	switch {
+	case strings.HasSuffix(se.Reason, " is missing"):
+		return "is required"
+	case strings.HasSuffix(se.Reason, " is unsupported"):
+		return "is not a known field"
+	case se.SchemaField == "type":
+		if _, isNumber := se.Value.(float64); isNumber && se.Schema != nil && se.Schema.Pattern != "" {
+			return "must be a decimal string such as \"1250.50\", not a number"
+		}
+		return strings.TrimPrefix(se.Reason, "value ")
+	case se.SchemaField == "enum":
+		var allowed []string
+		for _, v := range se.Schema.Enum {
+			allowed = append(allowed, fmt.Sprint(v))
+		}
+		return "must be one of: " + strings.Join(allowed, ", ")
+	case se.SchemaField == "format":
+		// "string doesn't match the format "date" (<why>)": the why is the useful part.
+		if i := strings.Index(se.Reason, " ("); i >= 0 && strings.HasSuffix(se.Reason, ")") {
+			return se.Reason[i+2 : len(se.Reason)-1]
+		}
+		return se.Reason
+	case se.SchemaField == "pattern" && se.Schema != nil && se.Schema.Example != nil:
+		return fmt.Sprintf("has the wrong form (e.g. %v)", se.Schema.Example)
+	case se.SchemaField == "pattern":
+		return "has the wrong form"
+	}
+	return strings.TrimPrefix(se.Reason, "value ")
+}

@@ -1,0 +1,183 @@
+// Command breachd runs the breach-notification service: the REST API over a Redis store.
+//
+// It only wires: configuration comes from the environment (see config.go and the README), the
+// pieces are built in order and shut down in reverse. Without REDIS_URL it starts an embedded
+// in-memory Redis so a new user can run the whole flow with one command.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // zone data in the binary: the deadline depends on the entity's zone
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/api"
+	"github.com/breachd/breachd/jobs"
+)
+
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "breachd:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// run starts the service and blocks until ctx is done or the server fails. listening, when not
+// nil, is told the address the API listens on (useful with BREACHD_ADDR=127.0.0.1:0 in tests).
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, listening func(addr string)) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+	log.Info("starting breachd", "version", version, "config", cfg.String())
+
+	// Redis: the configured server, or an embedded one that keeps nothing.
+	redisURL := cfg.RedisURL
+	if redisURL == "" {
+		addr, stopEmbedded, err := jobs.StartEmbedded()
+		if err != nil {
+			return err
+		}
+		defer stopEmbedded()
+		redisURL = "redis://" + addr
+		log.Warn("REDIS_URL is not set: using an EMBEDDED IN-MEMORY Redis. NOTHING SURVIVES A RESTART. " +
+			"Set REDIS_URL to a Redis server with AOF persistence for real use.")
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+
+	var storeOpts []jobs.Option
+	switch {
+	case cfg.EncryptionKey != nil:
+		storeOpts = append(storeOpts, jobs.WithEncryptionKey(cfg.EncryptionKey))
+	case cfg.RedisURL == "":
+		key := make([]byte, jobs.KeySize)
+		_, _ = rand.Read(key)
+		storeOpts = append(storeOpts, jobs.WithEncryptionKey(key))
+	default:
+		log.Warn("BREACHD_ENCRYPTION_KEY is not set: personal information is stored in Redis unencrypted")
+	}
+	store := jobs.NewStore(rdb, storeOpts...)
+
+	if cfg.RedisURL != "" {
+		checkRedis(ctx, log, store)
+	}
+
+	keys := cfg.Keys
+	if keys.Len() == 0 {
+		// loadConfig only allows this in embedded mode: make an admin key and show it once.
+		secret := make([]byte, 24)
+		_, _ = rand.Read(secret)
+		key := hex.EncodeToString(secret)
+		if err := keys.Add(breach.RoleAdmin, key); err != nil {
+			return err
+		}
+		// Printed to stderr for the person at the terminal, never through the logger.
+		fmt.Fprintf(stderr, "\n  breachd (embedded mode) generated an admin API key for this run:\n\n"+
+			"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" …\n\n", key)
+	}
+
+	reg := prometheus.NewRegistry()
+	handler, err := api.New(api.Config{
+		Store:    store,
+		Keys:     keys,
+		Ready:    store.Ping,
+		Logger:   log,
+		Registry: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("BREACHD_ADDR %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Ordered shutdown: stop taking requests and let those in flight finish; then Redis closes
+	// (deferred above, in reverse order of start).
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// checkRedis says at start-up what an operator must know about the configured server: whether it
+// answers, and whether it keeps anything on disk.
+func checkRedis(ctx context.Context, log *slog.Logger, store *jobs.Store) {
+	if err := store.Ping(ctx); err != nil {
+		log.Warn("Redis does not answer yet; /readyz will fail until it does", "error", err.Error())
+		return
+	}
+	aof, rdbSave, err := store.Persistence(ctx)
+	switch {
+	case err != nil:
+		log.Warn("could not read Redis persistence settings (CONFIG GET refused?)", "error", err.Error())
+	case !aof && !rdbSave:
+		log.Warn("Redis PERSISTS NOTHING (no AOF, no RDB snapshots): a Redis restart loses every breach. " +
+			"Run Redis with appendonly yes.")
+	case !aof:
+		log.Warn("Redis has RDB snapshots but no AOF: a crash can lose recent writes. Run Redis with appendonly yes.")
+	}
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
