@@ -24,6 +24,7 @@ func startEmbedded(t *testing.T) (*redis.Client, func()) {
 }
 
 func TestEmbeddedExpiresKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb, _ := startEmbedded(t)
 	if err := rdb.Set(ctx, "short", "lived", 300*time.Millisecond).Err(); err != nil {
@@ -50,6 +51,7 @@ func TestEmbeddedExpiresKeys(t *testing.T) {
 }
 
 func TestEmbeddedStop(t *testing.T) {
+	t.Parallel()
 	rdb, stop := startEmbedded(t)
 	ctx := context.Background()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -65,6 +67,7 @@ func TestEmbeddedStop(t *testing.T) {
 
 // TestStoreOnEmbedded runs the store's whole surface on miniredis: the no-REDIS_URL mode must work.
 func TestStoreOnEmbedded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb, _ := startEmbedded(t)
 	s := jobs.NewStore(rdb)

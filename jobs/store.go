@@ -304,8 +304,8 @@ func (s *Store) Breaches(ctx context.Context, f breach.BreachFilter) ([]*breach.
 // UpdateBreach implements breach.BreachStore. fn gets a freshly loaded breach on every attempt and
 // must not keep it or act outside the store (it may run several times). When fn raises
 // DeterminationVersion, the previous version is kept together with who recorded it and when, and
-// the new version is recorded as made by the event's Actor at its At. fn may not change the ID or
-// lower the version. After maxUpdateAttempts lost races it returns ECONFLICT.
+// the new version is recorded as made by the event's Actor at its At. fn may not change the ID,
+// and may raise the version by 1 only. After maxUpdateAttempts lost races it returns ECONFLICT.
 func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.Breach) (breach.Event, error)) (*breach.Breach, error) {
 	if !validID(id) {
 		return nil, notFound(id)
@@ -346,9 +346,10 @@ func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.B
 				return fmt.Errorf("update breach %s: fn changed the ID to %q", id, b.ID)
 			case !validStatus(b.Status):
 				return fmt.Errorf("update breach %s: unknown status %q", id, b.Status)
-			case b.DeterminationVersion < old.Breach.DeterminationVersion:
-				return fmt.Errorf("update breach %s: fn lowered the determination version from %d to %d",
-					id, old.Breach.DeterminationVersion, b.DeterminationVersion)
+			case b.DeterminationVersion != old.Breach.DeterminationVersion &&
+				b.DeterminationVersion != old.Breach.DeterminationVersion+1:
+				return fmt.Errorf("update breach %s: fn changed the determination version from %d to %d; "+
+					"a revision adds exactly 1", id, old.Breach.DeterminationVersion, b.DeterminationVersion)
 			}
 			var kept []byte
 			if b.DeterminationVersion > old.Breach.DeterminationVersion {

@@ -107,6 +107,7 @@ func allEvents(t *testing.T, s *jobs.Store, id string) []breach.Event {
 }
 
 func TestCreateAndGet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -135,6 +136,7 @@ func TestCreateAndGet(t *testing.T) {
 }
 
 func TestCreateDuplicateConflicts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -161,6 +163,7 @@ func TestCreateDuplicateConflicts(t *testing.T) {
 }
 
 func TestCreateRefusesBadID(t *testing.T) {
+	t.Parallel()
 	s := jobs.NewStore(redistest.New(t))
 	for _, id := range []string{"", "br_{x}", "br 1", string(make([]byte, 65))} {
 		b := newBreach(id)
@@ -169,6 +172,7 @@ func TestCreateRefusesBadID(t *testing.T) {
 }
 
 func TestUnknownBreachNotFound(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	for _, id := range []string{newID(0), "br_{bad}"} {
@@ -199,6 +203,7 @@ func ids(bs []*breach.Breach) []string {
 }
 
 func TestBreachesNewestFirstPaged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	id := make([]string, 7)
@@ -266,6 +271,7 @@ func TestBreachesNewestFirstPaged(t *testing.T) {
 }
 
 func TestMalformedCursorInvalid(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -281,6 +287,7 @@ func TestMalformedCursorInvalid(t *testing.T) {
 }
 
 func TestRevisedDeterminationKeepsVersions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -347,6 +354,7 @@ func TestRevisedDeterminationKeepsVersions(t *testing.T) {
 }
 
 func TestUpdateFnErrorStoresNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -397,6 +405,7 @@ func holdIDs(b *breach.Breach) []string {
 }
 
 func TestConcurrentUpdatesAllApplied(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -447,6 +456,7 @@ func TestConcurrentUpdatesAllApplied(t *testing.T) {
 // fn runs, another writer changes the breach, so EXEC must fail and fn must run again on the
 // fresh record.
 func TestUpdateRetriesAfterConcurrentWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -481,6 +491,7 @@ func TestUpdateRetriesAfterConcurrentWrite(t *testing.T) {
 }
 
 func TestUpdateGivesUpWithConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -501,6 +512,7 @@ func TestUpdateGivesUpWithConflict(t *testing.T) {
 }
 
 func TestEventsPaged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
@@ -549,6 +561,7 @@ func TestEventsPaged(t *testing.T) {
 }
 
 func TestEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb := redistest.New(t)
 	key := bytes.Repeat([]byte{7}, jobs.KeySize)
@@ -622,6 +635,7 @@ func TestEncryptedAtRest(t *testing.T) {
 }
 
 func TestPlainRecordsWithoutKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb := redistest.New(t)
 	plain := jobs.NewStore(rdb)
@@ -644,6 +658,7 @@ func TestPlainRecordsWithoutKey(t *testing.T) {
 }
 
 func TestParseEncryptionKey(t *testing.T) {
+	t.Parallel()
 	key := make([]byte, jobs.KeySize)
 	for i := range key {
 		key[i] = byte(i * 7)
@@ -678,6 +693,7 @@ func closedAddr(t *testing.T) string {
 }
 
 func TestRedisDownUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t), MaxRetries: -1, DialerRetries: 1,
 		DialTimeout: time.Second})
@@ -705,12 +721,14 @@ func TestRedisDownUnavailable(t *testing.T) {
 }
 
 func TestPing(t *testing.T) {
+	t.Parallel()
 	if err := jobs.NewStore(redistest.New(t)).Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPersistence(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb := redistest.New(t)
 	aof, snap, err := jobs.NewStore(rdb).Persistence(ctx)
@@ -753,6 +771,7 @@ func configGet(t *testing.T, rdb *redis.Client, param string) string {
 // TestNoCrossTalk checks the redistest promise the other tests rely on: two helpers get two
 // databases.
 func TestNoCrossTalk(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a, b := redistest.New(t), redistest.New(t)
 	k := fmt.Sprintf("k%d", rand.Int())
@@ -761,5 +780,25 @@ func TestNoCrossTalk(t *testing.T) {
 	}
 	if n, err := b.Exists(ctx, k).Result(); err != nil || n != 0 {
 		t.Fatalf("second database sees the first's key: %d, %v", n, err)
+	}
+}
+
+func TestUpdateRefusesVersionJump(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := jobs.NewStore(redistest.New(t))
+	b := newBreach(newID(0))
+	mustCreate(t, s, b)
+	for _, v := range []int{0, 3} {
+		_, err := s.UpdateBreach(ctx, b.ID, func(b *breach.Breach) (breach.Event, error) {
+			b.DeterminationVersion = v
+			return breach.Event{Type: breach.EventDeterminationRevised}, nil
+		})
+		if err == nil {
+			t.Fatalf("version 1 -> %d accepted", v)
+		}
+	}
+	if vs, err := s.DeterminationVersions(ctx, b.ID); err != nil || len(vs) != 1 || len(allEvents(t, s, b.ID)) != 1 {
+		t.Fatalf("versions %d, %v after refused updates", len(vs), err)
 	}
 }

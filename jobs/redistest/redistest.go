@@ -51,6 +51,8 @@ func options() (*redis.Options, string, error) {
 
 // New returns a client of a database no other test is using, flushed before the test and flushed
 // and released after it (the client is closed then too). It fails the test when no Redis answers.
+// Call it once per test: parallel tests each holding one database while waiting for a second
+// could exhaust the fifteen.
 func New(t testing.TB) *redis.Client {
 	t.Helper()
 	opt, where, err := options()
