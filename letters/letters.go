@@ -1,0 +1,162 @@
+// Package letters renders breach-notice letters as print-ready PDFs (US Letter, for a #10
+// double-window envelope) and print batches of them, with codeberg.org/go-pdf/fpdf.
+//
+// A letter carries the five things every notice must say (LAW.md §4): (A) what happened, (B) which
+// kinds of personal information, (C) what was done, (D) a telephone number for assistance, and (E)
+// the reminder to stay vigilant. The legal wording comes from a template per language (English and
+// Spanish); the breach-specific text comes from the determination (see NewContent). A letter to
+// the parent or guardian of minors names every affected child of the household.
+//
+// Output is deterministic: the same input and the same clock give byte-identical PDFs, so the
+// SHA-256 a Result reports proves a reprint identical. Names and addresses in any Latin script
+// print in the embedded DejaVu Sans; a character the font cannot draw, or an address too long for
+// the envelope window, is a *FieldError naming the field — never boxes, never a silently cut line.
+//
+// Create one Renderer (it prepares the fonts once) and share it; it is safe for concurrent use.
+package letters
+
+import (
+	"errors"
+	"fmt"
+
+	breach "github.com/breachd/breachd"
+)
+
+// Sender is the school corporation that sends the letters.
+type Sender struct {
+	Organization  string   // printed in the letterhead and the return address
+	ReturnAddress []string // street and city lines; at most 3 (the return window holds 4 lines)
+	Phone         string   // the office telephone in the letterhead (optional)
+	Website       string   // optional; printed in the letterhead and after the assistance number
+	Signatory     string   // who signs, e.g. "Dr. Jane Smith" (optional)
+	SignatoryRole string   // e.g. "Superintendent" (optional)
+}
+
+// Addressee is who the letter goes to.
+type Addressee struct {
+	// Name holds the name lines as they go on the envelope, e.g. {"Nguyễn Văn Minh"} or
+	// {"Parent or Guardian of", "Hồng Nguyễn Thị"}.
+	Name []string
+	// Address holds the delivery lines after the name, the last one being city, state and ZIP
+	// code: {"4120 N Keystone Ave", "Apt 3B", "Indianapolis IN 46205"}.
+	Address []string
+	// PostalCode is the ZIP code print batches are sorted by.
+	PostalCode string
+	// Language is the recipient's language tag ("en", "es", "es-MX"); a language with no template
+	// falls back to English and Result.FellBack says so.
+	Language string
+	// Minor is true when the letter goes to the parent or guardian of minors (LAW.md §3); Children
+	// then lists every affected child of the household, and the salutation names them all.
+	Minor    bool
+	Children []string
+}
+
+// Localized is the breach-specific text in one language.
+type Localized struct {
+	Description string
+	Remediation string
+}
+
+// Content is what every letter of one breach says beyond its template.
+type Content struct {
+	Description     string               // (A) what happened
+	DataElements    []breach.DataElement // (B) which kinds of information, in plain words per language
+	Remediation     string               // (C) what was done to stop further breaches
+	AssistancePhone string               // (D) a telephone number for assistance
+	DiscoveredOn    breach.Date          // printed with (A); zero: not printed
+	OccurredOn      breach.Date          // printed with (A) when known
+	// Translations holds the breach-specific text by language ("es"); a letter in a language
+	// without one prints Description and Remediation as given and Result.Untranslated says so.
+	Translations map[string]Localized
+}
+
+// NewContent takes a letter's breach-specific text from a determination: Description → (A),
+// DataElements → (B), Remediation → (C), AssistancePhone → (D). (E) is template text.
+func NewContent(d breach.Determination) Content {
+	return Content{
+		Description:     d.Description,
+		DataElements:    d.DataElements,
+		Remediation:     d.Remediation,
+		AssistancePhone: d.AssistancePhone,
+		DiscoveredOn:    d.DiscoveredOn,
+		OccurredOn:      d.OccurredOn,
+	}
+}
+
+// Mailing is what every letter of one breach shares: who sends them and what they say.
+type Mailing struct {
+	Sender  Sender
+	Content Content
+}
+
+// Letter is one notice to one addressee.
+type Letter struct {
+	NoticeID  string
+	Date      breach.Date // the date printed on the letter
+	Addressee Addressee
+}
+
+// Result describes one rendered letter.
+type Result struct {
+	// SHA256 is the hex digest of the PDF bytes written: a reprint with the same input and the
+	// same clock has the same digest.
+	SHA256 string
+	// ContentSHA256 is the hex digest of what the letter draws (every string and its position on
+	// the letter's own pages). It does not depend on the file the letter is in, so a letter printed
+	// alone and the same letter in a print batch have the same ContentSHA256.
+	ContentSHA256 string
+	Pages         int
+	Language      string // the template used: "en" or "es"
+	FellBack      bool   // the addressee's language has no template; the letter is in English
+	// Untranslated names the breach-specific fields printed as given because Content.Translations
+	// has no text in the letter's language ("description", "remediation").
+	Untranslated []string
+}
+
+// Errors a *FieldError wraps; test with errors.Is.
+var (
+	// ErrUnrenderable: the field holds a character the letter font cannot draw (a script other than
+	// Latin, an emoji, a control character).
+	ErrUnrenderable = errors.New("holds a character the letter font cannot print")
+	// ErrDoesNotFit: the field is too long for its place (the envelope window, the page limit).
+	ErrDoesNotFit = errors.New("does not fit")
+	// ErrMissing: a field every letter needs is empty.
+	ErrMissing = errors.New("is required")
+	// ErrUnknown: the field holds a value the templates have no wording for (a data element).
+	ErrUnknown = errors.New("is not known")
+)
+
+// FieldError is why one letter cannot be printed, naming the field ("addressee.name[0]",
+// "content.description"). It wraps one of ErrUnrenderable, ErrDoesNotFit, ErrMissing and ErrUnknown, and a
+// *breach.Error with code EINVALID, so breach.ErrorCode maps it.
+type FieldError struct {
+	NoticeID string
+	Field    string
+	Err      error
+	Rune     rune   // for ErrUnrenderable: the first character that cannot be printed
+	Detail   string // a sentence for the clerk
+}
+
+func (e *FieldError) Error() string {
+	s := e.Field + " " + e.Err.Error()
+	if e.Err == ErrUnrenderable {
+		s += fmt.Sprintf(" (%U %q)", e.Rune, e.Rune)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.NoticeID != "" {
+		s = "notice " + e.NoticeID + ": " + s
+	}
+	return s
+}
+
+// Unwrap gives errors.Is the sentinel and errors.As the *breach.Error.
+func (e *FieldError) Unwrap() []error {
+	reason := e.Err.Error()
+	if e.Detail != "" {
+		reason += ": " + e.Detail
+	}
+	return []error{e.Err, &breach.Error{Code: breach.EINVALID, Message: "the letter cannot be printed",
+		Fields: []breach.FieldError{{Field: e.Field, Reason: reason}}}}
+}

@@ -1,0 +1,147 @@
+package letters
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+// Options configure a Renderer.
+type Options struct {
+	// Clock gives the creation date written into every PDF's metadata (in UTC). Default time.Now;
+	// inject a fixed clock to reprint a letter byte for byte.
+	Clock func() time.Time
+	// MaxPerFile is the most letters one print-batch file holds. Default 1,000.
+	MaxPerFile int
+	// MaxPages is the most pages one letter may take; a longer letter is refused with
+	// ErrDoesNotFit. Default 2.
+	MaxPages int
+}
+
+// Renderer renders letters and print batches. Create it once with NewRenderer: it prepares the
+// embedded fonts once. It is safe for concurrent use.
+type Renderer struct {
+	regular, bold *face
+	clock         func() time.Time
+	maxPerFile    int
+	maxPages      int
+}
+
+const fontFamily = "DejaVuSans"
+
+// NewRenderer prepares the fonts and returns a Renderer.
+func NewRenderer(o Options) (*Renderer, error) {
+	r := &Renderer{clock: o.Clock, maxPerFile: o.MaxPerFile, maxPages: o.MaxPages}
+	if r.clock == nil {
+		r.clock = time.Now
+	}
+	if r.maxPerFile <= 0 {
+		r.maxPerFile = 1000
+	}
+	if r.maxPages <= 0 {
+		r.maxPages = 2
+	}
+	var err error
+	if r.regular, err = loadFace("DejaVuSans.ttf"); err != nil {
+		return nil, err
+	}
+	if r.bold, err = loadFace("DejaVuSans-Bold.ttf"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// MaxPerFile returns the most letters one print-batch file holds.
+func (r *Renderer) MaxPerFile() int { return r.maxPerFile }
+
+// newDoc starts a PDF with the fonts loaded and the metadata that makes it reproducible: a
+// creation date from the clock, sorted catalogs, no random identifiers (fpdf writes none).
+func (r *Renderer) newDoc(title, lang string, now time.Time) *fpdf.Fpdf {
+	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "pt", SizeStr: "Letter"})
+	now = now.UTC().Truncate(time.Second)
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(now)
+	pdf.SetModificationDate(now)
+	pdf.SetProducer("breachd letters", false)
+	pdf.SetCreator("breachd", false)
+	pdf.SetTitle(title, true)
+	pdf.SetLang(lang)
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetMargins(0, 0, 0)
+	// fpdf parses a font once per document; the faces were cut to the Latin repertoire in
+	// NewRenderer so that this parse is small (see latinBlocks).
+	pdf.AddUTF8FontFromBytes(fontFamily, "", r.regular.ttf)
+	pdf.AddUTF8FontFromBytes(fontFamily, "B", r.bold.ttf)
+	pdf.SetDrawColor(128, 128, 128)
+	pdf.SetLineWidth(0.5)
+	return pdf
+}
+
+// draw adds the letter's pages to pdf.
+func draw(pdf *fpdf.Fpdf, lo *layout) {
+	for p := 1; p <= lo.pages; p++ {
+		pdf.AddPage()
+		for i := range lo.ops {
+			o := &lo.ops[i]
+			if o.page != p {
+				continue
+			}
+			if o.line {
+				pdf.Line(o.x, o.y, o.x2, o.y2)
+				continue
+			}
+			style := ""
+			if o.bold {
+				style = "B"
+			}
+			pdf.SetFont(fontFamily, style, o.size)
+			pdf.Text(o.x, o.y, o.text)
+		}
+	}
+}
+
+// hashWriter counts and digests what passes through to w.
+type hashWriter struct {
+	w io.Writer
+	h interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+}
+
+func (hw hashWriter) Write(b []byte) (int, error) {
+	hw.h.Write(b)
+	return hw.w.Write(b)
+}
+
+func output(pdf *fpdf.Fpdf, w io.Writer) (string, error) {
+	if err := pdf.Error(); err != nil {
+		return "", fmt.Errorf("render pdf: %w", err)
+	}
+	hw := hashWriter{w: w, h: sha256.New()}
+	if err := pdf.Output(hw); err != nil {
+		return "", fmt.Errorf("write pdf: %w", err)
+	}
+	return hex.EncodeToString(hw.h.Sum(nil)), nil
+}
+
+// RenderLetter writes one letter as a PDF to w. A letter that cannot be printed returns a
+// *FieldError and writes nothing; an error from w is returned wrapped.
+func (r *Renderer) RenderLetter(w io.Writer, m *Mailing, l Letter) (Result, error) {
+	lo, err := r.layoutLetter(m, &l)
+	if err != nil {
+		return Result{}, err
+	}
+	pdf := r.newDoc(lo.title, lo.tmpl.lang, r.clock())
+	draw(pdf, lo)
+	sum, err := output(pdf, w)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SHA256: sum, ContentSHA256: lo.contentSHA256(), Pages: lo.pages, Language: lo.tmpl.lang,
+		FellBack: lo.fellBack, Untranslated: lo.untranslated}, nil
+}

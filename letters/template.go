@@ -1,0 +1,217 @@
+package letters
+
+import (
+	"fmt"
+	"strings"
+
+	breach "github.com/breachd/breachd"
+)
+
+// template is the fixed wording of a letter in one language: the law's required sentences
+// (LAW.md §4) around the breach-specific text that comes from the determination.
+type template struct {
+	lang      string // BCP 47 primary language, also written to the PDF's /Lang
+	title     string // subject line and PDF title
+	headings  [5]string
+	elements  map[breach.DataElement]string
+	months    [12]string
+	and       func(next string) string // the conjunction before the last item of a list
+	serialSep string                   // "," before the conjunction in a list of three or more
+
+	date          func(t *template, d breach.Date) string
+	dear          func(name string) string
+	dearGuardian  func(children string) string
+	intro         func(org string, minor bool, children int) string
+	discovered    func(date string) string
+	occurred      func(date string) string
+	involved      func(list string) string
+	call          func(phone, website string) string
+	vigilant      string
+	vigilantMinor string
+	closing       string
+	noticeLabel   string
+	pageOf        func(n, of int) string
+	phoneLabel    string
+}
+
+// languages holds the templates; a letter in a language not listed here is written in English and
+// its Result says so (FellBack).
+var languages = map[string]*template{"en": english, "es": spanish}
+
+// templateFor returns the template for a language tag such as "es", "es-MX" or "ES", and whether
+// it fell back to English.
+func templateFor(lang string) (*template, bool) {
+	primary := strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(primary, "-_"); i >= 0 {
+		primary = primary[:i]
+	}
+	if t, ok := languages[primary]; ok {
+		return t, false
+	}
+	return english, true
+}
+
+func (t *template) formatDate(d breach.Date) string { return t.date(t, d) }
+
+// list joins items as prose: "a", "a and b", "a, b, and c".
+func (t *template) list(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	case 2:
+		return items[0] + " " + t.and(items[1]) + " " + items[1]
+	}
+	last := items[len(items)-1]
+	return strings.Join(items[:len(items)-1], ", ") + t.serialSep + " " + t.and(last) + " " + last
+}
+
+var english = &template{
+	lang:  "en",
+	title: "Notice of Data Breach",
+	headings: [5]string{
+		"What happened",
+		"What information was involved",
+		"What we are doing",
+		"For more information",
+		"What you can do",
+	},
+	elements: map[breach.DataElement]string{
+		breach.ElementSSN:              "Social Security number",
+		breach.ElementDriversLicense:   "driver's license number",
+		breach.ElementStateID:          "state identification card number",
+		breach.ElementFinancialAccount: "financial account number",
+		breach.ElementCreditCard:       "credit card number",
+		breach.ElementDebitCard:        "debit card number",
+		breach.ElementSecurityCode:     "security code, access code or password for a financial account",
+		breach.ElementName:             "name",
+		breach.ElementDateOfBirth:      "date of birth",
+		breach.ElementStudentID:        "student ID number",
+		breach.ElementMedical:          "medical information",
+		breach.ElementOther:            "other information held in school records",
+	},
+	months: [12]string{"January", "February", "March", "April", "May", "June", "July", "August",
+		"September", "October", "November", "December"},
+	and:       func(string) string { return "and" },
+	serialSep: ",",
+	date: func(t *template, d breach.Date) string {
+		return fmt.Sprintf("%s %d, %d", t.months[d.Month()-1], d.Day(), d.Year())
+	},
+	dear:         func(name string) string { return "Dear " + name + ":" },
+	dearGuardian: func(children string) string { return "Dear parent or guardian of " + children + ":" },
+	intro: func(org string, minor bool, children int) string {
+		whose := "your personal information"
+		switch {
+		case minor && children > 1:
+			whose = "personal information about your children named above"
+		case minor:
+			whose = "personal information about your child named above"
+		}
+		return "We are writing to tell you about a data security incident at " + org + " that may have involved " +
+			whose + ". This letter explains what happened, what information was involved, what we are doing " +
+			"about it, and what you can do."
+	},
+	discovered: func(date string) string { return "We discovered the incident on " + date + "." },
+	occurred:   func(date string) string { return "It took place on or about " + date + "." },
+	involved: func(list string) string {
+		return "The personal information that may have been accessed includes: " + list + "."
+	},
+	call: func(phone, website string) string {
+		s := "If you have questions or need assistance, please call " + phone
+		if website != "" {
+			s += " or visit " + website
+		}
+		return s + "."
+	},
+	vigilant: "We encourage you to remain vigilant against fraud and identity theft by reviewing your account " +
+		"statements and monitoring your credit reports for unauthorized activity. You can get a free credit report " +
+		"from each of the three nationwide consumer reporting agencies at www.annualcreditreport.com or by calling " +
+		"1-877-322-8228. If you believe you are a victim of identity theft, report it at IdentityTheft.gov and to " +
+		"your local law enforcement agency.",
+	vigilantMinor: "Children usually have no credit report. You may ask each agency to check whether one exists " +
+		"in your child's name and, if it does, to place a security freeze on it.",
+	closing:     "Sincerely,",
+	noticeLabel: "Notice",
+	pageOf:      func(n, of int) string { return fmt.Sprintf("Page %d of %d", n, of) },
+	phoneLabel:  "Phone",
+}
+
+var spanish = &template{
+	lang:  "es",
+	title: "Aviso de violación de seguridad de datos",
+	headings: [5]string{
+		"Qué sucedió",
+		"Qué información estuvo involucrada",
+		"Qué estamos haciendo",
+		"Para más información",
+		"Qué puede hacer usted",
+	},
+	elements: map[breach.DataElement]string{
+		breach.ElementSSN:              "número de Seguro Social",
+		breach.ElementDriversLicense:   "número de licencia de conducir",
+		breach.ElementStateID:          "número de tarjeta de identificación estatal",
+		breach.ElementFinancialAccount: "número de cuenta financiera",
+		breach.ElementCreditCard:       "número de tarjeta de crédito",
+		breach.ElementDebitCard:        "número de tarjeta de débito",
+		breach.ElementSecurityCode:     "código de seguridad, código de acceso o contraseña de una cuenta financiera",
+		breach.ElementName:             "nombre",
+		breach.ElementDateOfBirth:      "fecha de nacimiento",
+		breach.ElementStudentID:        "número de identificación estudiantil",
+		breach.ElementMedical:          "información médica",
+		breach.ElementOther:            "otra información de los registros escolares",
+	},
+	months: [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+		"septiembre", "octubre", "noviembre", "diciembre"},
+	// "y" becomes "e" before a word that begins with the sound /i/ ("nombre e información médica").
+	and: func(next string) string {
+		w := strings.ToLower(next)
+		if (strings.HasPrefix(w, "i") || strings.HasPrefix(w, "hi")) && !strings.HasPrefix(w, "hia") &&
+			!strings.HasPrefix(w, "hie") && !strings.HasPrefix(w, "hio") && !strings.HasPrefix(w, "hiu") {
+			return "e"
+		}
+		return "y"
+	},
+	date: func(t *template, d breach.Date) string {
+		return fmt.Sprintf("%d de %s de %d", d.Day(), t.months[d.Month()-1], d.Year())
+	},
+	dear: func(name string) string { return "Estimado/a " + name + ":" },
+	dearGuardian: func(children string) string {
+		return "Estimado padre, madre o tutor de " + children + ":"
+	},
+	intro: func(org string, minor bool, children int) string {
+		whose := "su información personal"
+		switch {
+		case minor && children > 1:
+			whose = "información personal de sus hijos mencionados arriba"
+		case minor:
+			whose = "información personal de su hijo o hija mencionado arriba"
+		}
+		return "Le escribimos para informarle sobre un incidente de seguridad de datos en " + org +
+			" que podría haber afectado " + whose + ". Esta carta explica lo que sucedió, qué información " +
+			"estuvo involucrada, lo que estamos haciendo al respecto y lo que usted puede hacer."
+	},
+	discovered: func(date string) string { return "Descubrimos el incidente el " + date + "." },
+	occurred:   func(date string) string { return "Ocurrió el " + date + " o alrededor de esa fecha." },
+	involved: func(list string) string {
+		return "La información personal a la que se pudo haber accedido incluye: " + list + "."
+	},
+	call: func(phone, website string) string {
+		s := "Si tiene preguntas o necesita ayuda, llame al " + phone
+		if website != "" {
+			s += " o visite " + website
+		}
+		return s + "."
+	},
+	vigilant: "Le recomendamos mantenerse alerta ante el fraude y el robo de identidad, revisando sus estados " +
+		"de cuenta y vigilando sus informes de crédito para detectar actividad no autorizada. Puede obtener un " +
+		"informe de crédito gratuito de cada una de las tres agencias nacionales de informes de crédito en " +
+		"www.annualcreditreport.com o llamando al 1-877-322-8228. Si cree que es víctima de robo de identidad, " +
+		"denúncielo en RobodeIdentidad.gov y ante la policía local.",
+	vigilantMinor: "Los menores normalmente no tienen informe de crédito. Puede pedir a cada agencia que " +
+		"verifique si existe uno a nombre de su hijo o hija y, si existe, que lo congele.",
+	closing:     "Atentamente,",
+	noticeLabel: "Aviso",
+	pageOf:      func(n, of int) string { return fmt.Sprintf("Página %d de %d", n, of) },
+	phoneLabel:  "Teléfono",
+}
