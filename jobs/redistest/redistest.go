@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -44,7 +45,11 @@ func options() (*redis.Options, string, error) {
 			return nil, "", fmt.Errorf("REDIS_TEST_URL: %w", err)
 		}
 		opt.DB = 0
-		return opt, u, nil
+		where := opt.Addr
+		if pu, err := url.Parse(u); err == nil {
+			where = pu.Redacted() // no password in test logs
+		}
+		return opt, where, nil
 	}
 	return &redis.Options{Addr: "127.0.0.1:6379"}, "127.0.0.1:6379", nil
 }
