@@ -1,0 +1,272 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/api"
+	"github.com/breachd/breachd/jobs"
+	"github.com/breachd/breachd/jobs/redistest"
+)
+
+// testKeys are the API keys of the test service, one per role.
+var testKeys = map[breach.Role]string{
+	breach.RoleAdmin:   "admin-key-0123456789abcdef",
+	breach.RoleClerk:   "clerk-key-0123456789abcdef",
+	breach.RoleAuditor: "auditor-key-0123456789abcdef",
+}
+
+// noKey and badKey are pseudo-roles for requests without a valid key.
+const (
+	noKey  breach.Role = "none"
+	badKey breach.Role = "bad-key"
+)
+
+// env is a running API over a real Redis database of its own, with a clock the test sets.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	router routers.Router
+	logs   *syncBuffer
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+type envOption func(*api.Config)
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	store := jobs.NewStore(redistest.New(t))
+	keys := &api.Keys{}
+	for role, k := range testKeys {
+		if err := keys.Add(role, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	cfg := api.Config{
+		Store:  store,
+		Keys:   keys,
+		Ready:  store.Ping,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    e.clock,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h, err := api.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+
+	doc, err := api.LoadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	if e.router, err = gorillamux.NewRouter(doc); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) setNow(t time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.now = t
+}
+
+// response is what a request got back, already checked against openapi.yaml.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// problem decodes an application/problem+json body.
+func (r response) problem(t *testing.T) api.Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json (body %s)", ct, r.Body)
+	}
+	var p api.Problem
+	r.json(t, &p)
+	if p.Status != r.Status {
+		t.Fatalf("problem status %d != HTTP status %d", p.Status, r.Status)
+	}
+	return p
+}
+
+// fields returns "field: reason" of every invalid field of a 422.
+func (r response) fields(t *testing.T) map[string]string {
+	t.Helper()
+	p := r.problem(t)
+	out := map[string]string{}
+	if p.Errors != nil {
+		for _, f := range *p.Errors {
+			out[f.Field] = f.Reason
+		}
+	}
+	return out
+}
+
+// do sends a request as role (noKey: no Authorization; badKey: an unknown key). body may be nil, a
+// string or []byte (sent as is, as JSON) or any value (marshalled). Every response whose route is
+// in the contract is validated against openapi.yaml: status, headers and body.
+func (e *env) do(method, path string, role breach.Role, body any) response {
+	e.t.Helper()
+	return e.doContentType(method, path, role, body, "application/json")
+}
+
+func (e *env) doContentType(method, path string, role breach.Role, body any, contentType string) response {
+	e.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	switch role {
+	case noKey:
+	case badKey:
+		req.Header.Set("Authorization", "Bearer not-a-key-of-this-service")
+	default:
+		req.Header.Set("Authorization", "Bearer "+testKeys[role])
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.validate(req, raw, res, got)
+	return response{Status: res.StatusCode, Header: res.Header, Body: got}
+}
+
+// validate checks a response against the contract. Routes outside the contract (404 for an
+// unknown path) must still answer problem+json.
+func (e *env) validate(req *http.Request, reqBody []byte, res *http.Response, body []byte) {
+	e.t.Helper()
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := e.router.FindRoute(vreq)
+	if err != nil {
+		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+			e.t.Fatalf("%s %s: route not in the contract and answer is %q, not problem+json", req.Method, req.URL.Path, ct)
+		}
+		return
+	}
+	opts := api.ValidationOptions()
+	opts.IncludeResponseStatus = true
+	opts.MultiError = true
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Options:                opts,
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		e.t.Fatalf("%s %s → %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, body)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// determination returns a valid determination body with overrides applied.
+func determination(overrides map[string]any) map[string]any {
+	d := map[string]any{
+		"title":            "Stolen laptop with payroll export",
+		"discovered_on":    "2026-03-03",
+		"occurred_on":      "2026-03-01",
+		"description":      "A staff laptop holding an unencrypted payroll export was stolen from a car.",
+		"data_elements":    []string{"name", "ssn", "financial_account"},
+		"risk_of_harm":     "likely",
+		"affected_count":   1200,
+		"remediation":      "Laptops are now encrypted; payroll exports are disabled on staff machines.",
+		"assistance_phone": "+1 317 555 0100",
+		"category":         "data",
+		"severity":         "major",
+		"reporter":         map[string]any{"name": "Dana Whitfield", "role": "Technology coordinator", "email": "dana.whitfield@example.org", "anonymous": false},
+	}
+	for k, v := range overrides {
+		if v == nil {
+			delete(d, k)
+			continue
+		}
+		d[k] = v
+	}
+	return d
+}
+
+func mustContainAll(t *testing.T, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%q does not contain %q", got, w)
+		}
+	}
+}
