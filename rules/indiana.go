@@ -188,7 +188,7 @@ func (a *inAssessment) personalInformation() bool {
 				"still be given. List the data elements exposed: a notice must name them.")
 			return false
 		}
-		a.because(CodeNoPersonalInformation, citePI, "The data exposed (%s) is not personal information under "+
+		a.because(CodeNoPersonalInformation, citePI, "The data involved (%s) is not personal information under "+
 			"this law, which needs a Social Security number, or a person's name together with a driver's "+
 			"license, state identification, credit or debit card or financial account number, or a security "+
 			"code or password for a financial account. Notification is not required, but it may still be given.",
@@ -203,9 +203,9 @@ func (a *inAssessment) personalInformation() bool {
 			found = append(found, list(labels(paired)))
 		}
 	}
-	a.because(CodePersonalInformation, citePI, "The data exposed includes personal information: %s.", list(found))
+	a.because(CodePersonalInformation, citePI, "The data involved includes personal information: %s.", list(found))
 	if len(paired) > 0 && !a.has(breach.ElementName) {
-		a.because(CodeNameAssumed, citePI, "Names are not listed among the data exposed, and the law counts %s "+
+		a.because(CodeNameAssumed, citePI, "Names are not listed among the data involved, and the law counts %s "+
 			"as personal information only together with a person's name. The pack counts them anyway: the "+
 			"number itself identifies the person and can be matched to a name, and more notice is never "+
 			"unlawful. If counsel finds that no name can be linked, revise the determination.",
@@ -305,13 +305,15 @@ func agencies(p period) []string {
 	return names
 }
 
-// describe names a period's holds for a reason: "The law-enforcement hold (Indiana State Police)".
-func describe(p period) string {
+// describe names a period's holds for a reason, as the subject of a sentence, with the words
+// that agree with it: "The law-enforcement hold (ISP)", "its", "has".
+func describe(p period) (subject, its, has string) {
 	names := agencies(p)
 	if len(p.holds) == 1 {
-		return "The law-enforcement hold (" + names[0] + ")"
+		return "The law-enforcement hold (" + names[0] + ")", "its", "has"
 	}
-	return fmt.Sprintf("The %d law-enforcement holds (%s), which overlap or adjoin and count as one,", len(p.holds), list(names))
+	return fmt.Sprintf("The %d law-enforcement holds (%s), which overlap or adjoin and count as one,",
+		len(p.holds), list(names)), "their", "have"
 }
 
 // §2 The deadline: discovered_on + 45, unless a hold covers day 45.
@@ -324,25 +326,26 @@ func (a *inAssessment) deadline() {
 	deadline := day45
 	for _, p := range a.periods {
 		// Periods are in date order and disjoint: at most one covers day 45, and an open one is last.
+		holds, its, has := describe(p)
 		switch {
 		case p.start.After(day45):
 			a.because(CodeHoldStartedAfterDay45, citeHold, "%s began on %s, after the deadline of %s: a hold "+
 				"that starts after day 45 cures nothing, and the deadline stays %s.",
-				describe(p), longDate(p.start), longDate(deadline), longDate(deadline))
+				holds, longDate(p.start), longDate(deadline), longDate(deadline))
 		case p.open():
 			deadline = breach.Date{}
-			a.because(CodeHoldOpenOverDay45, citeHold, "%s began on %s, on or before day 45, and has not been "+
+			a.because(CodeHoldOpenOverDay45, citeHold, "%s began on %s, on or before day 45, and %s not been "+
 				"released. Notice is due on the day the agency says disclosure will no longer compromise its "+
 				"investigation, so there is no deadline date until then: keep the letters staged and ready to go.",
-				describe(p), longDate(p.start))
+				holds, longDate(p.start), has)
 		case p.end.After(day45):
 			deadline = p.end
-			a.because(CodeHoldReleasedAfterDay45, citeHold, "%s ran from %s and was released on %s, after day 45: "+
-				"notice is due on the release date, %s.", describe(p), longDate(p.start), longDate(p.end), longDate(p.end))
+			a.because(CodeHoldReleasedAfterDay45, citeHold, "%s ran from %s until %s release on %s, after day 45: "+
+				"notice is due on the release date, %s.", holds, longDate(p.start), its, longDate(p.end), longDate(p.end))
 		default:
-			a.because(CodeHoldReleasedBeforeDay45, citeHold, "%s ran from %s and was released on %s, no later than "+
+			a.because(CodeHoldReleasedBeforeDay45, citeHold, "%s ran from %s until %s release on %s, no later than "+
 				"day 45: it does not move the deadline, which stays %s.",
-				describe(p), longDate(p.start), longDate(p.end), longDate(day45))
+				holds, longDate(p.start), its, longDate(p.end), longDate(day45))
 		}
 	}
 	a.plan.Deadline = deadline
@@ -504,10 +507,11 @@ func (a *inAssessment) substituteNotice() {
 
 // §6 Consumer reporting agencies and the Attorney General: both count Indiana residents.
 func (a *inAssessment) agencies() {
-	residents := a.d.AffectedCount
+	residents, assumed := a.d.AffectedCount, ""
 	if a.d.IndianaResidents != nil {
 		residents = *a.d.IndianaResidents
 	} else {
+		assumed = " (assumed)"
 		a.because(CodeResidentsAssumed, citeCRA, "The number of Indiana residents affected is not recorded, so the "+
 			"pack assumes all %s may be residents (more notice is never unlawful). Record the number to refine "+
 			"the agency notices.", people(a.d.AffectedCount))
@@ -519,19 +523,19 @@ func (a *inAssessment) agencies() {
 
 	if residents > inCRAResidentsLimit {
 		a.plan.ConsumerReportingAgencies = breach.AgencyNotice{Required: true, Due: a.plan.Deadline}
-		a.because(CodeCRARequired, citeCRA, "%s Indiana residents are affected, more than 1,000: tell the three "+
+		a.because(CodeCRARequired, citeCRA, "%s Indiana residents%s are affected, more than 1,000: tell the three "+
 			"nationwide consumer reporting agencies (Equifax, Experian, TransUnion) the timing, distribution and "+
-			"content of the notices, %s. Never delay the individual notices for this.", count(residents), due)
+			"content of the notices, %s. Never delay the individual notices for this.", count(residents), assumed, due)
 	} else {
-		a.because(CodeCRANotRequired, citeCRA, "%s Indiana residents are affected, not more than 1,000: the "+
-			"consumer reporting agencies need not be told.", count(residents))
+		a.because(CodeCRANotRequired, citeCRA, "%s Indiana residents%s are affected, not more than 1,000: the "+
+			"consumer reporting agencies need not be told.", count(residents), assumed)
 	}
 
 	if residents > 0 {
 		a.plan.AttorneyGeneral = breach.AgencyNotice{Required: true, Due: a.plan.Deadline}
-		a.because(CodeAttorneyGeneralRequired, citeAG, "Notice goes to %s Indiana residents, so the Indiana "+
+		a.because(CodeAttorneyGeneralRequired, citeAG, "Notice goes to %s Indiana residents%s, so the Indiana "+
 			"Attorney General must be notified too, %s. The statute asks for this whatever the number; the "+
-			"guideline is silent.", count(residents), due)
+			"guideline is silent.", count(residents), assumed, due)
 	} else {
 		a.because(CodeAttorneyGeneralNotRequired, citeAG, "No Indiana residents are affected, so the Indiana "+
 			"Attorney General need not be notified. Other states' laws may apply to the people affected: ask counsel.")

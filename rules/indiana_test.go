@@ -121,7 +121,7 @@ func TestPersonalInformationReasonNamesTheElements(t *testing.T) {
 	d := required()
 	d.DataElements = []breach.DataElement{breach.ElementName, breach.ElementCreditCard, breach.ElementSSN}
 	got := reason(t, assess(t, d, nil, "2026-03-10"), CodePersonalInformation).Text
-	want := "The data exposed includes personal information: Social Security numbers and names together with credit card numbers."
+	want := "The data involved includes personal information: Social Security numbers and names together with credit card numbers."
 	if got != want {
 		t.Errorf("text = %q\nwant   %q", got, want)
 	}
@@ -287,7 +287,7 @@ func TestDeadlineReasonTexts(t *testing.T) {
 	p := assess(t, required(), []breach.Hold{hold("Indiana State Police", "2026-03-10", "2026-05-12")}, "2026-03-20")
 	for code, want := range map[string]string{
 		CodeDeadline45Days:         "discovered on Tuesday, March 3, 2026, so day 45 is Friday, April 17, 2026",
-		CodeHoldReleasedAfterDay45: "(Indiana State Police) ran from Tuesday, March 10, 2026 and was released on Tuesday, May 12, 2026",
+		CodeHoldReleasedAfterDay45: "(Indiana State Police) ran from Tuesday, March 10, 2026 until its release on Tuesday, May 12, 2026",
 		CodeDeadlineDaysRemaining:  "As of Friday, March 20, 2026, 53 days remain until the deadline, Tuesday, May 12, 2026.",
 		// 7 days ran before the hold; 38 remain from the release on 12 May: 19 June.
 		CodeTollingReadingForCounsel: "7 of the 45 ran outside holds, so the remaining 38 days would run from the release on Tuesday, May 12, 2026, making notice due by Friday, June 19, 2026",
