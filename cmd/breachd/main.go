@@ -50,7 +50,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	log := newLogger(cfg, stdout)
-	log.Info("starting breachd", "version", version, "config", cfg.String())
+	log.Info("starting breachd", "version", version)
 
 	// Redis: the configured server, or an embedded one that keeps nothing.
 	redisURL := cfg.RedisURL
@@ -76,9 +76,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	case cfg.EncryptionKey != nil:
 		storeOpts = append(storeOpts, jobs.WithEncryptionKey(cfg.EncryptionKey))
 	case cfg.RedisURL == "":
-		key := make([]byte, jobs.KeySize)
-		_, _ = rand.Read(key)
-		storeOpts = append(storeOpts, jobs.WithEncryptionKey(key))
+		// Nothing outlives the process, so a key made now protects the in-memory copy just as well.
+		cfg.EncryptionKey = make([]byte, jobs.KeySize)
+		_, _ = rand.Read(cfg.EncryptionKey)
+		storeOpts = append(storeOpts, jobs.WithEncryptionKey(cfg.EncryptionKey))
 	default:
 		log.Warn("BREACHD_ENCRYPTION_KEY is not set: personal information is stored in Redis unencrypted")
 	}
@@ -101,6 +102,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "\n  breachd (embedded mode) generated an admin API key for this run:\n\n"+
 			"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" …\n\n", key)
 	}
+
+	log.Info("configuration", "config", cfg.String())
 
 	reg := prometheus.NewRegistry()
 	handler, err := api.New(api.Config{

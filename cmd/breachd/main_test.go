@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/breachd/breachd/jobs/redistest"
+)
+
+// service is breachd started by run, as main starts it, on a free port.
+type service struct {
+	t      *testing.T
+	base   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, env map[string]string) *service {
+	t.Helper()
+	env["BREACHD_ADDR"] = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &service{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		s.done <- run(ctx, func(k string) string { return env[k] }, s.stdout, s.stderr, func(a string) { addr <- a })
+	}()
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case err := <-s.done:
+		t.Fatalf("run returned before listening: %v\n%s", err, s.stdout.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("breachd did not start listening within 10s")
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// stop cancels the service as SIGTERM would and waits for an orderly return.
+func (s *service) stop() {
+	s.t.Helper()
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Fatalf("run returned %v on shutdown", err)
+		}
+	case <-time.After(20 * time.Second):
+		s.t.Fatal("breachd did not shut down within 20s")
+	}
+}
+
+func (s *service) call(method, path, key string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &out)
+	return res.StatusCode, out
+}
+
+const (
+	adminKey   = "e2e-admin-key-0123456789"
+	auditorKey = "e2e-auditor-key-0123456789"
+	clerkKey   = "e2e-clerk-key-0123456789"
+)
+
+// TestEndToEnd boots the real wiring against a real Redis and walks the README: create a breach,
+// read its plan, place and release a hold, read the events; then shuts down in order.
+func TestEndToEnd(t *testing.T) {
+	rdb := redistest.New(t)
+	o := rdb.Options()
+	redisURL := fmt.Sprintf("redis://%s/%d", o.Addr, o.DB)
+	if o.Password != "" {
+		redisURL = fmt.Sprintf("redis://:%s@%s/%d", o.Password, o.Addr, o.DB)
+	}
+	s := start(t, map[string]string{
+		"REDIS_URL":              redisURL,
+		"BREACHD_API_KEYS":       "admin:" + adminKey + ",auditor:" + auditorKey + ",clerk:" + clerkKey,
+		"BREACHD_ENCRYPTION_KEY": strings.Repeat("ab", 32),
+	})
+
+	if code, _ := s.call("GET", "/readyz", "", nil); code != 200 {
+		t.Fatalf("readyz %d", code)
+	}
+	det := map[string]any{
+		"title": "Phishing: payroll mailbox", "discovered_on": "2026-03-03", "data_elements": []string{"name", "ssn"},
+		"risk_of_harm": "likely", "affected_count": 1001, "indiana_residents": 1001,
+		"description": "A payroll clerk's mailbox was accessed.", "remediation": "Passwords reset; MFA enforced.",
+		"assistance_phone": "+1 317 555 0100", "reporter": map[string]any{"name": "Rowan Reporter", "anonymous": false},
+	}
+	if code, _ := s.call("POST", "/v1/breaches", clerkKey, map[string]any{"determination": det}); code != 403 {
+		t.Fatalf("clerk created a breach: %d", code)
+	}
+	code, b := s.call("POST", "/v1/breaches", adminKey, map[string]any{"determination": det})
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, b)
+	}
+	id := b["id"].(string)
+
+	code, plan := s.call("GET", "/v1/breaches/"+id+"/plan?as_of=2026-03-20", auditorKey, nil)
+	if code != 200 || plan["deadline"] != "2026-04-17" || plan["days_remaining"] != float64(28) ||
+		plan["consumer_reporting_agencies"].(map[string]any)["required"] != true {
+		t.Fatalf("plan: %d %v", code, plan)
+	}
+
+	code, held := s.call("POST", "/v1/breaches/"+id+"/holds", adminKey, map[string]any{"agency": "Indiana State Police", "start_date": "2026-03-10"})
+	if code != 201 || held["status"] != "held" {
+		t.Fatalf("hold: %d %v", code, held)
+	}
+	holdID := held["holds"].([]any)[0].(map[string]any)["id"].(string)
+	code, plan = s.call("GET", "/v1/breaches/"+id+"/plan?as_of=2026-04-20", auditorKey, nil)
+	if code != 200 || plan["held"] != true || plan["deadline"] != nil || plan["days_remaining"] != nil {
+		t.Fatalf("plan under an open hold past day 45: %d %v", code, plan)
+	}
+	code, rel := s.call("POST", "/v1/breaches/"+id+"/holds/"+holdID+"/release", adminKey, map[string]any{"end_date": "2026-05-12"})
+	if code != 200 || rel["status"] != "open" {
+		t.Fatalf("release: %d %v", code, rel)
+	}
+	code, plan = s.call("GET", "/v1/breaches/"+id+"/plan?as_of=2026-05-12", auditorKey, nil)
+	if code != 200 || plan["deadline"] != "2026-05-12" || plan["days_remaining"] != float64(0) {
+		t.Fatalf("plan after release: %d %v", code, plan)
+	}
+
+	code, events := s.call("GET", "/v1/breaches/"+id+"/events", auditorKey, nil)
+	if code != 200 {
+		t.Fatalf("events: %d", code)
+	}
+	var types []string
+	for _, ev := range events["items"].([]any) {
+		types = append(types, ev.(map[string]any)["type"].(string))
+	}
+	if strings.Join(types, ",") != "breach.created,hold.placed,hold.released" {
+		t.Fatalf("events %v", types)
+	}
+
+	// The reporter's name is encrypted at rest.
+	raw, err := rdb.Get(context.Background(), "breachd:breach:{"+id+"}").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("Rowan Reporter")) {
+		t.Fatal("the record holds the reporter's name in plain text")
+	}
+
+	s.stop()
+	logs := s.stdout.String()
+	for _, secret := range []string{adminKey, auditorKey, clerkKey, strings.Repeat("ab", 32), "Rowan Reporter"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+	for _, want := range []string{`"msg":"listening"`, `"msg":"shutting down"`, `"msg":"stopped"`, `api_keys=3`, `encryption=on`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+	// The test server keeps nothing on disk, and breachd must say so.
+	aof, _ := rdb.ConfigGet(context.Background(), "appendonly").Result()
+	save, _ := rdb.ConfigGet(context.Background(), "save").Result()
+	if aof["appendonly"] == "no" && save["save"] == "" && !strings.Contains(logs, "PERSISTS NOTHING") {
+		t.Errorf("no warning that Redis persists nothing:\n%s", logs)
+	}
+}
+
+// TestEmbeddedMode: with no configuration at all the service runs on an in-memory Redis, says
+// loudly that nothing survives, and prints an admin key that works.
+func TestEmbeddedMode(t *testing.T) {
+	s := start(t, map[string]string{})
+	m := regexp.MustCompile(`export BREACHD_KEY=([0-9a-f]{48})`).FindStringSubmatch(s.stderr.String())
+	if m == nil {
+		t.Fatalf("no generated admin key on stderr:\n%s", s.stderr.String())
+	}
+	key := m[1]
+	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
+		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"ssn"}, "affected_count": 40}})
+	if code != 201 {
+		t.Fatalf("create with the generated key: %d %v", code, b)
+	}
+	if code, got := s.call("GET", "/v1/breaches/"+b["id"].(string), key, nil); code != 200 || got["id"] != b["id"] {
+		t.Fatalf("read back: %d %v", code, got)
+	}
+	s.stop()
+	logs := s.stdout.String()
+	if !strings.Contains(logs, "NOTHING SURVIVES A RESTART") {
+		t.Errorf("no loud warning about the embedded store:\n%s", logs)
+	}
+	if strings.Contains(logs, key) {
+		t.Error("the generated key reached the logs")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	hashed := sha256.Sum256([]byte("file-admin-key-0123456789"))
+	keyFile := filepath.Join(dir, "keys")
+	if err := os.WriteFile(keyFile, []byte("# keys\nadmin:sha256:"+hex.EncodeToString(hashed[:])+"\n\nauditor:file-auditor-key-0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // "" = valid
+	}{
+		{"nothing set is valid (embedded mode)", map[string]string{}, ""},
+		{"REDIS_URL needs keys", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"}, "BREACHD_API_KEYS or BREACHD_API_KEYS_FILE is required"},
+		{"unknown role", map[string]string{"BREACHD_API_KEYS": "root:0123456789abcdef0"}, "BREACHD_API_KEYS: key 1"},
+		{"short key", map[string]string{"BREACHD_API_KEYS": "admin:short"}, "at least 16"},
+		{"same key twice", map[string]string{"BREACHD_API_KEYS": "admin:0123456789abcdef0,clerk:0123456789abcdef0"}, "twice"},
+		{"keys and file", map[string]string{"BREACHD_API_KEYS": "admin:0123456789abcdef0", "BREACHD_API_KEYS_FILE": keyFile}, "not both"},
+		{"missing key file", map[string]string{"BREACHD_API_KEYS_FILE": filepath.Join(dir, "nope")}, "BREACHD_API_KEYS_FILE"},
+		{"key file with a hashed key", map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://x:6379"}, ""},
+		{"bad encryption key", map[string]string{"BREACHD_ENCRYPTION_KEY": "abc"}, "BREACHD_ENCRYPTION_KEY"},
+		{"bad log format", map[string]string{"BREACHD_LOG_FORMAT": "xml"}, "BREACHD_LOG_FORMAT"},
+		{"bad log level", map[string]string{"BREACHD_LOG_LEVEL": "loud"}, "BREACHD_LOG_LEVEL"},
+		{"bad shutdown timeout", map[string]string{"BREACHD_SHUTDOWN_TIMEOUT": "soon"}, "BREACHD_SHUTDOWN_TIMEOUT"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) string { return c.env[k] })
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, c.wantErr)
+			}
+			_ = cfg
+		})
+	}
+
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://:hunter2@db:6379/3"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := cfg.Keys.Authenticate("file-admin-key-0123456789"); !ok || a.Role != "admin" {
+		t.Fatalf("hashed key in file: %v %v", a, ok)
+	}
+	if a, ok := cfg.Keys.Authenticate("file-auditor-key-0123"); !ok || a.Role != "auditor" {
+		t.Fatalf("plain key in file: %v %v", a, ok)
+	}
+	if s := cfg.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "redis://****@db:6379/3") {
+		t.Fatalf("config string leaks or mangles the password: %s", s)
+	}
+	if err := run(context.Background(), func(k string) string { return map[string]string{"BREACHD_LOG_FORMAT": "xml"}[k] }, io.Discard, io.Discard, nil); err == nil {
+		t.Fatal("run accepted a bad configuration")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
