@@ -107,10 +107,10 @@ func (r *Renderer) RenderBatch(w, manifest io.Writer, m *Mailing, info BatchInfo
 		return BatchResult{}, err
 	}
 	pdf := r.newDoc(fmt.Sprintf("Print batch %d of %d — %s", info.Number, info.Of, info.BreachTitle), "en", now)
-	draw(pdf, cover)
+	r.draw(pdf, cover)
 	for _, lo := range layouts {
 		if lo != nil {
-			draw(pdf, lo)
+			r.draw(pdf, lo)
 		}
 	}
 	if res.SHA256, err = output(pdf, w); err != nil {

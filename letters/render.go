@@ -20,12 +20,17 @@ type Options struct {
 	// MaxPages is the most pages one letter may take; a longer letter is refused with
 	// ErrDoesNotFit. Default 2.
 	MaxPages int
+	// EmbedBold embeds DejaVu Sans Bold for headings. Default false: headings are the regular face
+	// drawn with a thin outline (synthetic bold), because fpdf parses and subsets every embedded
+	// font again for each document, which makes a second font cost about 2 ms per one-letter PDF
+	// (BenchmarkLetter/bold). Batches amortise the cost, so EmbedBold suits batch-only renderers.
+	EmbedBold bool
 }
 
 // Renderer renders letters and print batches. Create it once with NewRenderer: it prepares the
 // embedded fonts once. It is safe for concurrent use.
 type Renderer struct {
-	regular, bold *face
+	regular, bold *face // bold == regular: synthetic bold (see Options.EmbedBold)
 	clock         func() time.Time
 	maxPerFile    int
 	maxPages      int
@@ -49,8 +54,11 @@ func NewRenderer(o Options) (*Renderer, error) {
 	if r.regular, err = loadFace("DejaVuSans.ttf"); err != nil {
 		return nil, err
 	}
-	if r.bold, err = loadFace("DejaVuSans-Bold.ttf"); err != nil {
-		return nil, err
+	r.bold = r.regular
+	if o.EmbedBold {
+		if r.bold, err = loadFace("DejaVuSans-Bold.ttf"); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -71,18 +79,28 @@ func (r *Renderer) newDoc(title, lang string, now time.Time) *fpdf.Fpdf {
 	pdf.SetTitle(title, true)
 	pdf.SetLang(lang)
 	pdf.SetAutoPageBreak(false, 0)
+	pdf.SetCompression(false)
 	pdf.SetMargins(0, 0, 0)
 	// fpdf parses a font once per document; the faces were cut to the Latin repertoire in
 	// NewRenderer so that this parse is small (see latinBlocks).
 	pdf.AddUTF8FontFromBytes(fontFamily, "", r.regular.ttf)
-	pdf.AddUTF8FontFromBytes(fontFamily, "B", r.bold.ttf)
-	pdf.SetDrawColor(128, 128, 128)
-	pdf.SetLineWidth(0.5)
+	if r.bold != r.regular {
+		pdf.AddUTF8FontFromBytes(fontFamily, "B", r.bold.ttf)
+	}
+	pdf.SetLineWidth(ruleWidth)
 	return pdf
 }
 
+const (
+	ruleWidth = 0.5
+	// syntheticBold is the outline width of synthetic bold, as a fraction of the type size: at
+	// 10 pt it thickens each stem by 0.5 pt, about what DejaVu Sans Bold adds.
+	syntheticBold = 0.05
+)
+
 // draw adds the letter's pages to pdf.
-func draw(pdf *fpdf.Fpdf, lo *layout) {
+func (r *Renderer) draw(pdf *fpdf.Fpdf, lo *layout) {
+	synthetic := r.bold == r.regular
 	for p := 1; p <= lo.pages; p++ {
 		pdf.AddPage()
 		for i := range lo.ops {
@@ -94,12 +112,21 @@ func draw(pdf *fpdf.Fpdf, lo *layout) {
 				pdf.Line(o.x, o.y, o.x2, o.y2)
 				continue
 			}
-			style := ""
-			if o.bold {
-				style = "B"
+			switch {
+			case !o.bold:
+				pdf.SetFont(fontFamily, "", o.size)
+				pdf.Text(o.x, o.y, o.text)
+			case synthetic:
+				pdf.SetFont(fontFamily, "", o.size)
+				pdf.SetLineWidth(o.size * syntheticBold)
+				pdf.SetTextRenderingMode(2) // fill, then stroke the outline
+				pdf.Text(o.x, o.y, o.text)
+				pdf.SetTextRenderingMode(0)
+				pdf.SetLineWidth(ruleWidth)
+			default:
+				pdf.SetFont(fontFamily, "B", o.size)
+				pdf.Text(o.x, o.y, o.text)
 			}
-			pdf.SetFont(fontFamily, style, o.size)
-			pdf.Text(o.x, o.y, o.text)
 		}
 	}
 }
@@ -137,7 +164,7 @@ func (r *Renderer) RenderLetter(w io.Writer, m *Mailing, l Letter) (Result, erro
 		return Result{}, err
 	}
 	pdf := r.newDoc(lo.title, lo.tmpl.lang, r.clock())
-	draw(pdf, lo)
+	r.draw(pdf, lo)
 	sum, err := output(pdf, w)
 	if err != nil {
 		return Result{}, err
