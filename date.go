@@ -76,6 +76,27 @@ func (d Date) String() string     { return d.t.Format(DateLayout) }
 func (d Date) Time() time.Time    { return d.t }
 func (d Date) Compare(e Date) int { return d.t.Compare(e.t) }
 
+// MarshalJSON writes "YYYY-MM-DD", and null for the zero Date ("no date").
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD" strictly; null is the zero Date.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a date must be a string YYYY-MM-DD")
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
 // MarshalText writes "YYYY-MM-DD"; the zero Date writes an empty string.
 func (d Date) MarshalText() ([]byte, error) {
 	if d.IsZero() {

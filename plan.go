@@ -87,7 +87,7 @@ type Plan struct {
 	NotificationRequired bool `json:"notification_required"`
 	// Deadline is the last day individual notice may go out; zero (null in JSON) when no notice
 	// is required or a hold covering day 45 is still open.
-	Deadline      Date `json:"deadline,omitzero"`
+	Deadline      Date `json:"deadline"`
 	DaysRemaining *int `json:"days_remaining"`
 	Overdue       bool `json:"overdue"`
 	Held          bool `json:"held"`
