@@ -39,11 +39,14 @@ type template struct {
 var languages = map[string]*template{"en": english, "es": spanish}
 
 // templateFor returns the template for a language tag such as "es", "es-MX" or "ES", and whether
-// it fell back to English.
+// it fell back to English. No language at all is English, not a fallback.
 func templateFor(lang string) (*template, bool) {
 	primary := strings.ToLower(strings.TrimSpace(lang))
 	if i := strings.IndexAny(primary, "-_"); i >= 0 {
 		primary = primary[:i]
+	}
+	if primary == "" {
+		return english, false
 	}
 	if t, ok := languages[primary]; ok {
 		return t, false
