@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,12 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
-
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
+	"github.com/breachd/breachd/api/apitest"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/jobs/redistest"
 )
@@ -38,10 +34,10 @@ const (
 
 // env is a running API over a real Redis database of its own, with a clock the test sets.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	router routers.Router
-	logs   *syncBuffer
+	t        *testing.T
+	srv      *httptest.Server
+	contract *apitest.Contract
+	logs     *syncBuffer
 
 	mu  sync.Mutex
 	now time.Time
@@ -76,14 +72,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 
-	doc, err := api.LoadSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc.Servers = nil
-	if e.router, err = gorillamux.NewRouter(doc); err != nil {
-		t.Fatal(err)
-	}
+	e.contract = apitest.New(t)
 	return e
 }
 
@@ -186,36 +175,8 @@ func (e *env) doContentType(method, path string, role breach.Role, body any, con
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.validate(req, raw, res, got)
+	e.contract.Check(e.t, req, raw, res, got)
 	return response{Status: res.StatusCode, Header: res.Header, Body: got}
-}
-
-// validate checks a response against the contract. Routes outside the contract (404 for an
-// unknown path) must still answer problem+json.
-func (e *env) validate(req *http.Request, reqBody []byte, res *http.Response, body []byte) {
-	e.t.Helper()
-	vreq := req.Clone(context.Background())
-	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
-	route, params, err := e.router.FindRoute(vreq)
-	if err != nil {
-		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
-			e.t.Fatalf("%s %s: route not in the contract and answer is %q, not problem+json", req.Method, req.URL.Path, ct)
-		}
-		return
-	}
-	opts := api.ValidationOptions()
-	opts.IncludeResponseStatus = true
-	opts.MultiError = true
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts},
-		Status:                 res.StatusCode,
-		Header:                 res.Header,
-		Options:                opts,
-	}
-	in.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		e.t.Fatalf("%s %s → %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, body)
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines to log into.

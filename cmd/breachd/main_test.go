@@ -17,24 +17,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachd/breachd/api/apitest"
 	"github.com/breachd/breachd/jobs/redistest"
 )
 
 // service is breachd started by run, as main starts it, on a free port.
 type service struct {
-	t      *testing.T
-	base   string
-	stdout *syncBuffer
-	stderr *syncBuffer
-	cancel context.CancelFunc
-	done   chan error
+	t        *testing.T
+	contract *apitest.Contract
+	base     string
+	stdout   *syncBuffer
+	stderr   *syncBuffer
+	cancel   context.CancelFunc
+	done     chan error
 }
 
 func start(t *testing.T, env map[string]string) *service {
 	t.Helper()
 	env["BREACHD_ADDR"] = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &service{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &service{t: t, contract: apitest.New(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		s.done <- run(ctx, func(k string) string { return env[k] }, s.stdout, s.stderr, func(a string) { addr <- a })
@@ -71,12 +73,11 @@ func (s *service) stop() {
 
 func (s *service) call(method, path, key string, body any) (int, map[string]any) {
 	s.t.Helper()
-	var rd io.Reader
+	var raw []byte
 	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+		raw, _ = json.Marshal(body)
 	}
-	req, _ := http.NewRequest(method, s.base+path, rd)
+	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(raw))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -89,8 +90,9 @@ func (s *service) call(method, path, key string, body any) (int, map[string]any)
 	}
 	defer res.Body.Close()
 	var out map[string]any
-	raw, _ := io.ReadAll(res.Body)
-	_ = json.Unmarshal(raw, &out)
+	got, _ := io.ReadAll(res.Body)
+	s.contract.Check(s.t, req, raw, res, got)
+	_ = json.Unmarshal(got, &out)
 	return res.StatusCode, out
 }
 

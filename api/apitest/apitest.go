@@ -1,0 +1,64 @@
+// Package apitest checks HTTP exchanges against openapi.yaml, for the tests of any package that
+// talks to the API: every response a test sees must match the contract.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/breachd/breachd/api"
+)
+
+// Contract validates responses against the embedded openapi.yaml.
+type Contract struct {
+	router routers.Router
+}
+
+// New loads the contract; it fails the test if the contract does not load.
+func New(t testing.TB) *Contract {
+	t.Helper()
+	doc, err := api.LoadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Contract{router: router}
+}
+
+// Check fails the test unless the response (status, headers, body) is one the contract allows for
+// the request. A request outside the contract must have been answered with problem+json.
+func (c *Contract) Check(t testing.TB, req *http.Request, reqBody []byte, res *http.Response, body []byte) {
+	t.Helper()
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Fatalf("%s %s: route not in the contract and answer is %q, not problem+json", req.Method, req.URL.Path, ct)
+		}
+		return
+	}
+	opts := api.ValidationOptions()
+	opts.IncludeResponseStatus = true
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Options:                opts,
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s → %d does not match openapi.yaml: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, body)
+	}
+}
