@@ -7,7 +7,27 @@
 // recomputed for any date and tested exhaustively. "Today" is the caller's business.
 //
 // The law of each jurisdiction is a rule pack (see Pack). The Indiana school-corporation guideline
-// (LAW.md) is the first; a second jurisdiction is a new file and one line in the packs list.
+// (LAW.md) is the first, in indiana.go; a second jurisdiction is a new file and one line in the
+// packs list.
+//
+// Where LAW.md leaves a choice, the Indiana pack takes these readings (each also stated in a reason
+// when it applies):
+//   - A driver's licence, state ID, card, account number or security code counts as personal
+//     information even when names are not listed (reason name_assumed): the number identifies the
+//     person, and more notice is never unlawful.
+//   - An unknown or empty risk_of_harm is "undetermined"; a risk_rationale of only spaces is no
+//     rationale.
+//   - Holds are intervals [start_date, end_date): on the release date notice may go out. Holds
+//     merge when one starts on or before the other's release; a one-day gap does not merge.
+//     Holds are applied as recorded, whatever as_of is; Held alone depends on as_of.
+//   - A plan is approvable only when notice is required, no content is missing, no hold is in
+//     effect on as_of and no hold is open at all (an open hold that starts later is still a request
+//     to delay). An overdue plan stays approvable: notice must still go out.
+//   - An empty incident category is assumed to be a cybersecurity incident for the Office of
+//     Technology report (reason office_of_technology_assumed); physical and other are not.
+//   - The FERPA reason is given when student IDs are among the data elements.
+//   - The deadline warning names the last business day before a weekend or federal-holiday
+//     deadline; the deadline itself never moves.
 package rules
 
 import (
