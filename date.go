@@ -54,6 +54,10 @@ func (d Date) IsZero() bool { return d.t.IsZero() }
 // AddDays returns the date n calendar days after d (before it when n is negative).
 func (d Date) AddDays(n int) Date { return Date{d.t.AddDate(0, 0, n)} }
 
+// AddYears returns the same calendar day n years later; 29 February becomes 1 March in a year
+// without one (so a person born on 29 February turns 18 on 1 March).
+func (d Date) AddYears(n int) Date { return Date{d.t.AddDate(n, 0, 0)} }
+
 // DaysSince returns the number of calendar days from e to d (negative when d is before e).
 func (d Date) DaysSince(e Date) int {
 	return int(d.t.Sub(e.t).Hours() / 24)
