@@ -277,6 +277,9 @@ func TestPNGs(t *testing.T) {
 	m := testMailing()
 	for _, l := range []Letter{householdLetter(), spanishLetter(), adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")} {
 		path, _ := render(t, r, m, l)
+		if b, err := os.ReadFile(path); err != nil || os.WriteFile(filepath.Join(*pngDir, l.NoticeID+".pdf"), b, 0o644) != nil {
+			t.Fatalf("copy %s: %v", path, err)
+		}
 		if out, err := exec.Command("pdftoppm", "-png", "-r", "60", path, filepath.Join(*pngDir, l.NoticeID)).CombinedOutput(); err != nil {
 			t.Fatalf("pdftoppm: %v\n%s", err, out)
 		}

@@ -50,7 +50,7 @@ const (
 
 	bodyTop1     = 3.375 * inch // first body baseline on page 1, ¼" below the recipient window
 	bodyTopN     = 1.25 * inch
-	bodyBottom   = 10.25 * inch // no body baseline below this
+	bodyBottom   = 10.3 * inch // no body baseline below this
 	footerY      = 10.6 * inch
 	headerY      = 0.75 * inch // page 2+: recipient name and page number
 	fold1, fold2 = pageH / 3, 2 * pageH / 3
@@ -492,7 +492,7 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		case 0:
 			fl.before = 2 * paraGap
 		case 1:
-			fl.before = 12 // room for a signature
+			fl.before = 8 // with the empty line, room for a signature
 		}
 		flow = append(flow, fl)
 	}

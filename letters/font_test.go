@@ -1,0 +1,80 @@
+package letters
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFontCoverage(t *testing.T) {
+	r := testRenderer(t)
+	for _, name := range testNames {
+		for _, c := range name {
+			if !r.regular.has(c) {
+				t.Errorf("%q: the letter font lacks %U %q", name, c, c)
+			}
+		}
+	}
+	// Latin script only: other scripts, emoji and controls are refused, never drawn as boxes.
+	for _, c := range "王Иα😀\u0000\u200b" {
+		if c != '\u200b' && r.regular.has(c) {
+			t.Errorf("the letter font claims %U %q", c, c)
+		}
+	}
+	// Every character of every template, bold or not, is in the font.
+	for lang, tm := range languages {
+		var all strings.Builder
+		for _, s := range tm.headings {
+			all.WriteString(s)
+		}
+		for _, s := range tm.elements {
+			all.WriteString(s)
+		}
+		all.WriteString(tm.title + tm.vigilant + tm.vigilantMinor + tm.closing + tm.intro("", true, 2) +
+			tm.intro("", true, 1) + tm.intro("", false, 0) + tm.pageOf(1, 2) + tm.call("", "x") + tm.involved("") +
+			tm.discovered("") + tm.occurred("") + tm.dear("") + tm.dearGuardian("") + tm.noticeLabel + tm.phoneLabel +
+			strings.Join(tm.months[:], "") + " ·…—")
+		for _, c := range all.String() {
+			if !r.regular.has(c) || !r.bold.has(c) {
+				t.Errorf("%s template: %U %q is not in the font", lang, c, c)
+			}
+		}
+	}
+	// The widths the layout measures with are the cut font's, as fpdf will draw it.
+	if w := r.regular.width("Nguyễn", 10); w < 30 || w > 45 {
+		t.Errorf("width of Nguyễn at 10 pt = %.2f, want about 37", w)
+	}
+}
+
+func TestEmbedBold(t *testing.T) {
+	r, err := NewRenderer(Options{Clock: fixedClock, EmbedBold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _ := render(t, r, testMailing(), spanishLetter())
+	fonts := poppler(t, "pdffonts", path)
+	if strings.Count(fonts, "CID TrueType") != 2 {
+		t.Errorf("EmbedBold: want two embedded fonts:\n%s", fonts)
+	}
+	if text := pdfText(t, path); !strings.Contains(text, "Qué información estuvo involucrada") {
+		t.Errorf("EmbedBold letter lacks its bold heading:\n%s", text)
+	}
+}
+
+// FuzzParseFont: the font parser never panics and never reads outside its input.
+func FuzzParseFont(f *testing.F) {
+	full, err := fontFiles.ReadFile("fonts/DejaVuSans.ttf")
+	if err != nil {
+		f.Fatal(err)
+	}
+	tables, err := tableDirectory(full)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(full[:4096])
+	f.Add(tables["cmap"][:2048])
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 'c', 'm', 'a', 'p', 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseFont(b)
+		cmapFormat4(b)
+	})
+}
