@@ -1,0 +1,88 @@
+package rules_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
+)
+
+func TestAssessWithRecipients(t *testing.T) {
+	base := breach.Determination{
+		Title: "Roster export", DiscoveredOn: breach.MustDate("2026-03-03"),
+		DataElements: []breach.DataElement{breach.ElementName, breach.ElementSSN}, RiskOfHarm: breach.RiskLikely,
+		AffectedCount: 400, ContactInfoSufficient: true,
+		Description: "d", Remediation: "r", AssistancePhone: "+1 317 555 0100",
+	}
+	residents := 400
+	base.IndianaResidents = &residents
+	asOf := breach.MustDate("2026-03-20")
+
+	codes := func(p breach.Plan) []string {
+		var c []string
+		for _, r := range p.Reasons {
+			c = append(c, r.Code)
+		}
+		return c
+	}
+
+	t.Run("nobody uploaded: exactly Assess", func(t *testing.T) {
+		got, err := rules.AssessWithRecipients(base, breach.RecipientCounts{}, nil, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := rules.Assess(base, nil, asOf)
+		if !slices.Equal(codes(got), codes(want)) {
+			t.Fatalf("reasons %v, want %v", codes(got), codes(want))
+		}
+	})
+	t.Run("501 uploaded against an estimate of 400 triggers substitute notice", func(t *testing.T) {
+		p, err := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 501, IndianaResidents: 450}, nil, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.SubstituteNotice.Required || !slices.Equal(p.SubstituteNotice.Triggers, []breach.SubstituteTrigger{breach.TriggerAffectedOver500}) {
+			t.Fatalf("substitute %+v", p.SubstituteNotice)
+		}
+		c := codes(p)
+		if c[0] != rules.CodeCountsFromUpload || c[1] != rules.CodeAffectedCountDiffers || c[2] != rules.CodeIndianaResidentsDiffer {
+			t.Fatalf("leading reasons %v", c[:3])
+		}
+		if !strings.Contains(p.Reasons[1].Text, "400 people") || !strings.Contains(p.Reasons[1].Text, "501") {
+			t.Errorf("difference not stated: %s", p.Reasons[1].Text)
+		}
+	})
+	t.Run("1,001 uploaded residents trigger the agencies; 1,000 do not", func(t *testing.T) {
+		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1000}, nil, asOf)
+		if p.ConsumerReportingAgencies.Required {
+			t.Fatal("1,000 residents triggered the agencies")
+		}
+		p, _ = rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1001}, nil, asOf)
+		if !p.ConsumerReportingAgencies.Required {
+			t.Fatal("1,001 residents did not trigger the agencies")
+		}
+	})
+	t.Run("one uploaded person without contact sets insufficient_contact", func(t *testing.T) {
+		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 400, IndianaResidents: 400, InsufficientContact: 1}, nil, asOf)
+		if !slices.Contains(p.SubstituteNotice.Triggers, breach.TriggerInsufficientContact) {
+			t.Fatalf("triggers %v", p.SubstituteNotice.Triggers)
+		}
+		c := codes(p)
+		if slices.Contains(c, rules.CodeAffectedCountDiffers) || slices.Contains(c, rules.CodeIndianaResidentsDiffer) {
+			t.Errorf("equal counts reported as different: %v", c)
+		}
+		if !slices.Contains(c, rules.CodeUploadInsufficientContact) {
+			t.Errorf("no reason for the unreachable person: %v", c)
+		}
+	})
+	t.Run("not required stays not required", func(t *testing.T) {
+		d := base
+		d.DataElements = []breach.DataElement{breach.ElementStudentID}
+		p, _ := rules.AssessWithRecipients(d, breach.RecipientCounts{Affected: 2000, IndianaResidents: 2000}, nil, asOf)
+		if p.NotificationRequired || p.SubstituteNotice.Required || p.ConsumerReportingAgencies.Required {
+			t.Fatalf("student IDs alone: %+v", p)
+		}
+	})
+}
