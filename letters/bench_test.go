@@ -8,8 +8,8 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 )
 
-// BenchmarkLetterNaive is the baseline: every document loads and parses the full 750 KB fonts,
-// as a renderer that keeps no state between letters would.
+// BenchmarkLetterNaive is the baseline: every document loads and parses the full fonts (regular
+// and bold, ~750 KB each), as a renderer that prepares nothing between letters would.
 func BenchmarkLetterNaive(b *testing.B) {
 	r := testRenderer(b)
 	m, l := testMailing(), adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")
@@ -41,7 +41,9 @@ func BenchmarkLetterNaive(b *testing.B) {
 	}
 }
 
-// BenchmarkLetter renders one-letter PDFs with a shared Renderer (fonts prepared once).
+// BenchmarkLetter renders one-letter PDFs with a shared Renderer: fonts parsed, cut to the Latin
+// repertoire and measured once in NewRenderer (fpdf itself still parses the small cut font per
+// document: it has no API to share a parsed font).
 func BenchmarkLetter(b *testing.B) {
 	r := testRenderer(b)
 	m := testMailing()
@@ -57,6 +59,19 @@ func BenchmarkLetter(b *testing.B) {
 			}
 		})
 	}
+	// With DejaVu Sans Bold embedded too (Options.EmbedBold): what a second font costs.
+	rb, err := NewRenderer(Options{Clock: fixedClock, EmbedBold: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("en-1page-embedbold", func(b *testing.B) {
+		l := adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")
+		for b.Loop() {
+			if _, err := rb.RenderLetter(io.Discard, m, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // benchLetters makes n letters with varied names, languages and postal codes.

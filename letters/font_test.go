@@ -1,7 +1,12 @@
 package letters
 
 import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -57,6 +62,47 @@ func TestEmbedBold(t *testing.T) {
 	}
 	if text := pdfText(t, path); !strings.Contains(text, "Qué información estuvo involucrada") {
 		t.Errorf("EmbedBold letter lacks its bold heading:\n%s", text)
+	}
+}
+
+// The layout measures text with its own width table; fpdf must agree, or right-aligned and
+// wrapped text would not sit where the layout (and the window test) says it does.
+func TestWidthsMatchFpdf(t *testing.T) {
+	r := testRenderer(t)
+	pdf := r.newDoc("t", "en", fixedClock())
+	pdf.AddPage()
+	pdf.SetFont(fontFamily, "", 10)
+	for _, s := range append(slices.Clone(testNames), "Nguyễn Văn Minh, 4120 N Keystone Ave — ¿Qué pasó? № 5") {
+		if got, want := r.regular.width(s, 10), pdf.GetStringWidth(s); math.Abs(got-want) > 0.001 {
+			t.Errorf("width(%q) = %.3f, fpdf says %.3f", s, got, want)
+		}
+	}
+}
+
+func TestConcurrentRenderingIsDeterministic(t *testing.T) {
+	r := testRenderer(t)
+	m := testMailing()
+	want, err := r.RenderLetter(io.Discard, m, householdLetter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			got, err := r.RenderLetter(io.Discard, m, householdLetter())
+			if err == nil && got.SHA256 != want.SHA256 {
+				err = fmt.Errorf("concurrent render gave %s, want %s", got.SHA256, want.SHA256)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 

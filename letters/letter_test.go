@@ -198,7 +198,9 @@ func TestAddressInEnvelopeWindows(t *testing.T) {
 	r := testRenderer(t)
 	m := testMailing()
 	long := adultLetter("N-4002", "Zoë Alexandra Beatriz O'Brien-Ångström de la Vega y Castellón-Sørensen", "en")
-	for _, l := range []Letter{householdLetter(), spanishLetter(), long} {
+	full := adultLetter("N-4003", "Łukasz Żółć", "en") // five lines: the window's whole height
+	full.Addressee.Address = []string{"c/o Đặng Văn Lâm", "Building 4, Room 12", "15 W Washington St", "South Bend IN 46601"}
+	for _, l := range []Letter{householdLetter(), spanishLetter(), long, full} {
 		t.Run(l.NoticeID, func(t *testing.T) {
 			path, _ := render(t, r, m, l)
 			words := pdfWords(t, path)

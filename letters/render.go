@@ -131,7 +131,7 @@ func (r *Renderer) draw(pdf *fpdf.Fpdf, lo *layout) {
 	}
 }
 
-// hashWriter counts and digests what passes through to w.
+// hashWriter digests what passes through it to w.
 type hashWriter struct {
 	w io.Writer
 	h interface {
