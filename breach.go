@@ -216,6 +216,7 @@ const (
 	EventDeterminationRevised EventType = "determination.revised"
 	EventHoldPlaced           EventType = "hold.placed"
 	EventHoldReleased         EventType = "hold.released"
+	EventRecipientsUploaded   EventType = "recipients.uploaded"
 )
 
 // Event is one entry in a breach's append-only audit trail.

@@ -37,8 +37,9 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Config is what the HTTP layer needs. Store and Keys are required.
 type Config struct {
-	Store breach.BreachStore
-	Keys  *Keys
+	Store      breach.BreachStore
+	Recipients breach.RecipientStore
+	Keys       *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
 	Ready func(context.Context) error
 	// Logger receives one line per request (no bodies, no PII) and internal errors. Default: discard.
@@ -47,16 +48,18 @@ type Config struct {
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics. Default: a new registry.
 	Registry *prometheus.Registry
-	// MaxBodyBytes limits request bodies. Default DefaultMaxBodyBytes.
+	// MaxBodyBytes limits JSON request bodies. Default DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxUploadBytes limits an upload of recipients. Default DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 	// NewID returns a new unique ID with the prefix ("br", "hd"). Default: prefix_ULID.
 	NewID func(prefix string) string
 }
 
 // New returns the HTTP handler serving the whole contract.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Store == nil || cfg.Keys == nil {
-		return nil, errors.New("api: Store and Keys are required")
+	if cfg.Store == nil || cfg.Recipients == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store, Recipients and Keys are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -69,6 +72,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if cfg.NewID == nil {
 		cfg.NewID = func(prefix string) string { return prefix + "_" + ulid.Make().String() }
@@ -95,6 +101,7 @@ func New(cfg Config) (http.Handler, error) {
 
 	h := &handlers{cfg: cfg}
 	RegisterHandlers(e, NewStrictHandler(h, nil))
+	e.POST("/v1/breaches/:id/recipients", h.uploadRecipients) // streamed; see oapi-codegen.yaml
 	return e, nil
 }
 
@@ -134,6 +141,8 @@ func ValidationOptions() *openapi3filter.Options {
 //   - anything else the contract forbids → 422 listing every invalid field.
 func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc {
 	opts := ValidationOptions()
+	streamOpts := ValidationOptions()
+	streamOpts.ExcludeRequestBody = true
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			req := c.Request()
@@ -158,12 +167,21 @@ func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc
 				req = c.Request()
 			}
 
-			if route.Operation.RequestBody != nil {
-				if err := readBody(req, maxBody); err != nil {
-					return err
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: opts}
+			if rb := route.Operation.RequestBody; rb != nil {
+				if rb.Value.Content.Get("application/json") != nil {
+					if err := readBody(req, maxBody); err != nil {
+						return err
+					}
+				} else {
+					// A streamed upload: check its media type here; its handler reads it row by row.
+					mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+					if rb.Value.Content.Get(mt) == nil || mt == "" {
+						return echo.NewHTTPError(http.StatusUnsupportedMediaType, "unsupported media type")
+					}
+					in.Options = streamOpts
 				}
 			}
-			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: opts}
 			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 				return validationError(err)
 			}

@@ -46,6 +46,13 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 	var held api.BreachView
 	hold.json(t, &held)
 	holdID := held.Holds[0].ID
+	up := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, "external_id,last_name\nX-1,Lee\n", "text/csv")
+	if up.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", up.Status, up.Body)
+	}
+	var people api.RecipientList
+	e.do("GET", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, nil).json(t, &people)
+	rid := people.Items[0].ID
 
 	admin := []breach.Role{breach.RoleAdmin}
 	everyone := []breach.Role{breach.RoleAdmin, breach.RoleClerk, breach.RoleAuditor}
@@ -69,6 +76,9 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"placeHold", "POST", "/v1/breaches/" + b.ID + "/holds", map[string]any{"agency": "FBI", "start_date": "2026-03-11"}, admin},
 		{"releaseHold", "POST", "/v1/breaches/" + b.ID + "/holds/" + holdID + "/release", map[string]any{"end_date": "2026-03-31"}, admin},
 		{"listEvents", "GET", "/v1/breaches/" + b.ID + "/events", nil, everyone},
+		{"uploadRecipients", "POST", "/v1/breaches/" + b.ID + "/recipients", "external_id,last_name\nX-2,Ng\n", admin},
+		{"listRecipients", "GET", "/v1/breaches/" + b.ID + "/recipients", nil, everyone},
+		{"getRecipient", "GET", "/v1/breaches/" + b.ID + "/recipients/" + rid, nil, everyone},
 	}
 
 	// Every operation in the contract must be in the table.
@@ -94,7 +104,11 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 	for _, c := range cases {
 		for _, role := range []breach.Role{breach.RoleAdmin, breach.RoleClerk, breach.RoleAuditor, noKey, badKey} {
 			t.Run(c.op+"/"+string(role), func(t *testing.T) {
-				r := e.do(c.method, c.path, role, c.body)
+				contentType := "application/json"
+				if c.op == "uploadRecipients" {
+					contentType = "text/csv"
+				}
+				r := e.doContentType(c.method, c.path, role, c.body, contentType)
 				switch {
 				case c.allowed == nil:
 					if r.Status != http.StatusOK {
@@ -130,7 +144,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 			t.Errorf("event %s recorded for role %s", ev.Type, ev.Role)
 		}
 	}
-	want := []string{"breach.created", "hold.placed", "determination.revised", "hold.released"}
+	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

@@ -56,11 +56,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	cfg := api.Config{
-		Store:  store,
-		Keys:   keys,
-		Ready:  store.Ping,
-		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    e.clock,
+		Store:      store,
+		Recipients: store,
+		Keys:       keys,
+		Ready:      store.Ping,
+		Logger:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:        e.clock,
 	}
 	for _, o := range opts {
 		o(&cfg)

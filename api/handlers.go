@@ -18,7 +18,8 @@ import (
 // anonymous reporter's identity hidden from every role but admin.
 type BreachView struct {
 	*breach.Breach
-	Plan breach.Plan `json:"plan"`
+	RecipientCounts breach.RecipientCounts `json:"recipient_counts"`
+	Plan            breach.Plan            `json:"plan"`
 }
 
 // handlers implements StrictServerInterface. Each method translates between HTTP and the domain;
@@ -68,11 +69,16 @@ func (h *handlers) today(d breach.Determination) breach.Date {
 
 // assess runs the law engine, first refusing an as-of date before discovery.
 func assess(d breach.Determination, holds []breach.Hold, asOf breach.Date, asOfField string) (breach.Plan, error) {
+	return assessCounted(d, breach.RecipientCounts{}, holds, asOf, asOfField)
+}
+
+// assessCounted is assess once people are uploaded: their counts replace the estimates.
+func assessCounted(d breach.Determination, c breach.RecipientCounts, holds []breach.Hold, asOf breach.Date, asOfField string) (breach.Plan, error) {
 	if asOf.Before(d.DiscoveredOn) {
 		return breach.Plan{}, breach.InvalidFields([]breach.FieldError{{Field: asOfField,
 			Reason: fmt.Sprintf("is before discovered_on (%s): a plan cannot be made before the breach is discovered", d.DiscoveredOn)}})
 	}
-	return rules.Assess(d, holds, asOf)
+	return rules.AssessWithRecipients(d, c, holds, asOf)
 }
 
 func (h *handlers) CreateAssessment(_ context.Context, req CreateAssessmentRequestObject) (CreateAssessmentResponseObject, error) {
@@ -234,7 +240,11 @@ func (h *handlers) GetPlan(ctx context.Context, req GetPlanRequestObject) (GetPl
 	if req.Params.AsOf != nil {
 		asOf = breach.DateOf(req.Params.AsOf.Time, time.UTC)
 	}
-	plan, err := assess(b.Determination, b.Holds, asOf, "as_of")
+	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := assessCounted(b.Determination, counts, b.Holds, asOf, "as_of")
 	if err != nil {
 		return nil, err
 	}
@@ -346,11 +356,17 @@ func (h *handlers) viewToday(ctx context.Context, b *breach.Breach) (BreachView,
 		// Discovered "in the future" by the server's clock (a zone edge): assess as of discovery.
 		today = b.Determination.DiscoveredOn
 	}
-	plan, err := rules.Assess(b.Determination, b.Holds, today)
+	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
+	if err != nil {
+		return BreachView{}, err
+	}
+	plan, err := rules.AssessWithRecipients(b.Determination, counts, b.Holds, today)
 	if err != nil {
 		return BreachView{}, fmt.Errorf("assess stored breach %s: %w", b.ID, err)
 	}
-	return h.view(ctx, b, plan), nil
+	v := h.view(ctx, b, plan)
+	v.RecipientCounts = counts
+	return v, nil
 }
 
 func (h *handlers) view(ctx context.Context, b *breach.Breach, plan breach.Plan) BreachView {

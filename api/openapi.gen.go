@@ -310,6 +310,18 @@ type Reason struct {
 	Text string `json:"text"`
 }
 
+// Recipient defines model for Recipient.
+type Recipient = breach.Recipient
+
+// RecipientCounts defines model for RecipientCounts.
+type RecipientCounts = breach.RecipientCounts
+
+// RecipientList defines model for RecipientList.
+type RecipientList struct {
+	Items      []Recipient `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
 // ReleaseHoldRequest defines model for ReleaseHoldRequest.
 type ReleaseHoldRequest struct {
 	// EndDate A calendar date, YYYY-MM-DD.
@@ -326,6 +338,19 @@ type Reporter struct {
 	Phone     *string `json:"phone,omitempty"`
 	Role      *string `json:"role,omitempty"`
 }
+
+// RowProblem defines model for RowProblem.
+type RowProblem struct {
+	ExternalId *string `json:"external_id,omitempty"`
+	Field      string  `json:"field"`
+	Reason     string  `json:"reason"`
+
+	// Row The data row (1 = the first row after the header).
+	Row int `json:"row"`
+}
+
+// UploadReport defines model for UploadReport.
+type UploadReport = breach.UploadReport
 
 // BreachID defines model for BreachID.
 type BreachID = string
@@ -389,6 +414,20 @@ type GetPlanParams struct {
 	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
 }
 
+// ListRecipientsParams defines parameters for ListRecipients.
+type ListRecipientsParams struct {
+	IndianaResident *bool `form:"indiana_resident,omitempty" json:"indiana_resident,omitempty"`
+
+	// HasContact false lists the people only the substitute notice can reach.
+	HasContact *bool `form:"has_contact,omitempty" json:"has_contact,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // CreateAssessmentJSONRequestBody defines body for CreateAssessment for application/json ContentType.
 type CreateAssessmentJSONRequestBody = AssessmentRequest
 
@@ -448,6 +487,12 @@ type ServerInterface interface {
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx *echo.Context, id BreachID, params GetPlanParams) error
+	// ListRecipients The affected people, in upload order.
+	// (GET /v1/breaches/{id}/recipients)
+	ListRecipients(ctx *echo.Context, id BreachID, params ListRecipientsParams) error
+	// GetRecipient One affected person.
+	// (GET /v1/breaches/{id}/recipients/{rid})
+	GetRecipient(ctx *echo.Context, id BreachID, rid string) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -686,6 +731,76 @@ func (w *ServerInterfaceWrapper) GetPlan(ctx *echo.Context) error {
 	return err
 }
 
+// ListRecipients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRecipients(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRecipientsParams
+	// ------------- Optional query parameter "indiana_resident" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "indiana_resident", ctx.QueryParams(), &params.IndianaResident, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter indiana_resident: %s", err))
+	}
+
+	// ------------- Optional query parameter "has_contact" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "has_contact", ctx.QueryParams(), &params.HasContact, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter has_contact: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRecipients(ctx, id, params)
+	return err
+}
+
+// GetRecipient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRecipient(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "rid" -------------
+	var rid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "rid", ctx.Param("rid"), &rid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter rid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRecipient(ctx, id, rid)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -747,6 +862,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/holds", wrapper.PlaceHold, options.OperationMiddlewares["placeHold"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/holds/:hold_id/release", wrapper.ReleaseHold, options.OperationMiddlewares["releaseHold"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/recipients/:rid", wrapper.GetRecipient, options.OperationMiddlewares["getRecipient"]...)
 
 }
 
@@ -2129,6 +2246,212 @@ func (response GetPlan503ApplicationProblemPlusJSONResponse) VisitGetPlanRespons
 	return err
 }
 
+type ListRecipientsRequestObject struct {
+	Id     BreachID `json:"id"`
+	Params ListRecipientsParams
+}
+
+type ListRecipientsResponseObject interface {
+	VisitListRecipientsResponse(w http.ResponseWriter) error
+}
+
+type ListRecipients200JSONResponse RecipientList
+
+func (response ListRecipients200JSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecipients401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecipients401ApplicationProblemPlusJSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecipients403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecipients403ApplicationProblemPlusJSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecipients404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecipients404ApplicationProblemPlusJSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecipients422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecipients422ApplicationProblemPlusJSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRecipients503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListRecipients503ApplicationProblemPlusJSONResponse) VisitListRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipientRequestObject struct {
+	Id  BreachID `json:"id"`
+	Rid string   `json:"rid"`
+}
+
+type GetRecipientResponseObject interface {
+	VisitGetRecipientResponse(w http.ResponseWriter) error
+}
+
+type GetRecipient200JSONResponse Recipient
+
+func (response GetRecipient200JSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecipient401ApplicationProblemPlusJSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecipient403ApplicationProblemPlusJSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecipient404ApplicationProblemPlusJSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipient422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecipient422ApplicationProblemPlusJSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRecipient503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRecipient503ApplicationProblemPlusJSONResponse) VisitGetRecipientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealthz Liveness: the process is up.
@@ -2173,6 +2496,12 @@ type StrictServerInterface interface {
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx context.Context, request GetPlanRequestObject) (GetPlanResponseObject, error)
+	// ListRecipients The affected people, in upload order.
+	// (GET /v1/breaches/{id}/recipients)
+	ListRecipients(ctx context.Context, request ListRecipientsRequestObject) (ListRecipientsResponseObject, error)
+	// GetRecipient One affected person.
+	// (GET /v1/breaches/{id}/recipients/{rid})
+	GetRecipient(ctx context.Context, request GetRecipientRequestObject) (GetRecipientResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -2637,6 +2966,58 @@ func (sh *strictHandler) GetPlan(ctx *echo.Context, id BreachID, params GetPlanP
 		return err
 	} else if validResponse, ok := response.(GetPlanResponseObject); ok {
 		return validResponse.VisitGetPlanResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRecipients operation middleware
+func (sh *strictHandler) ListRecipients(ctx *echo.Context, id BreachID, params ListRecipientsParams) error {
+	var request ListRecipientsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRecipients(ctx.Request().Context(), request.(ListRecipientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRecipients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRecipientsResponseObject); ok {
+		return validResponse.VisitListRecipientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRecipient operation middleware
+func (sh *strictHandler) GetRecipient(ctx *echo.Context, id BreachID, rid string) error {
+	var request GetRecipientRequestObject
+
+	request.Id = id
+	request.Rid = rid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRecipient(ctx.Request().Context(), request.(GetRecipientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRecipient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRecipientResponseObject); ok {
+		return validResponse.VisitGetRecipientResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

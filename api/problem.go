@@ -112,7 +112,7 @@ func problemFor(err error) Problem {
 			// The generated parameter binders answer 400; validation normally catches these first.
 			return newProblem(http.StatusUnprocessableEntity, breach.EINVALID, he.Message)
 		case http.StatusUnsupportedMediaType:
-			return newProblem(he.Code, breach.EMALFORMED, "send Content-Type: application/json")
+			return newProblem(he.Code, breach.EMALFORMED, "send the Content-Type this route takes (application/json; uploads: text/csv or application/x-ndjson)")
 		}
 		if he.Code >= 400 && he.Code < 500 {
 			return newProblem(he.Code, breach.EMALFORMED, he.Message)

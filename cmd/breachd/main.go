@@ -107,11 +107,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	reg := prometheus.NewRegistry()
 	handler, err := api.New(api.Config{
-		Store:    store,
-		Keys:     keys,
-		Ready:    store.Ping,
-		Logger:   log,
-		Registry: reg,
+		Store:      store,
+		Recipients: store,
+		Keys:       keys,
+		Ready:      store.Ping,
+		Logger:     log,
+		Registry:   reg,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,156 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	breach "github.com/breachd/breachd"
+)
+
+// DefaultMaxUploadBytes is the largest upload of recipients accepted (1 GiB: about six million rows).
+const DefaultMaxUploadBytes = 1 << 30
+
+// uploadBatch is how many rows are stored per round trip to Redis.
+const uploadBatch = 1000
+
+// uploadRecipients streams an upload of affected people into the store: rows are parsed,
+// validated and stored a batch at a time, so memory stays flat whatever the file's size. Every
+// good row is kept; every bad row and every duplicate is reported.
+func (h *handlers) uploadRecipients(c *echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	b, err := h.cfg.Store.Breach(ctx, id)
+	if err != nil {
+		return err
+	}
+	if b.Status == breach.StatusClosed {
+		return breach.Errorf(breach.ECONFLICT, "breach %s is closed", id)
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxUploadBytes)
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	var rows rowReader
+	switch mt {
+	case "text/csv":
+		if rows, err = newCSVRows(body); err != nil {
+			return tooLarge(err, h.cfg.MaxUploadBytes, breach.UploadReport{})
+		}
+	default: // guard admits only the contract's media types
+		rows = newNDJSONRows(body)
+	}
+
+	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}}
+	batch := make([]breach.Recipient, 0, uploadBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		dups, err := h.cfg.Recipients.AddRecipients(ctx, id, batch)
+		if err != nil {
+			return err
+		}
+		for _, i := range dups {
+			report.Duplicates = append(report.Duplicates, breach.RowProblem{Row: batch[i].Row, ExternalID: batch[i].ExternalID,
+				Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
+		}
+		report.Accepted += len(batch) - len(dups)
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		row, err := rows.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return tooLarge(err, h.cfg.MaxUploadBytes, report)
+		}
+		report.Rows++
+		r, problems := toRecipient(row)
+		if len(problems) > 0 {
+			for _, p := range problems {
+				report.Rejected = append(report.Rejected, breach.RowProblem{Row: row.n, ExternalID: r.ExternalID, Field: p.Field, Reason: p.Reason})
+			}
+			continue
+		}
+		r.ID = h.cfg.NewID("rc")
+		r.BreachID = id
+		batch = append(batch, r)
+		if len(batch) == uploadBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if report.Counts, err = h.cfg.Recipients.RecipientCounts(ctx, id); err != nil {
+		return err
+	}
+	if err := h.recordUpload(ctx, id, report); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, report)
+}
+
+// recordUpload puts the upload in the audit trail: numbers only, never names.
+func (h *handlers) recordUpload(ctx context.Context, id string, report breach.UploadReport) error {
+	actor := actorFrom(ctx)
+	rejectedRows := map[int]bool{}
+	for _, p := range report.Rejected {
+		rejectedRows[p.Row] = true
+	}
+	_, err := h.cfg.Store.UpdateBreach(ctx, id, func(b *breach.Breach) (breach.Event, error) {
+		b.UpdatedAt = h.cfg.Now().UTC()
+		return h.event(actor, breach.EventRecipientsUploaded,
+			fmt.Sprintf("%d rows uploaded: %d accepted, %d duplicates, %d rejected", report.Rows, report.Accepted, len(report.Duplicates), len(rejectedRows)),
+			map[string]any{"rows": report.Rows, "accepted": report.Accepted, "duplicates": len(report.Duplicates),
+				"rejected_rows": len(rejectedRows), "affected": report.Counts.Affected,
+				"indiana_residents": report.Counts.IndianaResidents, "insufficient_contact": report.Counts.InsufficientContact}), nil
+	})
+	return err
+}
+
+// tooLarge turns the body limit into a 413 that says how far the upload got: the rows before the
+// limit were processed and kept, and the caller must know which.
+func tooLarge(err error, limit int64, report breach.UploadReport) error {
+	var mbe *http.MaxBytesError
+	if !errors.As(err, &mbe) {
+		return err
+	}
+	return breach.Errorf(breach.ETOOLARGE, "the upload is over the %d MiB limit: rows 1 to %d were processed (%d accepted, %d duplicates, %d problems reported); split the rest into another upload",
+		limit>>20, report.Rows, report.Accepted, len(report.Duplicates), len(report.Rejected))
+}
+
+func (h *handlers) ListRecipients(ctx context.Context, req ListRecipientsRequestObject) (ListRecipientsResponseObject, error) {
+	f := breach.RecipientFilter{IndianaResident: req.Params.IndianaResident, HasContact: req.Params.HasContact, Limit: 50}
+	if req.Params.Limit != nil {
+		f.Limit = *req.Params.Limit
+	}
+	f.Cursor = deref(req.Params.Cursor)
+	list, next, err := h.cfg.Recipients.Recipients(ctx, req.Id, f)
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []breach.Recipient{}
+	}
+	return ListRecipients200JSONResponse{Items: list, NextCursor: stringOrNil(next)}, nil
+}
+
+func (h *handlers) GetRecipient(ctx context.Context, req GetRecipientRequestObject) (GetRecipientResponseObject, error) {
+	r, err := h.cfg.Recipients.Recipient(ctx, req.Id, req.Rid)
+	if err != nil {
+		return nil, err
+	}
+	return GetRecipient200JSONResponse(*r), nil
+}
