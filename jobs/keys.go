@@ -23,11 +23,47 @@ const (
 	// event ID. Entries are never rewritten or trimmed. See eventFields for the entry layout.
 	keyEventsFmt = "breachd:breach:{%s}:events"
 
+	// Recipients of a breach (see recipients.go).
+	//
+	// keyRecipientsFmt is a HASH: recipient ID → JSON of the breach.Recipient, sealed when a key
+	// is configured (with the additional data recipientAD, which binds the value to its breach
+	// and recipient ID).
+	keyRecipientsFmt = "breachd:breach:{%s}:recipients"
+	// keyRecipientsExternalFmt is a HASH: external_id → recipient ID. It is what makes an upload
+	// idempotent: a recipient is stored only by the writer whose HSETNX on its external_id wins.
+	keyRecipientsExternalFmt = "breachd:breach:{%s}:recipients:external"
+	// keyRecipientsIndexFmt is a sorted set of every recipient ID, all with score 0, so that they
+	// sort lexicographically; recipient IDs are ULID-based and made in upload order.
+	keyRecipientsIndexFmt = "breachd:breach:{%s}:recipients:index"
+	// keyRecipientsNoContactFmt and keyRecipientsOutOfStateFmt are the same kind of sorted set
+	// holding only the recipients without any contact details (!Recipient.HasContact) and those
+	// whose address is not in Indiana (!Recipient.IndianaResident). Both are expected to be small.
+	keyRecipientsNoContactFmt  = "breachd:breach:{%s}:recipients:no_contact"
+	keyRecipientsOutOfStateFmt = "breachd:breach:{%s}:recipients:out_of_state"
+	// keyRecipientsAdultOnFmt is a sorted set of the recipients whose minority depends on a date
+	// (a date of birth and no explicit minor flag); the score is the date they turn 18 as the
+	// integer YYYYMMDD. Counting the members with a score after a date counts the minors on that
+	// date, whatever the breach's discovery date is now.
+	keyRecipientsAdultOnFmt = "breachd:breach:{%s}:recipients:adult_on"
+	// keyRecipientCountsFmt is a HASH of counters, fields recipientCount*; kept by the same
+	// script that stores the records.
+	keyRecipientCountsFmt = "breachd:breach:{%s}:recipients:counts"
+
 	// keyBreaches is a sorted set of every breach ID, all with score 0, so that the members sort
 	// lexicographically; breach IDs are ULID-based and therefore sort by creation time.
 	keyBreaches = "breachd:breaches"
 	// keyBreachesByStatusFmt is the same kind of sorted set for the breaches in one status.
 	keyBreachesByStatusFmt = "breachd:breaches:status:%s"
+)
+
+// Fields of the keyRecipientCountsFmt hash. Persisted: never rename one.
+const (
+	recipientCountAffected     = "affected"
+	recipientCountResidents    = "indiana_residents"
+	recipientCountInsufficient = "insufficient_contact"
+	// recipientCountMinorsFlagged counts the recipients whose upload said explicitly that they are
+	// minors; those known only by date of birth are counted from keyRecipientsAdultOnFmt.
+	recipientCountMinorsFlagged = "minors_flagged"
 )
 
 // Field names of an event stream entry. Persisted: never rename one.
@@ -44,6 +80,28 @@ func breachKey(id string) string         { return fmt.Sprintf(keyBreachFmt, id) 
 func determinationsKey(id string) string { return fmt.Sprintf(keyDeterminationsFmt, id) }
 func eventsKey(id string) string         { return fmt.Sprintf(keyEventsFmt, id) }
 func statusKey(s breach.Status) string   { return fmt.Sprintf(keyBreachesByStatusFmt, s) }
+
+// recipientKeys are the keys of one breach's recipients.
+type recipientKeys struct {
+	breach, records, external, index, noContact, outOfState, adultOn, counts string
+}
+
+func recipientKeysOf(id string) recipientKeys {
+	return recipientKeys{
+		breach:     breachKey(id),
+		records:    fmt.Sprintf(keyRecipientsFmt, id),
+		external:   fmt.Sprintf(keyRecipientsExternalFmt, id),
+		index:      fmt.Sprintf(keyRecipientsIndexFmt, id),
+		noContact:  fmt.Sprintf(keyRecipientsNoContactFmt, id),
+		outOfState: fmt.Sprintf(keyRecipientsOutOfStateFmt, id),
+		adultOn:    fmt.Sprintf(keyRecipientsAdultOnFmt, id),
+		counts:     fmt.Sprintf(keyRecipientCountsFmt, id),
+	}
+}
+
+// recipientAD is the additional data a recipient record is sealed with: its hash key and its
+// field, so that a sealed value copied to another recipient or breach does not open.
+func recipientAD(recordsKey, id string) string { return recordsKey + "#" + id }
 
 // maxIDLen bounds a breach ID; a ULID-based ID such as "br_01J…" is 29 bytes.
 const maxIDLen = 64
