@@ -179,7 +179,12 @@ func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc
 					if rb.Value.Content.Get(mt) == nil || mt == "" {
 						return echo.NewHTTPError(http.StatusUnsupportedMediaType, "unsupported media type")
 					}
-					in.Options = streamOpts
+					// kin-openapi reads the whole body while checking security requirements,
+					// even with ExcludeRequestBody: validate a body-less copy so the upload is
+					// never held in memory.
+					bodyless := req.Clone(req.Context())
+					bodyless.Body, bodyless.ContentLength = http.NoBody, 0
+					in.Request, in.Options = bodyless, streamOpts
 				}
 			}
 			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
