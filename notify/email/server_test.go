@@ -33,6 +33,7 @@ const (
 	rejectTryLater    = "451" // 451 4.3.0: temporary
 	rejectAtData      = "554" // accept the recipient, refuse the message after DATA: permanent
 	hangUp            = "hangup"
+	stall             = "stall" // signal stalled, then wait for release before answering
 )
 
 // testServer is a real SMTP server (emersion/go-smtp) on 127.0.0.1 that records what it accepts.
@@ -49,6 +50,8 @@ type testServer struct {
 	tls     int // sessions that used STARTTLS
 	msgs    []received
 	actions map[string]string // recipient -> one of the actions above
+	stalled chan struct{}     // receives when a stall recipient is named
+	release chan struct{}     // closed to let stalled commands answer; closed at cleanup
 }
 
 type serverOption func(*testServer)
@@ -68,7 +71,7 @@ func withAuth(username, password string) serverOption {
 // startServer starts a test server and stops it when the test ends.
 func startServer(tb testing.TB, opts ...serverOption) *testServer {
 	tb.Helper()
-	s := &testServer{actions: map[string]string{}}
+	s := &testServer{actions: map[string]string{}, stalled: make(chan struct{}, 1), release: make(chan struct{})}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "mx.test"
 	s.srv.AllowInsecureAuth = false
@@ -92,6 +95,7 @@ func startServer(tb testing.TB, opts ...serverOption) *testServer {
 		}
 	}()
 	tb.Cleanup(func() {
+		close(s.release)
 		s.srv.Close()
 		<-done
 	})
@@ -202,6 +206,9 @@ func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	case rejectAtData:
 		se.atData = true
+	case stall:
+		se.server.stalled <- struct{}{}
+		<-se.server.release
 	case hangUp:
 		se.conn.Conn().Close()
 		return errors.New("hung up")

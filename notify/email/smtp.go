@@ -288,7 +288,7 @@ var stages = map[gomail.SendErrReason]string{
 // anything without a reply (network failure, timeout) temporary.
 func messageError(ctx context.Context, err error) *breach.SendError {
 	if ctx.Err() != nil {
-		return temporary("canceled while sending", err)
+		return temporary("canceled while sending", errors.Join(ctx.Err(), err))
 	}
 	stage := "delivery failed"
 	enhanced := ""
@@ -318,7 +318,7 @@ func messageError(ctx context.Context, err error) *breach.SendError {
 // retry after it is fixed may succeed.
 func sessionError(ctx context.Context, err error) *breach.SendError {
 	if ctx.Err() != nil {
-		return temporary("canceled while connecting", err)
+		return temporary("canceled while connecting", errors.Join(ctx.Err(), err))
 	}
 	var op *net.OpError
 	var te *textproto.Error
