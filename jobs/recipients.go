@@ -30,7 +30,9 @@ var _ breach.RecipientStore = (*Store)(nil)
 // addRecipientsScript stores a batch of recipients atomically and returns nil when the breach
 // does not exist, else {duplicates, conflicts} (0-based indexes into the batch): a duplicate's
 // external_id is already held (by an earlier call or earlier in this batch); a conflict's
-// recipient ID is already used by another recipient, which only a caller bug can cause.
+// recipient ID is already used by another recipient, which only a caller bug can cause. A script
+// runs alone on the server, so checking first and writing after is safe against concurrent
+// uploads. It needs Redis 6.2 or later (ZMSCORE).
 //
 // KEYS: breach record, records, external, index, no_contact, out_of_state, adult_on, counts.
 // ARGV: per recipient five values: ID, external_id, record, flags, adult_on. flags is three
@@ -38,33 +40,71 @@ var _ breach.RecipientStore = (*Store)(nil)
 // YYYYMMDD score for the adult_on set, or "" when the recipient does not go there.
 var addRecipientsScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local dups, conflicts = {}, {}
+-- Commands take many arguments at once (a call from Lua costs more than the work of one member),
+-- in slices that stay under Lua's limit on unpack.
+local step = 4000
+local function each(cmd, key, args)
+  for i = 1, #args, step do
+    redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args)))
+  end
+end
+local function gather(cmd, key, args)
+  local out = {}
+  for i = 1, #args, step do
+    local r = redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args)))
+    for j = 1, #r do out[#out + 1] = r[j] end
+  end
+  return out
+end
+local n = #ARGV / 5
+local ids, exts = {}, {}
+for i = 1, n do
+  ids[i], exts[i] = ARGV[5 * i - 4], ARGV[5 * i - 3]
+end
+local held = gather('HMGET', KEYS[3], exts)  -- false where the external_id is new
+local used = gather('ZMSCORE', KEYS[4], ids) -- false where the ID is new
+local seen, dups, conflicts = {}, {}, {}
+local extPairs, records, index, noContact, outOfState, adultOn = {}, {}, {}, {}, {}, {}
 local affected, residents, insufficient, flagged = 0, 0, 0, 0
-local n = 0
-for i = 1, #ARGV, 5 do
-  local id, ext, adult, flags = ARGV[i], ARGV[i+1], ARGV[i+4], ARGV[i+3]
-  if redis.call('HSETNX', KEYS[3], ext, id) == 0 then
-    dups[#dups+1] = n
-  elseif redis.call('HSETNX', KEYS[2], id, ARGV[i+2]) == 0 then
-    redis.call('HDEL', KEYS[3], ext)
-    conflicts[#conflicts+1] = n
+for i = 1, n do
+  local id, ext, flags, adult = ids[i], exts[i], ARGV[5 * i - 1], ARGV[5 * i]
+  if held[i] or seen[ext] then
+    dups[#dups + 1] = i - 1
+  elseif used[i] then
+    conflicts[#conflicts + 1] = i - 1
   else
-    redis.call('ZADD', KEYS[4], 0, id)
+    seen[ext] = true
     affected = affected + 1
+    extPairs[#extPairs + 1] = ext
+    extPairs[#extPairs + 1] = id
+    records[#records + 1] = id
+    records[#records + 1] = ARGV[5 * i - 2]
+    index[#index + 1] = 0
+    index[#index + 1] = id
     if string.byte(flags, 1) == 49 then
       residents = residents + 1
     else
-      redis.call('ZADD', KEYS[6], 0, id)
+      outOfState[#outOfState + 1] = 0
+      outOfState[#outOfState + 1] = id
     end
     if string.byte(flags, 2) == 49 then
       insufficient = insufficient + 1
-      redis.call('ZADD', KEYS[5], 0, id)
+      noContact[#noContact + 1] = 0
+      noContact[#noContact + 1] = id
     end
     if string.byte(flags, 3) == 49 then flagged = flagged + 1 end
-    if adult ~= '' then redis.call('ZADD', KEYS[7], adult, id) end
+    if adult ~= '' then
+      adultOn[#adultOn + 1] = adult
+      adultOn[#adultOn + 1] = id
+    end
   end
-  n = n + 1
 end
+each('HSET', KEYS[3], extPairs)
+each('HSET', KEYS[2], records)
+each('ZADD', KEYS[4], index)
+each('ZADD', KEYS[5], noContact)
+each('ZADD', KEYS[6], outOfState)
+each('ZADD', KEYS[7], adultOn)
 if affected > 0 then
   redis.call('HINCRBY', KEYS[8], 'affected', affected)
   redis.call('HINCRBY', KEYS[8], 'indiana_residents', residents)
