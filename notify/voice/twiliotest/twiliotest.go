@@ -59,6 +59,7 @@ type Request struct {
 	Method     string
 	Path       string
 	AccountSID string // from the path
+	User       string // the Basic auth user name (the password is checked, not kept)
 	Form       url.Values
 	// Status is the HTTP status the server answered; SID the call created (when Status is 201).
 	Status int
@@ -118,7 +119,8 @@ func (s *Server) FailTo(to string, e Error) {
 	s.failures[to] = e
 }
 
-// Requests returns every request to the Calls resource, in order, including refused ones.
+// Requests returns every request to the Calls resource, in order, including refused ones (with
+// bad credentials too).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,28 +149,12 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	m := callsPath.FindStringSubmatch(r.URL.Path)
 	if m == nil {
-		writeError(w, Error{Status: 404, Code: 20404, Message: "The requested resource " + r.URL.Path + " was not found"})
+		writeJSON(w, 404, errorBody(Error{Status: 404, Code: 20404, Message: "The requested resource " + r.URL.Path + " was not found"}))
 		return
 	}
-	if r.Method != http.MethodPost {
-		writeError(w, Error{Status: 405, Code: 20004, Message: "Method not allowed"})
-		return
-	}
-	user, pass, ok := r.BasicAuth()
-	if !ok || !equal(user, s.AccountSID) || !equal(pass, s.AuthToken) {
-		writeError(w, Error{Status: 401, Code: 20003, Message: "Authenticate"})
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		writeError(w, Error{Status: 400, Code: 20001, Message: "Content-Type must be application/x-www-form-urlencoded"})
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeError(w, Error{Status: 400, Code: 20001, Message: "Malformed request body"})
-		return
-	}
-	req := Request{Method: r.Method, Path: r.URL.Path, AccountSID: m[1], Form: cloneValues(r.PostForm)}
-	status, body := s.createCall(req)
+	user, pass, _ := r.BasicAuth()
+	req := Request{Method: r.Method, Path: r.URL.Path, AccountSID: m[1], User: user}
+	status, body := s.answer(r, &req, pass)
 	req.Status = status
 	if status == http.StatusCreated {
 		req.SID = body["sid"].(string)
@@ -177,6 +163,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 	writeJSON(w, status, body)
+}
+
+// answer checks a request to the Calls resource (method, credentials, body) and creates the call.
+func (s *Server) answer(r *http.Request, req *Request, pass string) (int, map[string]any) {
+	fail := func(e Error) (int, map[string]any) { return e.Status, errorBody(e) }
+	if r.Method != http.MethodPost {
+		return fail(Error{Status: 405, Code: 20004, Message: "Method not allowed"})
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return fail(Error{Status: 400, Code: 20001, Message: "Content-Type must be application/x-www-form-urlencoded"})
+	}
+	if err := r.ParseForm(); err != nil {
+		return fail(Error{Status: 400, Code: 20001, Message: "Malformed request body"})
+	}
+	req.Form = cloneValues(r.PostForm)
+	if !equal(req.User, s.AccountSID) || !equal(pass, s.AuthToken) {
+		return fail(Error{Status: 401, Code: 20003, Message: "Authenticate"})
+	}
+	return s.createCall(*req)
 }
 
 // createCall answers a create-call request: the call resource, or a Twilio error.
@@ -406,8 +411,6 @@ func errorBody(e Error) map[string]any {
 		"status":    e.Status,
 	}
 }
-
-func writeError(w http.ResponseWriter, e Error) { writeJSON(w, e.Status, errorBody(e)) }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
