@@ -49,10 +49,12 @@ local function each(cmd, key, args)
   end
 end
 local function gather(cmd, key, args)
-  local out = {}
+  if #args == 0 then return {} end
+  if #args <= step then return redis.call(cmd, key, unpack(args)) end
+  local out, k = {}, 0
   for i = 1, #args, step do
     local r = redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, #args)))
-    for j = 1, #r do out[#out + 1] = r[j] end
+    for j = 1, #r do k = k + 1; out[k] = r[j] end
   end
   return out
 end
@@ -64,38 +66,33 @@ end
 local held = gather('HMGET', KEYS[3], exts)  -- false where the external_id is new
 local used = gather('ZMSCORE', KEYS[4], ids) -- false where the ID is new
 local seen, dups, conflicts = {}, {}, {}
+-- Explicit lengths: # on a Lua table is a binary search, and this loop appends 10,000 times.
 local extPairs, records, index, noContact, outOfState, adultOn = {}, {}, {}, {}, {}, {}
-local affected, residents, insufficient, flagged = 0, 0, 0, 0
+local nd, nc, ne, ni, nn, no, na = 0, 0, 0, 0, 0, 0, 0
+local residents, insufficient, flagged = 0, 0, 0
 for i = 1, n do
   local id, ext, flags, adult = ids[i], exts[i], ARGV[5 * i - 1], ARGV[5 * i]
   if held[i] or seen[ext] then
-    dups[#dups + 1] = i - 1
+    nd = nd + 1; dups[nd] = i - 1
   elseif used[i] then
-    conflicts[#conflicts + 1] = i - 1
+    nc = nc + 1; conflicts[nc] = i - 1
   else
     seen[ext] = true
-    affected = affected + 1
-    extPairs[#extPairs + 1] = ext
-    extPairs[#extPairs + 1] = id
-    records[#records + 1] = id
-    records[#records + 1] = ARGV[5 * i - 2]
-    index[#index + 1] = 0
-    index[#index + 1] = id
+    extPairs[ne + 1], extPairs[ne + 2] = ext, id; ne = ne + 2
+    records[ne - 1], records[ne] = id, ARGV[5 * i - 2]
+    index[ni + 1], index[ni + 2] = 0, id; ni = ni + 2
     if string.byte(flags, 1) == 49 then
       residents = residents + 1
     else
-      outOfState[#outOfState + 1] = 0
-      outOfState[#outOfState + 1] = id
+      outOfState[no + 1], outOfState[no + 2] = 0, id; no = no + 2
     end
     if string.byte(flags, 2) == 49 then
       insufficient = insufficient + 1
-      noContact[#noContact + 1] = 0
-      noContact[#noContact + 1] = id
+      noContact[nn + 1], noContact[nn + 2] = 0, id; nn = nn + 2
     end
     if string.byte(flags, 3) == 49 then flagged = flagged + 1 end
     if adult ~= '' then
-      adultOn[#adultOn + 1] = adult
-      adultOn[#adultOn + 1] = id
+      adultOn[na + 1], adultOn[na + 2] = adult, id; na = na + 2
     end
   end
 end
@@ -105,8 +102,8 @@ each('ZADD', KEYS[4], index)
 each('ZADD', KEYS[5], noContact)
 each('ZADD', KEYS[6], outOfState)
 each('ZADD', KEYS[7], adultOn)
-if affected > 0 then
-  redis.call('HINCRBY', KEYS[8], 'affected', affected)
+if ni > 0 then
+  redis.call('HINCRBY', KEYS[8], 'affected', ni / 2)
   redis.call('HINCRBY', KEYS[8], 'indiana_residents', residents)
   redis.call('HINCRBY', KEYS[8], 'insufficient_contact', insufficient)
   redis.call('HINCRBY', KEYS[8], 'minors_flagged', flagged)

@@ -817,3 +817,39 @@ func TestRecipientsOnEmbedded(t *testing.T) {
 		t.Fatalf("residents %v, want %v", ids, want)
 	}
 }
+
+// A batch larger than the script's slices of arguments (4,000) is stored whole, duplicates
+// across the slice boundaries included.
+func TestAddRecipientsLargeBatch(t *testing.T) {
+	t.Parallel()
+	s := jobs.NewStore(redistest.New(t))
+	b := newBreach(newID(0))
+	mustCreate(t, s, b)
+	const n, repeated = 9000, 500
+	rs := make([]breach.Recipient, n)
+	var want []int
+	for i := range rs {
+		rs[i] = plainRecipient(i)
+		if i >= n-repeated { // the last 500 repeat the first 500's external IDs
+			rs[i].ExternalID = rs[i-(n-repeated)].ExternalID
+			want = append(want, i)
+		}
+	}
+	if dups := mustAdd(t, s, b.ID, rs); !slices.Equal(dups, want) {
+		t.Fatalf("%d duplicates (first %v), want %d from %d", len(dups), dups[:min(3, len(dups))], len(want), want[0])
+	}
+	if c := mustCounts(t, s, b.ID); c.Affected != n-repeated || c.IndianaResidents != n-repeated {
+		t.Fatalf("counts %+v, want %d", c, n-repeated)
+	}
+	again := slices.Clone(rs[:4500])
+	for i := range again {
+		again[i].ID = recipientID(n + i)
+	}
+	if dups := mustAdd(t, s, b.ID, again); len(dups) != len(again) {
+		t.Fatalf("re-upload: %d duplicates, want %d", len(dups), len(again))
+	}
+	if got := allRecipients(t, s, b.ID, breach.RecipientFilter{Limit: jobs.MaxLimit}); len(got) != n-repeated ||
+		got[0] != recipientID(0) || got[len(got)-1] != recipientID(n-repeated-1) {
+		t.Fatalf("listed %d", len(got))
+	}
+}
