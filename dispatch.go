@@ -1,0 +1,155 @@
+package breach
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// NoticeStatus is where one notice stands. The strings are persisted and counted: never rename one.
+//
+//	queued ──► sent ──► mailed (letters: the batch went to the post)      ──► returned
+//	   │         └────► (email: accepted by the mail server — done)
+//	   │         └────► delivered (phone: a conversation within 72 hours)
+//	   └──► failed (permanent failure, or a phone window that closed) ──► a letter is queued
+type NoticeStatus string
+
+const (
+	NoticeQueued    NoticeStatus = "queued"    // created; waiting for its channel (queue, print batch, call list)
+	NoticeSent      NoticeStatus = "sent"      // email accepted; letter printed in a batch; call placed
+	NoticeMailed    NoticeStatus = "mailed"    // the letter's batch was marked mailed
+	NoticeDelivered NoticeStatus = "delivered" // phone: an actual conversation happened
+	NoticeFailed    NoticeStatus = "failed"    // permanent failure; a fallback letter replaces it
+	NoticeReturned  NoticeStatus = "returned"  // the letter came back undelivered
+)
+
+// NoticeStatuses lists every NoticeStatus.
+var NoticeStatuses = []NoticeStatus{NoticeQueued, NoticeSent, NoticeMailed, NoticeDelivered, NoticeFailed, NoticeReturned}
+
+// Notice is one individual notice to one addressee through one channel. A letter to the parent or
+// guardian of several children of one household is one notice naming them all.
+type Notice struct {
+	ID           string   `json:"id"`
+	BreachID     string   `json:"breach_id"`
+	Channel      Method   `json:"channel"`
+	RecipientIDs []string `json:"recipient_ids"` // the affected people it notifies
+	// Addressee: who it goes to. For minors, the parent or guardian of record.
+	AddresseeName string        `json:"addressee_name"`
+	ToGuardian    bool          `json:"to_guardian"`
+	Children      []string      `json:"children,omitempty"` // names of the minors a guardian letter covers
+	Address       PostalAddress `json:"address,omitzero"`   // letters
+	Email         string        `json:"email,omitempty"`    // email
+	Phone         string        `json:"phone,omitempty"`    // phone
+	Language      string        `json:"language"`
+
+	Status   NoticeStatus `json:"status"`
+	Attempts int          `json:"attempts"`
+	// LastError is the last failure's reason (no personal information).
+	LastError string `json:"last_error,omitempty"`
+	// FallbackFor is the notice this letter replaces (a bounced email, a failed call).
+	FallbackFor string `json:"fallback_for,omitempty"`
+	// FallbackID is the letter that replaced this notice.
+	FallbackID string `json:"fallback_id,omitempty"`
+
+	// Calls: the first attempt opens the 72-hour window (LAW.md §3).
+	FirstAttemptAt time.Time `json:"first_attempt_at,omitzero"`
+	CallWindowEnds time.Time `json:"call_window_ends,omitzero"`
+
+	// Letters.
+	BatchID      string `json:"batch_id,omitempty"`
+	LetterSHA256 string `json:"letter_sha256,omitempty"` // of the PDF printed; a reprint must match
+	MailedOn     Date   `json:"mailed_on,omitzero"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
+}
+
+// Event types of notices; persisted, never renamed.
+const (
+	EventDispatched       EventType = "plan.dispatched"  // the plan was approved and notices created
+	EventNoticeQueued     EventType = "notice.queued"    // data: notice_id, channel
+	EventNoticeSent       EventType = "notice.sent"      // data: notice_id, channel
+	EventNoticeDelivered  EventType = "notice.delivered" // data: notice_id (phone conversation)
+	EventNoticeFailed     EventType = "notice.failed"    // data: notice_id, reason, permanent
+	EventNoticeRetried    EventType = "notice.retried"   // data: notice_id, attempt, reason
+	EventNoticeFallback   EventType = "notice.fallback"  // data: notice_id, fallback_id
+	EventNoticeMailed     EventType = "notice.mailed"    // data: notice_id, batch_id, mailed_on
+	EventNoticeReturned   EventType = "notice.returned"  // data: notice_id, reason
+	EventCallAttempt      EventType = "call.attempt"     // data: notice_id, outcome, by (clerk or twilio)
+	EventPrintBatch       EventType = "print_batch.created"
+	EventPrintBatchMailed EventType = "print_batch.mailed"
+)
+
+// NoticeFilter selects notices to list.
+type NoticeFilter struct {
+	Status  NoticeStatus // empty: any
+	Channel Method       // empty: any
+	Cursor  string
+	Limit   int
+}
+
+// NoticeCounts counts a breach's notices by channel and status; kept up to date as notices
+// change, so reading it is O(1) at any size.
+type NoticeCounts map[Method]map[NoticeStatus]int
+
+// NoticeStore keeps notices and their counters. Every change of a notice appends an event to the
+// breach's stream in the same transaction.
+//
+// Methods return ENOTFOUND for an unknown breach or notice, EUNAVAILABLE when Redis cannot be
+// reached, ECONFLICT when a concurrent change could not be applied.
+type NoticeStore interface {
+	// CreateNotices stores notices whose IDs are not stored yet (IDs are deterministic, so a second
+	// dispatch creates nothing twice), counts them, and records a notice.queued event for each new
+	// one. It returns how many were new.
+	CreateNotices(ctx context.Context, breachID string, ns []Notice, actor Actor) (int, error)
+	Notice(ctx context.Context, id string) (*Notice, error)
+	Notices(ctx context.Context, breachID string, f NoticeFilter) ([]Notice, string, error)
+	// UpdateNotice loads the notice, calls fn, and stores the result, the counters and the events
+	// fn returns, atomically (retrying fn on a concurrent change). fn returning an error stores
+	// nothing.
+	UpdateNotice(ctx context.Context, id string, fn func(n *Notice) ([]Event, error)) (*Notice, error)
+	NoticeCounts(ctx context.Context, breachID string) (NoticeCounts, error)
+}
+
+// PrintBatch is a set of letters printed together, sorted by ZIP code.
+type PrintBatch struct {
+	ID        string    `json:"id"`
+	BreachID  string    `json:"breach_id"`
+	Number    int       `json:"number"` // 1, 2, … within the breach
+	NoticeIDs []string  `json:"notice_ids"`
+	Pages     int       `json:"pages"`
+	SHA256    string    `json:"sha256"` // of the batch PDF
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+	MailedOn  Date      `json:"mailed_on,omitzero"`
+	MailedBy  string    `json:"mailed_by,omitempty"`
+}
+
+// PrintResult is what printing a batch produced.
+type PrintResult struct {
+	Pages  int    // pages in the batch PDF, cover sheet included
+	SHA256 string // of the batch PDF
+	// Letters maps each printed notice to the SHA-256 of its letter, so a reprint can be proven
+	// identical; Rejected maps each notice that could not be printed to why (e.g. a name the font
+	// cannot draw). A rejected notice is never silently dropped.
+	Letters  map[string]string
+	Rejected map[string]string
+}
+
+// LetterPrinter renders the letters of a breach (the adapter is package letters).
+type LetterPrinter interface {
+	// PrintBatch writes one print batch: the PDF (cover sheet, then the letters sorted by ZIP
+	// code) to w and the manifest CSV to manifest.
+	PrintBatch(ctx context.Context, w, manifest io.Writer, b *Breach, batch PrintBatch, notices []Notice) (PrintResult, error)
+	// PrintLetter writes one notice's letter alone and returns its SHA-256: the same notice, breach
+	// and date give the same letter.
+	PrintLetter(ctx context.Context, w io.Writer, b *Breach, n Notice, date Date) (string, error)
+}
+
+// Composer writes the text of electronic and telephone notices, with every element LAW.md §4
+// requires, in the notice's language (English when there is no template for it).
+type Composer interface {
+	Email(b *Breach, n Notice) (EmailMessage, error)
+	CallScript(b *Breach, n Notice) (string, error)
+}
