@@ -182,6 +182,15 @@ func TestAddMillionRecipients(t *testing.T) {
 		total, elapsed.Round(time.Millisecond), total/elapsed.Seconds(),
 		float64(after-before)/(1<<20), float64(after-before)/total)
 
+	for _, suffix := range []string{"", ":external", ":index", ":adult_on", ":out_of_state", ":no_contact", ":counts"} {
+		key := "breachd:breach:{" + br.ID + "}:recipients" + suffix
+		n, err := rdb.MemoryUsage(ctx, key, 0).Result() // SAMPLES 0: every element
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("MEMORY USAGE %-50s %7.1f MiB", key, float64(n)/(1<<20))
+	}
+
 	// Reading at this size stays cheap.
 	t0 := time.Now()
 	if _, err := s.RecipientCounts(ctx, br.ID); err != nil {

@@ -1,5 +1,6 @@
 // Package jobs is breachd's Redis adapter: Store keeps breaches, their kept determination
-// versions and their append-only audit trails in Redis (it implements breach.BreachStore), and
+// versions and their append-only audit trails in Redis (it implements breach.BreachStore) and
+// each breach's affected people with their counts (breach.RecipientStore; see recipients.go), and
 // StartEmbedded runs an in-memory Redis for trying the service without a server.
 //
 // # Layout in Redis
