@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type config struct {
 	Addr            string        // BREACHD_ADDR; default ":8080"
 	Keys            *api.Keys     // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
 	EncryptionKey   []byte        // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
+	MaxUploadBytes  int64         // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
 	LogFormat       string        // BREACHD_LOG_FORMAT; "json" (default) or "text"
 	LogLevel        slog.Level    // BREACHD_LOG_LEVEL; debug, info (default), warn, error
 	ShutdownTimeout time.Duration // BREACHD_SHUTDOWN_TIMEOUT; default 15s
@@ -31,6 +33,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Addr:            ":8080",
 		LogFormat:       "json",
 		ShutdownTimeout: 15 * time.Second,
+		MaxUploadBytes:  api.DefaultMaxUploadBytes,
 	}
 	var errs []error
 	if v := getenv("BREACHD_ADDR"); v != "" {
@@ -71,6 +74,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.EncryptionKey = key
 	}
+	if v := getenv("BREACHD_MAX_UPLOAD_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			errs = append(errs, fmt.Errorf("BREACHD_MAX_UPLOAD_BYTES: %q is not a number of bytes of at least 1024", v))
+		}
+		c.MaxUploadBytes = n
+	}
 	if v := getenv("BREACHD_LOG_FORMAT"); v != "" {
 		if v != "json" && v != "text" {
 			errs = append(errs, fmt.Errorf("BREACHD_LOG_FORMAT: %q is not json or text", v))
@@ -102,8 +112,8 @@ func (c config) String() string {
 	if c.EncryptionKey != nil {
 		enc = "on"
 	}
-	return fmt.Sprintf("redis=%s addr=%s api_keys=%d encryption=%s log=%s/%s shutdown_timeout=%s",
-		redis, c.Addr, c.Keys.Len(), enc, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
+	return fmt.Sprintf("redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d log=%s/%s shutdown_timeout=%s",
+		redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
 }
 
 // maskURL hides a password in a Redis URL.

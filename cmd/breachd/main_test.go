@@ -251,6 +251,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad log format", map[string]string{"BREACHD_LOG_FORMAT": "xml"}, "BREACHD_LOG_FORMAT"},
 		{"bad log level", map[string]string{"BREACHD_LOG_LEVEL": "loud"}, "BREACHD_LOG_LEVEL"},
 		{"bad shutdown timeout", map[string]string{"BREACHD_SHUTDOWN_TIMEOUT": "soon"}, "BREACHD_SHUTDOWN_TIMEOUT"},
+		{"bad upload limit", map[string]string{"BREACHD_MAX_UPLOAD_BYTES": "1GB"}, "BREACHD_MAX_UPLOAD_BYTES"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
