@@ -37,7 +37,7 @@ type env struct {
 	t        *testing.T
 	srv      *httptest.Server
 	contract *apitest.Contract
-	logs     *syncBuffer
+	logs     *apitest.SyncBuffer
 
 	mu  sync.Mutex
 	now time.Time
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
 	cfg := api.Config{
 		Store:      store,
 		Recipients: store,
@@ -178,24 +178,6 @@ func (e *env) doContentType(method, path string, role breach.Role, body any, con
 	}
 	e.contract.Check(e.t, req, raw, res, got)
 	return response{Status: res.StatusCode, Header: res.Header, Body: got}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines to log into.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // determination returns a valid determination body with overrides applied.

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,8 +25,8 @@ type service struct {
 	t        *testing.T
 	contract *apitest.Contract
 	base     string
-	stdout   *syncBuffer
-	stderr   *syncBuffer
+	stdout   *apitest.SyncBuffer
+	stderr   *apitest.SyncBuffer
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -36,7 +35,7 @@ func start(t *testing.T, env map[string]string) *service {
 	t.Helper()
 	env["BREACHD_ADDR"] = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &service{t: t, contract: apitest.New(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &service{t: t, contract: apitest.New(t), stdout: &apitest.SyncBuffer{}, stderr: &apitest.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		s.done <- run(ctx, func(k string) string { return env[k] }, s.stdout, s.stderr, func(a string) { addr <- a })
@@ -287,21 +286,4 @@ func TestConfigErrors(t *testing.T) {
 	if err := run(context.Background(), func(k string) string { return map[string]string{"BREACHD_LOG_FORMAT": "xml"}[k] }, io.Discard, io.Discard, nil); err == nil {
 		t.Fatal("run accepted a bad configuration")
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
