@@ -34,8 +34,8 @@ func TestFontCoverage(t *testing.T) {
 		for _, s := range tm.elements {
 			all.WriteString(s)
 		}
-		all.WriteString(tm.title + tm.vigilant + tm.vigilantMinor + tm.closing + tm.intro("", true, 2) +
-			tm.intro("", true, 1) + tm.intro("", false, 0) + tm.pageOf(1, 2) + tm.call("", "x") + tm.involved("") +
+		all.WriteString(tm.title + tm.vigilant + tm.vigilantMinor + tm.closing + tm.intro("", true, 2, tm.thisLetter) +
+			tm.intro("", true, 1, tm.thisLetter) + tm.intro("", false, 0, tm.thisLetter) + tm.pageOf(1, 2) + tm.call("", "x") + tm.involved("") +
 			tm.discovered("") + tm.occurred("") + tm.dear("") + tm.dearGuardian("") + tm.noticeLabel + tm.phoneLabel +
 			strings.Join(tm.months[:], "") + " ·…—")
 		for _, c := range all.String() {

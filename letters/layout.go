@@ -100,9 +100,10 @@ func (l *layout) contentSHA256() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// checker reports the first field holding a character the regular font cannot draw.
+// checker reports the first field holding a character the regular font cannot draw, or, without
+// a face (email, call scripts), the first control character.
 type checker struct {
-	face     *face
+	face     *face // nil: any character but a control character
 	noticeID string
 }
 
@@ -116,7 +117,11 @@ func (c checker) clean(field, s string, multiline bool) (string, error) {
 		if r == '\n' && multiline {
 			continue
 		}
-		if !c.face.has(r) || unicode.IsControl(r) {
+		if c.face == nil && unicode.IsControl(r) {
+			return "", &FieldError{NoticeID: c.noticeID, Field: field, Err: ErrUnrenderable, Rune: r,
+				Detail: "a control character"}
+		}
+		if c.face != nil && (!c.face.has(r) || unicode.IsControl(r)) {
 			return "", &FieldError{NoticeID: c.noticeID, Field: field, Err: ErrUnrenderable, Rune: r,
 				Detail: "the letter font prints Latin-script text only"}
 		}
@@ -351,74 +356,12 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 
 	// Body.
 	c := &m.Content
-	var children []string
-	if a.Minor {
-		for i, ch := range a.Children {
-			ch, err := ck.clean(fmt.Sprintf("addressee.children[%d]", i), strings.TrimSpace(ch), false)
-			if err != nil {
-				return nil, err
-			}
-			if ch != "" {
-				children = append(children, ch)
-			}
-		}
-		if len(children) == 0 {
-			return nil, &FieldError{NoticeID: l.NoticeID, Field: "addressee.children", Err: ErrMissing,
-				Detail: "a letter to a parent or guardian names each affected child"}
-		}
-	}
-	desc, rem := c.Description, c.Remediation
-	if t.lang != "en" {
-		if tr, ok := c.Translations[t.lang]; ok && strings.TrimSpace(tr.Description) != "" {
-			desc = tr.Description
-		} else {
-			lo.untranslated = append(lo.untranslated, "description")
-		}
-		if tr, ok := c.Translations[t.lang]; ok && strings.TrimSpace(tr.Remediation) != "" {
-			rem = tr.Remediation
-		} else {
-			lo.untranslated = append(lo.untranslated, "remediation")
-		}
-	}
-	if desc, err = ck.clean("content.description", strings.TrimSpace(desc), true); err != nil {
-		return nil, err
-	}
-	if desc == "" {
-		return nil, missing("content.description")
-	}
-	if rem, err = ck.clean("content.remediation", strings.TrimSpace(rem), true); err != nil {
-		return nil, err
-	}
-	if rem == "" {
-		return nil, missing("content.remediation")
-	}
-	assist, err := ck.clean("content.assistance_phone", strings.TrimSpace(c.AssistancePhone), false)
+	wd, err := compose(ck, t, onPaper, &wordingInput{noticeID: l.NoticeID, org: org, website: website, names: names,
+		minor: a.Minor, children: a.Children, content: c, signatory: s.Signatory, role: s.SignatoryRole})
 	if err != nil {
 		return nil, err
 	}
-	if assist == "" {
-		return nil, missing("content.assistance_phone")
-	}
-	if len(c.DataElements) == 0 {
-		return nil, missing("content.data_elements")
-	}
-	var kinds []string
-	for i, e := range c.DataElements {
-		w, ok := t.elements[e]
-		if !ok {
-			return nil, &FieldError{NoticeID: l.NoticeID, Field: fmt.Sprintf("content.data_elements[%d]", i),
-				Err: ErrUnknown, Detail: fmt.Sprintf("%q has no wording in the letter templates", e)}
-		}
-		kinds = append(kinds, w)
-	}
-	signatory, err := ck.clean("sender.signatory", strings.TrimSpace(s.Signatory), false)
-	if err != nil {
-		return nil, err
-	}
-	role, err := ck.clean("sender.signatory_role", strings.TrimSpace(s.SignatoryRole), false)
-	if err != nil {
-		return nil, err
-	}
+	lo.untranslated = wd.untranslated
 
 	var flow []flowLine
 	para := func(s string, b bool, size, before float64, keep int) {
@@ -445,47 +388,15 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	}
 	lo.title = t.title + " — " + notice
 	para(t.title, true, titleSize, 0, 1)
-	if a.Minor {
-		para(t.dearGuardian(t.list(children)), false, bodySize, 2*paraGap, 0)
-	} else {
-		para(t.dear(strings.Join(names, " ")), false, bodySize, 2*paraGap, 0)
+	para(wd.salutation, false, bodySize, 2*paraGap, 0)
+	para(wd.intro, false, bodySize, paraGap, 0)
+	for _, sec := range wd.sections {
+		para(sec.heading, true, bodySize, 1.75*paraGap, 2)
+		para(sec.text, false, bodySize, 0, 0)
 	}
-	para(t.intro(org, a.Minor, len(children)), false, bodySize, paraGap, 0)
-	heading := func(i int) { para(t.headings[i], true, bodySize, 1.75*paraGap, 2) }
-
-	heading(0)
-	a1 := desc
-	var dates []string
-	if !c.DiscoveredOn.IsZero() {
-		dates = append(dates, t.discovered(t.formatDate(c.DiscoveredOn)))
-	}
-	if !c.OccurredOn.IsZero() {
-		dates = append(dates, t.occurred(t.formatDate(c.OccurredOn)))
-	}
-	if len(dates) > 0 {
-		a1 += "\n" + strings.Join(dates, " ")
-	}
-	para(a1, false, bodySize, 0, 0)
-	heading(1)
-	para(t.involved(t.list(kinds)), false, bodySize, 0, 0)
-	heading(2)
-	para(rem, false, bodySize, 0, 0)
-	heading(3)
-	para(t.call(assist, website), false, bodySize, 0, 0)
-	heading(4)
-	e := t.vigilant
-	if a.Minor {
-		e += "\n" + t.vigilantMinor
-	}
-	para(e, false, bodySize, 0, 0)
 
 	// Closing, kept on one page: "Sincerely," space to sign, who signs, the organization.
-	sig := []string{t.closing, ""}
-	for _, s := range []string{signatory, role, org} {
-		if s != "" {
-			sig = append(sig, s)
-		}
-	}
+	sig := append([]string{t.closing, ""}, wd.signature...)
 	for i, s := range sig {
 		fl := flowLine{text: s, size: bodySize, keep: len(sig) - 1 - i}
 		switch i {

@@ -11,7 +11,8 @@ import (
 // (LAW.md §4) around the breach-specific text that comes from the determination.
 type template struct {
 	lang      string // BCP 47 primary language, also written to the PDF's /Lang
-	title     string // subject line and PDF title
+	title     string // the letter's heading and PDF title
+	subject   string // an email's subject, before " — " and the organization
 	headings  [5]string
 	elements  map[breach.DataElement]string
 	months    [12]string
@@ -21,7 +22,9 @@ type template struct {
 	date          func(t *template, d breach.Date) string
 	dear          func(name string) string
 	dearGuardian  func(children string) string
-	intro         func(org string, minor bool, children int) string
+	intro         func(org string, minor bool, children int, medium string) string
+	thisLetter    string // the medium intro names: "This letter"
+	thisMessage   string // "This message" (email)
 	discovered    func(date string) string
 	occurred      func(date string) string
 	involved      func(list string) string
@@ -32,7 +35,19 @@ type template struct {
 	noticeLabel   string
 	pageOf        func(n, of int) string
 	phoneLabel    string
+
+	// Speech (call scripts): no URL is spelled out and numbers are written digit by digit.
+	callHello    func(org, who string) string
+	guardianOf   func(children string) string // who a call to a parent or guardian is for
+	callAbout    func(org string, minor bool, children int) string
+	callVigilant func(phone string) string // (E) without URLs; phone: the free-report number, spoken
+	callGoodbye  string
+	dot          string // read for "." in a web address
+	extension    string // read for "ext." in a phone number
 }
+
+// creditReportPhone is the number of annualcreditreport.com, given in (E).
+const creditReportPhone = "1-877-322-8228"
 
 // languages holds the templates; a letter in a language not listed here is written in English and
 // its Result says so (FellBack).
@@ -71,8 +86,9 @@ func (t *template) list(items []string) string {
 }
 
 var english = &template{
-	lang:  "en",
-	title: "Notice of Data Breach",
+	lang:    "en",
+	title:   "Notice of Data Breach",
+	subject: "Notice of Data Breach",
 	headings: [5]string{
 		"What happened",
 		"What information was involved",
@@ -103,7 +119,7 @@ var english = &template{
 	},
 	dear:         func(name string) string { return "Dear " + name + ":" },
 	dearGuardian: func(children string) string { return "Dear parent or guardian of " + children + ":" },
-	intro: func(org string, minor bool, children int) string {
+	intro: func(org string, minor bool, children int, medium string) string {
 		whose := "your personal information"
 		switch {
 		case minor && children > 1:
@@ -112,11 +128,13 @@ var english = &template{
 			whose = "personal information about your child named above"
 		}
 		return "We are writing to tell you about a data security incident at " + org + " that may have involved " +
-			whose + ". This letter explains what happened, what information was involved, what we are doing " +
+			whose + ". " + medium + " explains what happened, what information was involved, what we are doing " +
 			"about it, and what you can do."
 	},
-	discovered: func(date string) string { return "We discovered the incident on " + date + "." },
-	occurred:   func(date string) string { return "It took place on or about " + date + "." },
+	thisLetter:  "This letter",
+	thisMessage: "This message",
+	discovered:  func(date string) string { return "We discovered the incident on " + date + "." },
+	occurred:    func(date string) string { return "It took place on or about " + date + "." },
 	involved: func(list string) string {
 		return "The personal information that may have been accessed includes: " + list + "."
 	},
@@ -138,11 +156,37 @@ var english = &template{
 	noticeLabel: "Notice",
 	pageOf:      func(n, of int) string { return fmt.Sprintf("Page %d of %d", n, of) },
 	phoneLabel:  "Phone",
+
+	callHello: func(org, who string) string {
+		return "Hello. This is " + org + " calling with an important notice for " + who + "."
+	},
+	guardianOf: func(children string) string { return "the parent or guardian of " + children },
+	callAbout: func(org string, minor bool, children int) string {
+		whose := "your personal information"
+		switch {
+		case minor && children > 1:
+			whose = "personal information about your children"
+		case minor:
+			whose = "personal information about your child"
+		}
+		return "We are calling to tell you about a data security incident at " + org + " that may have involved " +
+			whose + "."
+	},
+	callVigilant: func(phone string) string {
+		return "Please remain vigilant against fraud and identity theft: review your account statements and " +
+			"monitor your credit reports for unauthorized activity. You can get a free credit report from each of " +
+			"the three nationwide consumer reporting agencies by calling " + phone + ". If you believe you are a " +
+			"victim of identity theft, report it to the Federal Trade Commission and to your local law enforcement agency."
+	},
+	callGoodbye: "Thank you for listening. Goodbye.",
+	dot:         "dot",
+	extension:   "extension",
 }
 
 var spanish = &template{
-	lang:  "es",
-	title: "Aviso de violación de seguridad de datos",
+	lang:    "es",
+	title:   "Aviso de violación de seguridad de datos",
+	subject: "Aviso de violación de datos",
 	headings: [5]string{
 		"Qué sucedió",
 		"Qué información estuvo involucrada",
@@ -182,7 +226,7 @@ var spanish = &template{
 	dearGuardian: func(children string) string {
 		return "Estimado padre, madre o tutor de " + children + ":"
 	},
-	intro: func(org string, minor bool, children int) string {
+	intro: func(org string, minor bool, children int, medium string) string {
 		whose := "su información personal"
 		switch {
 		case minor && children > 1:
@@ -191,11 +235,13 @@ var spanish = &template{
 			whose = "información personal de su hijo o hija mencionado arriba"
 		}
 		return "Le escribimos para informarle sobre un incidente de seguridad de datos en " + org +
-			" que podría haber afectado " + whose + ". Esta carta explica lo que sucedió, qué información " +
+			" que podría haber afectado " + whose + ". " + medium + " explica lo que sucedió, qué información " +
 			"estuvo involucrada, lo que estamos haciendo al respecto y lo que usted puede hacer."
 	},
-	discovered: func(date string) string { return "Descubrimos el incidente el " + date + "." },
-	occurred:   func(date string) string { return "Ocurrió el " + date + " o alrededor de esa fecha." },
+	thisLetter:  "Esta carta",
+	thisMessage: "Este mensaje",
+	discovered:  func(date string) string { return "Descubrimos el incidente el " + date + "." },
+	occurred:    func(date string) string { return "Ocurrió el " + date + " o alrededor de esa fecha." },
 	involved: func(list string) string {
 		return "La información personal a la que se pudo haber accedido incluye: " + list + "."
 	},
@@ -209,7 +255,7 @@ var spanish = &template{
 	vigilant: "Le recomendamos mantenerse alerta ante el fraude y el robo de identidad, revisando sus estados " +
 		"de cuenta y vigilando sus informes de crédito para detectar actividad no autorizada. Puede obtener un " +
 		"informe de crédito gratuito de cada una de las tres agencias nacionales de informes de crédito en " +
-		"www.annualcreditreport.com o llamando al 1-877-322-8228. Si cree que es víctima de robo de identidad, " +
+		"www.annualcreditreport.com o llamando al " + creditReportPhone + ". Si cree que es víctima de robo de identidad, " +
 		"denúncielo en RobodeIdentidad.gov y ante la policía local.",
 	vigilantMinor: "Los menores normalmente no tienen informe de crédito. Puede pedir a cada agencia que " +
 		"verifique si existe uno a nombre de su hijo o hija y, si existe, que lo congele.",
@@ -217,4 +263,30 @@ var spanish = &template{
 	noticeLabel: "Aviso",
 	pageOf:      func(n, of int) string { return fmt.Sprintf("Página %d de %d", n, of) },
 	phoneLabel:  "Teléfono",
+
+	callHello: func(org, who string) string {
+		return "Hola. Le llama " + org + " con un aviso importante para " + who + "."
+	},
+	guardianOf: func(children string) string { return "el padre, la madre o el tutor de " + children },
+	callAbout: func(org string, minor bool, children int) string {
+		whose := "su información personal"
+		switch {
+		case minor && children > 1:
+			whose = "información personal de sus hijos"
+		case minor:
+			whose = "información personal de su hijo o hija"
+		}
+		return "Le llamamos para informarle sobre un incidente de seguridad de datos en " + org +
+			" que podría haber afectado " + whose + "."
+	},
+	callVigilant: func(phone string) string {
+		return "Le recomendamos mantenerse alerta ante el fraude y el robo de identidad: revise sus estados de " +
+			"cuenta y vigile sus informes de crédito para detectar actividad no autorizada. Puede obtener un informe " +
+			"de crédito gratuito de cada una de las tres agencias nacionales de informes de crédito llamando al " +
+			phone + ". Si cree que es víctima de robo de identidad, denúncielo a la Comisión Federal de Comercio y " +
+			"ante la policía local."
+	},
+	callGoodbye: "Gracias por escucharnos. Adiós.",
+	dot:         "punto",
+	extension:   "extensión",
 }
