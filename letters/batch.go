@@ -14,9 +14,18 @@ import (
 
 // BatchInfo identifies one print-batch file; it is printed on the cover sheet.
 type BatchInfo struct {
+	BatchID     string // optional; printed on the cover sheet when given
 	BreachID    string
 	BreachTitle string
-	Number, Of  int // this file is Number of Of (1-based)
+	Number, Of  int // this file is Number of Of (1-based); Of 0: the total is not known
+}
+
+// name is how the cover sheet and the PDF title call the file: "Print batch 2 of 3".
+func (info BatchInfo) name() string {
+	if info.Of <= 0 {
+		return fmt.Sprintf("Print batch %d", info.Number)
+	}
+	return fmt.Sprintf("Print batch %d of %d", info.Number, info.Of)
 }
 
 // BatchEntry is one letter printed in a batch file.
@@ -106,7 +115,7 @@ func (r *Renderer) RenderBatch(w, manifest io.Writer, m *Mailing, info BatchInfo
 	if err != nil {
 		return BatchResult{}, err
 	}
-	pdf := r.newDoc(fmt.Sprintf("Print batch %d of %d — %s", info.Number, info.Of, info.BreachTitle), "en", now)
+	pdf := r.newDoc(info.name()+" — "+info.BreachTitle, "en", now)
 	r.draw(pdf, cover)
 	for _, lo := range layouts {
 		if lo != nil {
@@ -178,6 +187,10 @@ func (r *Renderer) layoutCover(info BatchInfo, now time.Time, res *BatchResult, 
 	if err != nil {
 		return nil, err
 	}
+	batchID, err := ck.clean("batch.id", strings.TrimSpace(info.BatchID), false)
+	if err != nil {
+		return nil, err
+	}
 	lo := &layout{pages: 1, tmpl: english}
 	y := 1.25 * inch
 	add := func(b bool, size float64, s string) {
@@ -191,8 +204,11 @@ func (r *Renderer) layoutCover(info BatchInfo, now time.Time, res *BatchResult, 
 			y += size * 1.4
 		}
 	}
-	add(true, 22, fmt.Sprintf("Print batch %d of %d", info.Number, info.Of))
+	add(true, 22, info.name())
 	add(false, 12, "Cover sheet — do not mail this page.")
+	if batchID != "" {
+		add(false, 11, "Batch "+batchID)
+	}
 	y += 12
 	add(true, 11, "Breach")
 	add(false, 11, title+" ("+id+")")

@@ -135,6 +135,8 @@ type FieldError struct {
 	Err      error
 	Rune     rune   // for ErrUnrenderable: the first character that cannot be printed
 	Detail   string // a sentence for the clerk
+
+	what string // what cannot be made: "" a letter, or "email", "call script"
 }
 
 func (e *FieldError) Error() string {
@@ -157,6 +159,10 @@ func (e *FieldError) Unwrap() []error {
 	if e.Detail != "" {
 		reason += ": " + e.Detail
 	}
-	return []error{e.Err, &breach.Error{Code: breach.EINVALID, Message: "the letter cannot be printed",
+	msg := "the letter cannot be printed"
+	if e.what != "" {
+		msg = "the " + e.what + " cannot be written"
+	}
+	return []error{e.Err, &breach.Error{Code: breach.EINVALID, Message: msg,
 		Fields: []breach.FieldError{{Field: e.Field, Reason: reason}}}}
 }

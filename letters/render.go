@@ -131,29 +131,16 @@ func (r *Renderer) draw(pdf *fpdf.Fpdf, lo *layout) {
 	}
 }
 
-// hashWriter digests what passes through it to w.
-type hashWriter struct {
-	w io.Writer
-	h interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
-}
-
-func (hw hashWriter) Write(b []byte) (int, error) {
-	hw.h.Write(b)
-	return hw.w.Write(b)
-}
-
 func output(pdf *fpdf.Fpdf, w io.Writer) (string, error) {
 	if err := pdf.Error(); err != nil {
 		return "", fmt.Errorf("render pdf: %w", err)
 	}
-	hw := hashWriter{w: w, h: sha256.New()}
-	if err := pdf.Output(hw); err != nil {
+	// The digest is of the bytes as they are written: no second pass over a buffered copy.
+	h := sha256.New()
+	if err := pdf.Output(io.MultiWriter(h, w)); err != nil {
 		return "", fmt.Errorf("write pdf: %w", err)
 	}
-	return hex.EncodeToString(hw.h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // RenderLetter writes one letter as a PDF to w. A letter that cannot be printed returns a

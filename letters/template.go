@@ -39,7 +39,7 @@ type template struct {
 	// Speech (call scripts): no URL is spelled out and numbers are written digit by digit.
 	callHello    func(org, who string) string
 	guardianOf   func(children string) string // who a call to a parent or guardian is for
-	callAbout    func(org string, minor bool, children int) string
+	callAbout    func(minor bool, children int) string
 	callVigilant func(phone string) string // (E) without URLs; phone: the free-report number, spoken
 	callGoodbye  string
 	dot          string // read for "." in a web address
@@ -161,7 +161,7 @@ var english = &template{
 		return "Hello. This is " + org + " calling with an important notice for " + who + "."
 	},
 	guardianOf: func(children string) string { return "the parent or guardian of " + children },
-	callAbout: func(org string, minor bool, children int) string {
+	callAbout: func(minor bool, children int) string {
 		whose := "your personal information"
 		switch {
 		case minor && children > 1:
@@ -169,8 +169,7 @@ var english = &template{
 		case minor:
 			whose = "personal information about your child"
 		}
-		return "We are calling to tell you about a data security incident at " + org + " that may have involved " +
-			whose + "."
+		return "We are calling to tell you about a data security incident that may have involved " + whose + "."
 	},
 	callVigilant: func(phone string) string {
 		return "Please remain vigilant against fraud and identity theft: review your account statements and " +
@@ -268,7 +267,7 @@ var spanish = &template{
 		return "Hola. Le llama " + org + " con un aviso importante para " + who + "."
 	},
 	guardianOf: func(children string) string { return "el padre, la madre o el tutor de " + children },
-	callAbout: func(org string, minor bool, children int) string {
+	callAbout: func(minor bool, children int) string {
 		whose := "su información personal"
 		switch {
 		case minor && children > 1:
@@ -276,8 +275,8 @@ var spanish = &template{
 		case minor:
 			whose = "información personal de su hijo o hija"
 		}
-		return "Le llamamos para informarle sobre un incidente de seguridad de datos en " + org +
-			" que podría haber afectado " + whose + "."
+		return "Le llamamos para informarle sobre un incidente de seguridad de datos que podría haber afectado " +
+			whose + "."
 	},
 	callVigilant: func(phone string) string {
 		return "Le recomendamos mantenerse alerta ante el fraude y el robo de identidad: revise sus estados de " +

@@ -151,7 +151,7 @@ func compose(ck checker, t *template, md medium, in *wordingInput) (*wording, er
 	case inEmail:
 		w.intro = t.intro(in.org, in.minor, len(children), t.thisMessage)
 	case byPhone:
-		w.intro = t.callAbout(in.org, in.minor, len(children))
+		w.intro = t.callAbout(in.minor, len(children))
 	}
 
 	a := desc
