@@ -1,0 +1,472 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
+)
+
+// dispatchGeneration is the generation of notices a dispatch creates. It is part of every notice
+// ID; a future re-dispatch that must notify everyone again (a revised determination) would use a
+// new generation.
+const dispatchGeneration = 1
+
+// Dispatch page sizes: recipients are read, routed and written MaxNoticeBatch at a time, with a
+// few pages in flight so that Redis runs one page's script while Go decodes the next.
+const (
+	dispatchPage = MaxNoticeBatch
+)
+
+// noticeIDEncoding writes notice IDs: base32 without padding (A–Z, 2–7), which validID accepts.
+var noticeIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// noticeID is the deterministic ID of a notice: "nt_" and 26 base32 characters (130 bits) of
+// SHA-256 over the breach, the channel, the addressee key (a recipient, a household or the notice
+// a fallback replaces) and the generation. The same dispatch makes the same IDs, so running it
+// again creates nothing twice.
+func noticeID(breachID string, channel breach.Method, key string, generation int) string {
+	sum := sha256.Sum256([]byte(breachID + "|" + string(channel) + "|" + key + "|" + strconv.Itoa(generation)))
+	return "nt_" + noticeIDEncoding.EncodeToString(sum[:])[:26]
+}
+
+// Addressee keys of notice IDs. A household is keyed by its first member's recipient ID rather
+// than by its address and guardian name, so that no personal information is hashed into an ID
+// that appears in events, task payloads and URLs.
+func personKey(recipientID string) string    { return "recipient:" + recipientID }
+func householdKey(recipientID string) string { return "household:" + recipientID }
+func fallbackKey(noticeID string) string     { return "fallback:" + noticeID }
+
+// DispatcherConfig configures a Dispatcher.
+type DispatcherConfig struct {
+	Store *Store // required
+	Queue *Queue // required
+	// TwilioCalls says a Caller is configured: phone notices are queued for the workers to call.
+	// When false (the default) they are clerk call tasks: queued notices the API lists.
+	TwilioCalls bool
+	// Clock stamps the events. Default time.Now.
+	Clock func() time.Time
+	// InFlight is how many pages of recipients are processed at once. Default GOMAXPROCS+2.
+	InFlight int
+}
+
+// Dispatcher turns an approved plan into notices: one per reachable person, one letter per
+// household of minors, and the tasks that send them.
+type Dispatcher struct {
+	store    *Store
+	queue    *Queue
+	twilio   bool
+	now      func() time.Time
+	inFlight int
+}
+
+// NewDispatcher returns a Dispatcher.
+func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
+	d := &Dispatcher{store: cfg.Store, queue: cfg.Queue, twilio: cfg.TwilioCalls, now: cfg.Clock, inFlight: cfg.InFlight}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.inFlight <= 0 {
+		d.inFlight = runtime.GOMAXPROCS(0) + 2
+	}
+	return d
+}
+
+// DispatchReport is what a dispatch did. Created counts the notices it stored, by channel;
+// Existing those it found already stored (a second dispatch finds them all).
+type DispatchReport struct {
+	Recipients  int                   `json:"recipients"`
+	Created     map[breach.Method]int `json:"created"`
+	Existing    int                   `json:"existing"`
+	Households  int                   `json:"households"`  // guardian letters, each naming every child of one household
+	Unreachable int                   `json:"unreachable"` // no contact details: the substitute notice covers them
+	Tasks       int                   `json:"tasks"`       // batch tasks newly queued
+}
+
+// household is a guardian letter being gathered: the route of its first member and, for every
+// member, only the ID and name.
+type household struct {
+	first   string // the first member's recipient ID (members come in ID order)
+	route   rules.Route
+	lang    string
+	ids     []string
+	names   []string
+	ordinal int
+}
+
+// hhMember is one minor to add to a household letter.
+type hhMember struct {
+	key, id, name, lang string
+	route               rules.Route // kept only for the first member of a household
+}
+
+// page is one page of recipients as read from Redis, and what processing it produced.
+type page struct {
+	seq  int
+	ids  []string
+	recs [][]byte
+
+	created     map[breach.Method]int
+	existing    int
+	unreachable int
+	members     []hhMember
+	email       []string
+	phone       []string
+	err         error
+}
+
+// Dispatch creates the notices of breach b as of asOf, by actor, and queues the work:
+//   - each recipient is routed by rules.ChooseRoute; a person who cannot be reached at all is
+//     counted unreachable (the substitute notice covers them);
+//   - minors whose notice is a letter are gathered into households (same address and guardian
+//     name) and get one letter naming every child;
+//   - everyone else gets one notice;
+//   - email notices (and phone notices when Twilio is configured) are queued in batch tasks of
+//     EmailBatchSize; letters wait for a print batch; clerk call tasks wait for a clerk.
+//
+// Recipients are streamed a page at a time. Notice IDs are deterministic, so a second Dispatch
+// creates nothing new (and queues nothing that is still queued). A plan.dispatched event with the
+// numbers is recorded and the breach's status becomes dispatched.
+//
+// The caller checks that the plan may be dispatched; Dispatch itself refuses with ECONFLICT while
+// a law-enforcement hold is open. ENOTFOUND for an unknown breach.
+func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach.Date, actor breach.Actor) (DispatchReport, error) {
+	rep := DispatchReport{Created: map[breach.Method]int{}}
+	fresh, err := d.store.Breach(ctx, b.ID)
+	if err != nil {
+		return rep, err
+	}
+	if h, held := fresh.OpenHold(); held {
+		return rep, breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open since %s: nothing may be sent until it is released", h.ID, h.StartDate)
+	}
+	breachID := fresh.ID
+	keys := noticeKeysOf(breachID)
+	recordsKey := recipientKeysOf(breachID).records
+	now := d.now()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		errMu    sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	failed := func() error {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return firstErr
+	}
+
+	// Read pages in order.
+	pages := make(chan *page, d.inFlight)
+	go func() {
+		defer close(pages)
+		start := "-"
+		for seq := 0; ; seq++ {
+			ids, recs, done, err := d.store.recipientPage(ctx, breachID, start, dispatchPage)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if len(ids) > 0 {
+				select {
+				case pages <- &page{seq: seq, ids: ids, recs: recs}:
+				case <-ctx.Done():
+					return
+				}
+				start = "(" + ids[len(ids)-1]
+			}
+			if done {
+				return
+			}
+		}
+	}()
+
+	// Route, encode and store each page.
+	done := make(chan *page, d.inFlight)
+	var wg sync.WaitGroup
+	for range d.inFlight {
+		wg.Go(func() {
+			for p := range pages {
+				d.processPage(ctx, keys, recordsKey, breachID, asOf, actor, now, p)
+				select {
+				case done <- p:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// Gather the results in page order: households, counts, batches to queue.
+	households := map[string]*household{}
+	var emailIDs, phoneIDs []string
+	flush := func(typ string, ids *[]string, all bool) error {
+		for len(*ids) >= EmailBatchSize || (all && len(*ids) > 0) {
+			n := min(len(*ids), EmailBatchSize)
+			added, err := d.queue.enqueueBatch(ctx, typ, breachID, (*ids)[:n])
+			if err != nil {
+				return err
+			}
+			if added {
+				rep.Tasks++
+			}
+			*ids = (*ids)[n:]
+		}
+		if len(*ids) == 0 {
+			*ids = nil // let the drained backing array go
+		}
+		return nil
+	}
+	pending := map[int]*page{}
+	nextSeq := 0
+	for p := range done {
+		if failed() != nil {
+			continue // drain
+		}
+		if p.err != nil {
+			fail(p.err)
+			continue
+		}
+		pending[p.seq] = p
+		for q, ok := pending[nextSeq]; ok; q, ok = pending[nextSeq] {
+			delete(pending, nextSeq)
+			nextSeq++
+			rep.Recipients += len(q.ids)
+			for c, n := range q.created {
+				rep.Created[c] += n
+			}
+			rep.Existing += q.existing
+			rep.Unreachable += q.unreachable
+			for _, m := range q.members {
+				h := households[m.key]
+				if h == nil {
+					h = &household{first: m.id, route: m.route, lang: m.lang, ordinal: len(households)}
+					households[m.key] = h
+				}
+				h.ids = append(h.ids, m.id)
+				h.names = append(h.names, m.name)
+			}
+			emailIDs = append(emailIDs, q.email...)
+			if d.twilio {
+				phoneIDs = append(phoneIDs, q.phone...)
+			}
+			if err := flush(TypeEmailBatch, &emailIDs, false); err != nil {
+				fail(err)
+				break
+			}
+			if err := flush(TypeCallBatch, &phoneIDs, false); err != nil {
+				fail(err)
+				break
+			}
+		}
+	}
+	if err := failed(); err != nil {
+		return rep, err
+	}
+	if err := flush(TypeEmailBatch, &emailIDs, true); err != nil {
+		return rep, err
+	}
+	if err := flush(TypeCallBatch, &phoneIDs, true); err != nil {
+		return rep, err
+	}
+
+	// One letter per household, in the order the households were met.
+	hs := make([]*household, 0, len(households))
+	for _, h := range households {
+		hs = append(hs, h)
+	}
+	clear(households)
+	slices.SortFunc(hs, func(a, b *household) int { return a.ordinal - b.ordinal })
+	rep.Households = len(hs)
+	created, existing, err := d.createHouseholds(ctx, keys, breachID, hs, actor, now)
+	if err != nil {
+		return rep, err
+	}
+	rep.Created[breach.MethodLetter] += created
+	rep.Existing += existing
+
+	total := 0
+	for _, n := range rep.Created {
+		total += n
+	}
+	_, err = d.store.UpdateBreach(ctx, breachID, func(b *breach.Breach) (breach.Event, error) {
+		if _, held := b.OpenHold(); !held && b.Status != breach.StatusClosed {
+			b.Status = breach.StatusDispatched
+		}
+		b.UpdatedAt = now
+		return breach.Event{Type: breach.EventDispatched, Actor: actor.ID, Role: actor.Role, At: now,
+			Summary: fmt.Sprintf("Plan dispatched: %d notices created (%d already existed), %d unreachable", total, rep.Existing, rep.Unreachable),
+			Data: map[string]any{
+				"recipients": rep.Recipients, "created": total, "existing": rep.Existing,
+				"letters": rep.Created[breach.MethodLetter], "emails": rep.Created[breach.MethodEmail],
+				"calls": rep.Created[breach.MethodPhone], "households": rep.Households,
+				"unreachable": rep.Unreachable, "tasks": rep.Tasks, "as_of": asOf.String(),
+			}}, nil
+	})
+	return rep, err
+}
+
+// processPage routes one page of recipients and stores the notices of the people not in a
+// household; it fills in p's results (or p.err) and drops the records.
+func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKey, breachID string,
+	asOf breach.Date, actor breach.Actor, now time.Time, p *page) {
+	p.created = map[breach.Method]int{}
+	enc := make([]encodedNotice, 0, len(p.ids))
+	for i, id := range p.ids {
+		if p.recs[i] == nil {
+			p.err = fmt.Errorf("dispatch breach %s: recipient %s is indexed but has no record", breachID, id)
+			return
+		}
+		r, err := d.store.decodeRecipient(recordsKey, id, p.recs[i])
+		if err != nil {
+			p.err = err
+			return
+		}
+		rt := rules.ChooseRoute(*r, asOf)
+		switch {
+		case rt.NoChannel:
+			p.unreachable++
+			continue
+		case rt.ToGuardian && rt.Channel == breach.MethodLetter:
+			m := hhMember{key: householdGroup(rt), id: r.ID, name: r.Name(), lang: r.Language, route: rt}
+			p.members = append(p.members, m)
+			continue
+		}
+		n := breach.Notice{
+			ID: noticeID(breachID, rt.Channel, personKey(r.ID), dispatchGeneration), Channel: rt.Channel,
+			RecipientIDs: []string{r.ID}, AddresseeName: rt.Name, ToGuardian: rt.ToGuardian,
+			Address: rt.Address, Email: rt.Email, Phone: rt.Phone, Language: r.Language,
+		}
+		if rt.ToGuardian {
+			n.Children = []string{r.Name()}
+		}
+		e, err := d.store.prepareNotice(keys.records, breachID, &n, now)
+		if err != nil {
+			p.err = err
+			return
+		}
+		enc = append(enc, e)
+		switch n.Channel {
+		case breach.MethodEmail:
+			p.email = append(p.email, n.ID)
+		case breach.MethodPhone:
+			p.phone = append(p.phone, n.ID)
+		}
+	}
+	p.recs = nil
+	created, err := d.store.createEncoded(ctx, keys, breachID, enc, actor, now)
+	if err != nil {
+		p.err = err
+		return
+	}
+	p.existing = len(enc)
+	for i, c := range noticeChannels {
+		p.created[c] = created[i]
+		p.existing -= created[i]
+	}
+}
+
+// householdGroup is the key minors' letters are gathered by: the address (street lines and ZIP
+// code, lowercased, spaces collapsed) and the guardian's name. A minor whose guardian is unnamed
+// is addressed "Parent or Guardian of <child>", so is never grouped with another child.
+func householdGroup(rt rules.Route) string {
+	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+	return norm(rt.Address.Line1) + "\x00" + norm(rt.Address.Line2) + "\x00" + norm(rt.Address.PostalCode) + "\x00" + norm(rt.Name)
+}
+
+// createHouseholds stores the household letters, MaxNoticeBatch per script run, several runs in
+// flight; it returns how many were new and how many existed.
+func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, breachID string, hs []*household,
+	actor breach.Actor, now time.Time) (created, existing int, err error) {
+	type chunk struct{ hs []*household }
+	chunks := make(chan chunk)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range d.inFlight {
+		wg.Go(func() {
+			for c := range chunks {
+				enc := make([]encodedNotice, 0, len(c.hs))
+				var err error
+				for _, h := range c.hs {
+					n := breach.Notice{
+						ID:           noticeID(breachID, breach.MethodLetter, householdKey(h.first), dispatchGeneration),
+						Channel:      breach.MethodLetter,
+						RecipientIDs: h.ids, AddresseeName: h.route.Name, ToGuardian: true, Children: h.names,
+						Address: h.route.Address, Language: h.lang,
+					}
+					var e encodedNotice
+					if e, err = d.store.prepareNotice(keys.records, breachID, &n, now); err != nil {
+						break
+					}
+					enc = append(enc, e)
+				}
+				var k [3]int
+				if err == nil {
+					k, err = d.store.createEncoded(ctx, keys, breachID, enc, actor, now)
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				created += k[0]
+				existing += len(enc) - k[0]
+				mu.Unlock()
+			}
+		})
+	}
+	for i := 0; i < len(hs); i += MaxNoticeBatch {
+		select {
+		case chunks <- chunk{hs[i:min(i+MaxNoticeBatch, len(hs))]}:
+		case <-ctx.Done():
+		}
+	}
+	close(chunks)
+	wg.Wait()
+	return created, existing, firstErr
+}
+
+// recipientPage reads up to n recipients of a breach after start ("-" or "(<id>") in ID order,
+// with their stored records; done is true when there are no more. ENOTFOUND for an unknown
+// breach.
+func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int) (ids []string, recs [][]byte, done bool, err error) {
+	keys := recipientKeysOf(breachID)
+	// The list script with nothing to check is a plain page of the index and its records.
+	res, err := listRecipientsScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.index}, start, n, n, "").Slice()
+	if err != nil {
+		if errors.Is(err, redis.Nil) {
+			return nil, nil, false, notFound(breachID)
+		}
+		return nil, nil, false, storeErr("read recipients", err)
+	}
+	ids, recs, exhausted, _, err := listReply(res)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("read recipients: %w", err)
+	}
+	return ids, recs, exhausted || len(ids) < n, nil
+}

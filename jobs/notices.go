@@ -1,0 +1,559 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	breach "github.com/breachd/breachd"
+)
+
+var _ breach.NoticeStore = (*Store)(nil)
+
+// Notices of a breach
+//
+// Each notice is one field of a hash of sealed records. Three sorted sets, one per channel, index
+// the notice IDs (score 0, so lexicographic order); six more, one per status, hold each notice in
+// the set of its current status, so that listing by status reads only those; a hash counts
+// notices by "<channel>:<status>" so NoticeCounts is O(1) at any size. Creating notices is one Lua
+// script per batch; changing one is a compare-and-set script on the record's stored bytes (a
+// sealed record has a fresh random nonce on every write, so equal bytes mean nobody wrote in
+// between). Either way the records, the sets, the counters and the events are written together.
+
+// MaxNoticeBatch is the largest slice CreateNotices takes in one call (one script run).
+const MaxNoticeBatch = 1000
+
+// createNoticesScript stores the notices of a batch whose IDs are not stored yet and returns how
+// many it stored of each channel ({letters, emails, calls}), or nil when the breach does not
+// exist. Each new notice gets its record, its
+// channel index and queued status entries, its counter and a notice.queued event (the entry
+// layout of store.go's eventValues, data {"channel","notice_id"} as json.Marshal orders it).
+//
+// KEYS: noticeKeys.scriptKeys().
+// ARGV: breach ID, actor, role, at (RFC 3339), then per notice three values: ID, channel index
+// (1-based, noticeChannels), record.
+var createNoticesScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local step = 4000
+local function each(cmd, key, args, n)
+  for i = 1, n, step do
+    redis.call(cmd, key, unpack(args, i, math.min(i + step - 1, n)))
+  end
+end
+local channels = {'letter', 'email', 'phone'}
+local breachID, actor, role, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local n = (#ARGV - 4) / 3
+local ids = {}
+for i = 1, n do ids[i] = ARGV[3 * i + 2] end
+local held = {}
+for i = 1, n, step do
+  local r = redis.call('HMGET', KEYS[5], unpack(ids, i, math.min(i + step - 1, n)))
+  for j = 1, #r do held[i + j - 1] = r[j] end
+end
+-- Explicit lengths: # on a Lua table is a binary search.
+local seen, recs, glob, queued, nr, nq = {}, {}, {}, {}, 0, 0
+local idx, ni, counts = {{}, {}, {}}, {0, 0, 0}, {0, 0, 0}
+for i = 1, n do
+  local id = ids[i]
+  if not held[i] and not seen[id] then
+    seen[id] = true
+    local c = tonumber(ARGV[3 * i + 3])
+    local ch = channels[c]
+    recs[nr + 1], recs[nr + 2] = id, ARGV[3 * i + 4]
+    glob[nr + 1], glob[nr + 2] = id, breachID
+    nr = nr + 2
+    queued[nq + 1], queued[nq + 2] = 0, id; nq = nq + 2
+    idx[c][ni[c] + 1], idx[c][ni[c] + 2] = 0, id; ni[c] = ni[c] + 2
+    counts[c] = counts[c] + 1
+    redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
+      'summary', 'Notice queued (' .. ch .. ')',
+      'data', '{"channel":"' .. ch .. '","notice_id":"' .. id .. '"}')
+  end
+end
+each('HSET', KEYS[2], recs, nr)
+each('HSET', KEYS[5], glob, nr)
+for c = 1, 3 do
+  each('ZADD', KEYS[5 + c], idx[c], ni[c])
+  if counts[c] > 0 then redis.call('HINCRBY', KEYS[3], channels[c] .. ':queued', counts[c]) end
+end
+each('ZADD', KEYS[9], queued, nq)
+return counts
+`)
+
+// updateNoticeScript replaces a notice's record if it still holds the bytes read, moves it between
+// status sets, adjusts the counters and appends the events. It returns 1 when applied, 0 when the
+// record changed since it was read, -1 when the notice does not exist.
+//
+// KEYS: noticeKeys.scriptKeys().
+// ARGV: ID, record read, new record, old status index, new status index (1-based,
+// noticeStatuses), old counter field, new counter field, then per event the number of values
+// that follow and the event's field/value pairs.
+var updateNoticeScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[2], ARGV[1])
+if not cur then return -1 end
+if cur ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local o, s = tonumber(ARGV[4]), tonumber(ARGV[5])
+if o ~= s then
+  redis.call('ZREM', KEYS[8 + o], ARGV[1])
+  redis.call('ZADD', KEYS[8 + s], 0, ARGV[1])
+  redis.call('HINCRBY', KEYS[3], ARGV[6], -1)
+  redis.call('HINCRBY', KEYS[3], ARGV[7], 1)
+end
+local i = 8
+while i <= #ARGV do
+  local k = tonumber(ARGV[i])
+  redis.call('XADD', KEYS[4], '*', unpack(ARGV, i + 1, i + k))
+  i = i + k + 1
+end
+return 1
+`)
+
+func noticeNotFound(id string) error {
+	return breach.Errorf(breach.ENOTFOUND, "notice %s not found", id)
+}
+
+// encodeNotice returns the stored form of n under the records key.
+func (s *Store) encodeNotice(recordsKey string, n *breach.Notice) ([]byte, error) {
+	plain, err := json.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("encode notice %s: %w", n.ID, err)
+	}
+	return s.seal(noticeAD(recordsKey, n.ID), plain), nil
+}
+
+func (s *Store) decodeNotice(recordsKey, id string, data []byte) (*breach.Notice, error) {
+	plain, err := s.open(noticeAD(recordsKey, id), data)
+	if err != nil {
+		return nil, err
+	}
+	var n breach.Notice
+	if err := json.Unmarshal(plain, &n); err != nil {
+		return nil, fmt.Errorf("decode notice %s: %w", id, err)
+	}
+	return &n, nil
+}
+
+// checkNotice refuses a notice the store could not index.
+func checkNotice(i int, n *breach.Notice) []breach.FieldError {
+	var fe []breach.FieldError
+	field := func(name string) string { return fmt.Sprintf("notices[%d].%s", i, name) }
+	if !validID(n.ID) {
+		fe = append(fe, breach.FieldError{Field: field("id"),
+			Reason: fmt.Sprintf("must be 1 to %d letters, digits, '_' or '-'", maxIDLen)})
+	}
+	if !validChannel(n.Channel) {
+		fe = append(fe, breach.FieldError{Field: field("channel"), Reason: fmt.Sprintf("unknown channel %q", n.Channel)})
+	}
+	if n.Status != "" && n.Status != breach.NoticeQueued {
+		fe = append(fe, breach.FieldError{Field: field("status"), Reason: "a new notice is queued"})
+	}
+	return fe
+}
+
+// encodedNotice is a notice ready for createNoticesScript.
+type encodedNotice struct {
+	id      string
+	channel int // 1-based index in noticeChannels
+	record  []byte
+}
+
+// prepareNotice sets the fields a new notice gets from the store and encodes it.
+func (s *Store) prepareNotice(recordsKey, breachID string, n *breach.Notice, now time.Time) (encodedNotice, error) {
+	n.BreachID = breachID
+	n.Status = breach.NoticeQueued
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = now
+	}
+	if n.UpdatedAt.IsZero() {
+		n.UpdatedAt = n.CreatedAt
+	}
+	rec, err := s.encodeNotice(recordsKey, n)
+	if err != nil {
+		return encodedNotice{}, err
+	}
+	return encodedNotice{id: n.ID, channel: channelIndex(n.Channel) + 1, record: rec}, nil
+}
+
+// CreateNotices implements breach.NoticeStore in one script run: it stores each notice of ns whose
+// ID is not stored yet (in any breach), queued, with its index, status and counter entries and a
+// notice.queued event by actor, and returns how many it stored. BreachID and Status are set by the
+// store (Status must be empty or queued); CreatedAt and UpdatedAt default to now. ns may hold at
+// most MaxNoticeBatch notices. ENOTFOUND for an unknown breach; EINVALID for a bad ID or channel
+// (nothing is stored then).
+func (s *Store) CreateNotices(ctx context.Context, breachID string, ns []breach.Notice, actor breach.Actor) (int, error) {
+	if !validID(breachID) {
+		return 0, notFound(breachID)
+	}
+	if len(ns) > MaxNoticeBatch {
+		return 0, fmt.Errorf("create notices of breach %s: %d notices, at most %d per call", breachID, len(ns), MaxNoticeBatch)
+	}
+	var fe []breach.FieldError
+	for i := range ns {
+		fe = append(fe, checkNotice(i, &ns[i])...)
+	}
+	if err := breach.InvalidFields(fe); err != nil {
+		return 0, err
+	}
+	keys := noticeKeysOf(breachID)
+	now := s.now()
+	enc := make([]encodedNotice, len(ns))
+	for i := range ns {
+		n := ns[i] // a copy: the caller's slice is not changed
+		e, err := s.prepareNotice(keys.records, breachID, &n, now)
+		if err != nil {
+			return 0, err
+		}
+		enc[i] = e
+	}
+	created, err := s.createEncoded(ctx, keys, breachID, enc, actor, now)
+	return created[0] + created[1] + created[2], err
+}
+
+// createEncoded runs createNoticesScript for notices already prepared and returns how many it
+// stored, by channel (in the order of noticeChannels).
+func (s *Store) createEncoded(ctx context.Context, keys noticeKeys, breachID string, enc []encodedNotice, actor breach.Actor, at time.Time) ([3]int, error) {
+	var created [3]int
+	if len(enc) == 0 {
+		return created, nil
+	}
+	args := make([]any, 0, 4+3*len(enc))
+	args = append(args, breachID, actor.ID, string(actor.Role), at.UTC().Format(time.RFC3339Nano))
+	for _, e := range enc {
+		args = append(args, e.id, e.channel, e.record)
+	}
+	res, err := createNoticesScript.Run(ctx, s.rdb, keys.scriptKeys(), args...).Int64Slice()
+	if errors.Is(err, redis.Nil) {
+		return created, notFound(breachID)
+	}
+	if err != nil {
+		return created, storeErr("create notices of breach "+breachID, err)
+	}
+	if len(res) != len(created) {
+		return created, fmt.Errorf("create notices of breach %s: script answered %d counts", breachID, len(res))
+	}
+	for i, n := range res {
+		created[i] = int(n)
+	}
+	return created, nil
+}
+
+// noticeBreach returns the breach the notice belongs to, or ENOTFOUND.
+func (s *Store) noticeBreach(ctx context.Context, id string) (string, error) {
+	if !validID(id) {
+		return "", noticeNotFound(id)
+	}
+	bid, err := s.rdb.HGet(ctx, keyNoticeBreach, id).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", noticeNotFound(id)
+	}
+	if err != nil {
+		return "", storeErr("find notice "+id, err)
+	}
+	return bid, nil
+}
+
+// Notice returns the notice with the ID (two round trips), or ENOTFOUND.
+func (s *Store) Notice(ctx context.Context, id string) (*breach.Notice, error) {
+	bid, err := s.noticeBreach(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := s.loadNotice(ctx, noticeKeysOf(bid).records, id)
+	return n, err
+}
+
+func (s *Store) loadNotice(ctx context.Context, recordsKey, id string) (*breach.Notice, []byte, error) {
+	data, err := s.rdb.HGet(ctx, recordsKey, id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil, noticeNotFound(id)
+	}
+	if err != nil {
+		return nil, nil, storeErr("load notice "+id, err)
+	}
+	n, err := s.decodeNotice(recordsKey, id, data)
+	return n, data, err
+}
+
+// noticesByID loads notices of one breach in one round trip, in the order of ids; a notice that
+// does not exist is left out.
+func (s *Store) noticesByID(ctx context.Context, breachID string, ids []string) ([]*breach.Notice, [][]byte, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	keys := noticeKeysOf(breachID)
+	vals, err := s.rdb.HMGet(ctx, keys.records, ids...).Result()
+	if err != nil {
+		return nil, nil, storeErr("load notices of breach "+breachID, err)
+	}
+	out := make([]*breach.Notice, 0, len(ids))
+	raws := make([][]byte, 0, len(ids))
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		n, err := s.decodeNotice(keys.records, ids[i], []byte(str))
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, n)
+		raws = append(raws, []byte(str))
+	}
+	return out, raws, nil
+}
+
+// UpdateNotice implements breach.NoticeStore. fn gets a freshly decoded notice on every attempt
+// (it may run several times, so it must not act outside the store) and returns the events to
+// record; the store sets UpdatedAt, and an event's At defaults to now. fn may not change the ID,
+// the breach or the channel. After maxUpdateAttempts lost races it returns ECONFLICT; ENOTFOUND
+// for an unknown notice; fn's error is returned as it is and nothing is stored.
+func (s *Store) UpdateNotice(ctx context.Context, id string, fn func(n *breach.Notice) ([]breach.Event, error)) (*breach.Notice, error) {
+	bid, err := s.noticeBreach(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.updateNotice(ctx, bid, id, nil, fn)
+}
+
+// updateNotice is UpdateNotice for a notice of a known breach; raw, when not nil, is the record
+// as just read (it saves the first read).
+func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byte,
+	fn func(n *breach.Notice) ([]breach.Event, error)) (*breach.Notice, error) {
+	keys := noticeKeysOf(breachID)
+	for attempt := 1; ; attempt++ {
+		if raw == nil {
+			var err error
+			if _, raw, err = s.loadNotice(ctx, keys.records, id); err != nil {
+				return nil, err
+			}
+		}
+		old, err := s.decodeNotice(keys.records, id, raw)
+		if err != nil {
+			return nil, err
+		}
+		n, err := s.decodeNotice(keys.records, id, raw)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := fn(n)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case n.ID != old.ID || n.BreachID != old.BreachID || n.Channel != old.Channel:
+			return nil, fmt.Errorf("update notice %s: fn changed its ID, breach or channel", id)
+		case !validNoticeStatus(n.Status):
+			return nil, fmt.Errorf("update notice %s: unknown status %q", id, n.Status)
+		}
+		now := s.now()
+		n.UpdatedAt = now
+		rec, err := s.encodeNotice(keys.records, n)
+		if err != nil {
+			return nil, err
+		}
+		args := []any{id, raw, rec, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
+			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status)}
+		for _, ev := range evs {
+			if ev.At.IsZero() {
+				ev.At = now
+			}
+			vals, err := s.eventValues(ev)
+			if err != nil {
+				return nil, fmt.Errorf("update notice %s: %w", id, err)
+			}
+			args = append(args, len(vals))
+			args = append(args, vals...)
+		}
+		res, err := updateNoticeScript.Run(ctx, s.rdb, keys.scriptKeys(), args...).Int()
+		if err != nil {
+			return nil, storeErr("update notice "+id, err)
+		}
+		switch res {
+		case 1:
+			return n, nil
+		case -1:
+			return nil, noticeNotFound(id)
+		}
+		if attempt == maxUpdateAttempts {
+			return nil, breach.Errorf(breach.ECONFLICT, "notice %s is being changed by others; try again", id)
+		}
+		raw = nil
+		wait := time.Duration(attempt) * time.Millisecond
+		wait += rand.N(wait)
+		select {
+		case <-ctx.Done():
+			return nil, storeErr("update notice "+id, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Notices implements breach.NoticeStore: the breach's notices in ID order, optionally only those
+// in one status and of one channel. f.Limit of 0 means DefaultLimit; it is cut to MaxLimit. The
+// cursor is the second result of the previous call ("" when there are no more); a malformed cursor
+// is EINVALID on field "cursor", an unknown status or channel EINVALID on "status" or "channel".
+// With both a status and a channel, a page may come back short (even empty) with a cursor when
+// very many notices in a row do not match: follow cursors until "". ENOTFOUND for an unknown
+// breach.
+func (s *Store) Notices(ctx context.Context, breachID string, f breach.NoticeFilter) ([]breach.Notice, string, error) {
+	if !validID(breachID) {
+		return nil, "", notFound(breachID)
+	}
+	var fe []breach.FieldError
+	if f.Status != "" && !validNoticeStatus(f.Status) {
+		fe = append(fe, breach.FieldError{Field: "status", Reason: fmt.Sprintf("unknown status %q", f.Status)})
+	}
+	if f.Channel != "" && !validChannel(f.Channel) {
+		fe = append(fe, breach.FieldError{Field: "channel", Reason: fmt.Sprintf("unknown channel %q", f.Channel)})
+	}
+	if err := breach.InvalidFields(fe); err != nil {
+		return nil, "", err
+	}
+	limit := clampLimit(f.Limit)
+	start := "-"
+	if f.Cursor != "" {
+		if !validID(f.Cursor) {
+			return nil, "", invalidCursor()
+		}
+		start = "(" + f.Cursor
+	}
+	keys := noticeKeysOf(breachID)
+	if f.Status == "" && f.Channel == "" {
+		return s.allNotices(ctx, keys, breachID, start, limit)
+	}
+	// One set bounds the answer; with both filters, walk the status set and check the channel.
+	var walk string
+	var checks []string
+	modes := ""
+	switch {
+	case f.Status != "" && f.Channel != "":
+		walk, checks, modes = keys.status[statusIndex(f.Status)], []string{keys.index[channelIndex(f.Channel)]}, "i"
+	case f.Status != "":
+		walk = keys.status[statusIndex(f.Status)]
+	default:
+		walk = keys.index[channelIndex(f.Channel)]
+	}
+	// The recipients' list script walks any sorted set and reads the records of a hash.
+	rkeys := append([]string{keys.breach, keys.records, walk}, checks...)
+	res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, limit+1, maxRecipientScan, modes).Slice()
+	if errors.Is(err, redis.Nil) {
+		return nil, "", notFound(breachID)
+	}
+	if err != nil {
+		return nil, "", storeErr("list notices of breach "+breachID, err)
+	}
+	ids, recs, exhausted, last, err := listReply(res)
+	if err != nil {
+		return nil, "", fmt.Errorf("list notices of breach %s: %w", breachID, err)
+	}
+	next := ""
+	switch {
+	case len(ids) > limit:
+		ids, recs = ids[:limit], recs[:limit]
+		next = ids[limit-1]
+	case !exhausted:
+		next = last
+	}
+	out, err := s.decodeNotices(keys.records, breachID, ids, recs)
+	return out, next, err
+}
+
+// allNotices lists every notice: the first limit+1 IDs after the cursor of the merged channel
+// indexes, then their records.
+func (s *Store) allNotices(ctx context.Context, keys noticeKeys, breachID, start string, limit int) ([]breach.Notice, string, error) {
+	pipe := s.rdb.Pipeline()
+	exists := pipe.Exists(ctx, keys.breach)
+	var rngs []*redis.StringSliceCmd
+	for _, k := range keys.index {
+		rngs = append(rngs, pipe.ZRangeByLex(ctx, k, &redis.ZRangeBy{Min: start, Max: "+", Count: int64(limit + 1)}))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, "", storeErr("list notices of breach "+breachID, err)
+	}
+	if exists.Val() == 0 {
+		return nil, "", notFound(breachID)
+	}
+	var ids []string
+	for _, r := range rngs {
+		ids = append(ids, r.Val()...)
+	}
+	slices.Sort(ids)
+	next := ""
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = ids[limit-1]
+	}
+	if len(ids) == 0 {
+		return []breach.Notice{}, "", nil
+	}
+	vals, err := s.rdb.HMGet(ctx, keys.records, ids...).Result()
+	if err != nil {
+		return nil, "", storeErr("list notices of breach "+breachID, err)
+	}
+	recs := make([][]byte, len(vals))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			recs[i] = []byte(str)
+		}
+	}
+	out, err := s.decodeNotices(keys.records, breachID, ids, recs)
+	return out, next, err
+}
+
+func (s *Store) decodeNotices(recordsKey, breachID string, ids []string, recs [][]byte) ([]breach.Notice, error) {
+	out := make([]breach.Notice, 0, len(ids))
+	for i, id := range ids {
+		if recs[i] == nil {
+			return nil, fmt.Errorf("list notices of breach %s: notice %s is indexed but has no record", breachID, id)
+		}
+		n, err := s.decodeNotice(recordsKey, id, recs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *n)
+	}
+	return out, nil
+}
+
+// NoticeCounts implements breach.NoticeStore: every channel and status, zeros included, from the
+// counters kept with the records (one round trip). ENOTFOUND for an unknown breach.
+func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.NoticeCounts, error) {
+	if !validID(breachID) {
+		return nil, notFound(breachID)
+	}
+	keys := noticeKeysOf(breachID)
+	pipe := s.rdb.Pipeline()
+	exists := pipe.Exists(ctx, keys.breach)
+	all := pipe.HGetAll(ctx, keys.counts)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, storeErr("load notice counts of breach "+breachID, err)
+	}
+	if exists.Val() == 0 {
+		return nil, notFound(breachID)
+	}
+	c := make(breach.NoticeCounts, len(noticeChannels))
+	for _, ch := range noticeChannels {
+		c[ch] = make(map[breach.NoticeStatus]int, len(noticeStatuses))
+		for _, st := range noticeStatuses {
+			c[ch][st] = 0
+		}
+	}
+	for field, v := range all.Val() {
+		ch, st, ok := strings.Cut(field, ":")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil || !validChannel(breach.Method(ch)) || !validNoticeStatus(breach.NoticeStatus(st)) {
+			return nil, fmt.Errorf("notice counts of breach %s: bad counter %q = %q", breachID, field, v)
+		}
+		c[breach.Method(ch)][breach.NoticeStatus(st)] = n
+	}
+	return c, nil
+}

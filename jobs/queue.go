@@ -1,0 +1,217 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	breach "github.com/breachd/breachd"
+)
+
+// Task types. They are persisted in Redis with every queued task: never rename one.
+const (
+	// TypeEmailBatch sends up to EmailBatchSize email notices of one breach over one SMTP
+	// connection. Payload: batchPayload.
+	TypeEmailBatch = "notice:email-batch"
+	// TypeCallBatch hands up to EmailBatchSize phone notices of one breach to Twilio, one
+	// TypeCall task each (so that each call retries on its own). Payload: batchPayload.
+	TypeCallBatch = "notice:call-batch"
+	// TypeCall places one telephone notice through the Caller. Payload: noticePayload.
+	TypeCall = "notice:call"
+	// TypeCallWindow runs when a telephone notice's 72 hours are over (LAW.md §3): no
+	// conversation by then, and the notice fails and a letter replaces it. Payload: noticePayload.
+	TypeCallWindow = "notice:call-window"
+)
+
+// Queue defaults.
+const (
+	// QueueName is the asynq queue every breachd task goes to.
+	QueueName = "breachd"
+	// EmailBatchSize is how many notices one batch task carries at most.
+	EmailBatchSize = 500
+	// DefaultMaxRetry is how often a failing task is retried (with backoff) before it goes to the
+	// dead letters (asynq's archive).
+	DefaultMaxRetry = 8
+	// batchRetention keeps a finished batch task for a day, so that enqueueing the same batch again
+	// in that time is refused by its task ID rather than run again (which would do nothing: the
+	// handlers skip notices no longer queued).
+	batchRetention = 24 * time.Hour
+)
+
+// Task ID prefixes, persisted with the tasks.
+const (
+	taskIDEmailBatch = "email-batch:"
+	taskIDCallBatch  = "call-batch:"
+	taskIDCall       = "call:"
+	taskIDCallWindow = "call-window:"
+)
+
+// batchPayload is the payload of TypeEmailBatch and TypeCallBatch.
+type batchPayload struct {
+	BreachID  string   `json:"breach_id"`
+	NoticeIDs []string `json:"notice_ids"`
+}
+
+// noticePayload is the payload of TypeCall and TypeCallWindow.
+type noticePayload struct {
+	BreachID string `json:"breach_id"`
+	NoticeID string `json:"notice_id"`
+}
+
+// Queue puts breachd's work on the asynq queue and reads its dead letters. It is safe for
+// concurrent use; the caller owns the Redis client and closes it.
+type Queue struct {
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	maxRetry  int
+}
+
+// NewQueue returns a Queue on rdb.
+func NewQueue(rdb redis.UniversalClient) *Queue {
+	return &Queue{
+		client:    asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+		maxRetry:  DefaultMaxRetry,
+	}
+}
+
+// batchTaskID is the task ID of a batch: the same notices give the same ID, whatever their order.
+func batchTaskID(prefix, breachID string, ids []string) string {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	h := sha256.New()
+	h.Write([]byte(breachID))
+	for _, id := range sorted {
+		h.Write([]byte{'\n'})
+		h.Write([]byte(id))
+	}
+	return prefix + breachID + ":" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// enqueue adds a task and reports whether it was new: a task with the same ID already queued,
+// scheduled, retrying, archived or (for a while) finished is not added again.
+func (q *Queue) enqueue(ctx context.Context, typ string, payload any, taskID string, opts ...asynq.Option) (bool, error) {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return false, fmt.Errorf("encode %s task: %w", typ, err)
+	}
+	opts = append([]asynq.Option{asynq.Queue(QueueName), asynq.MaxRetry(q.maxRetry), asynq.TaskID(taskID)}, opts...)
+	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(typ, data), opts...)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return false, nil
+	case err != nil:
+		return false, storeErr("enqueue "+typ, err)
+	}
+	return true, nil
+}
+
+// enqueueBatch queues one batch task of up to EmailBatchSize notices of a breach.
+func (q *Queue) enqueueBatch(ctx context.Context, typ, breachID string, ids []string) (bool, error) {
+	prefix := taskIDEmailBatch
+	if typ == TypeCallBatch {
+		prefix = taskIDCallBatch
+	}
+	return q.enqueue(ctx, typ, batchPayload{BreachID: breachID, NoticeIDs: ids},
+		batchTaskID(prefix, breachID, ids), asynq.Retention(batchRetention))
+}
+
+// enqueueCall queues a call attempt of a notice, numbered so that a later attempt is a new task.
+func (q *Queue) enqueueCall(ctx context.Context, breachID, noticeID string, attempt int, at time.Time) (bool, error) {
+	id := fmt.Sprintf("%s%s:%d", taskIDCall, noticeID, attempt)
+	opts := []asynq.Option{}
+	if !at.IsZero() {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	return q.enqueue(ctx, TypeCall, noticePayload{BreachID: breachID, NoticeID: noticeID}, id, opts...)
+}
+
+// enqueueCallWindow schedules the end of a notice's call window; once per notice.
+func (q *Queue) enqueueCallWindow(ctx context.Context, breachID, noticeID string, at time.Time) (bool, error) {
+	return q.enqueue(ctx, TypeCallWindow, noticePayload{BreachID: breachID, NoticeID: noticeID},
+		taskIDCallWindow+noticeID, asynq.ProcessAt(at))
+}
+
+// DeadLetter is a task that failed DefaultMaxRetry times (or permanently) and waits for an
+// operator: retry it with RetryDeadLetter once the cause is fixed.
+type DeadLetter struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	BreachID  string    `json:"breach_id"`
+	NoticeIDs []string  `json:"notice_ids"`
+	Retried   int       `json:"retried"`
+	LastError string    `json:"last_error"` // never personal information: handlers say which notice and why
+	FailedAt  time.Time `json:"failed_at"`
+}
+
+// deadLetterPage is the page size DeadLetters reads the archive in.
+const deadLetterPage = 500
+
+// DeadLetters lists every task in the dead letters, most recently failed first.
+func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	out := []DeadLetter{}
+	for page := 1; ; page++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tasks, err := q.inspector.ListArchivedTasks(QueueName, asynq.PageSize(deadLetterPage), asynq.Page(page))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, storeErr("list dead letters", err)
+		}
+		for _, t := range tasks {
+			dl := DeadLetter{ID: t.ID, Type: t.Type, Retried: t.Retried, LastError: t.LastErr, FailedAt: t.LastFailedAt}
+			switch t.Type {
+			case TypeEmailBatch, TypeCallBatch:
+				var p batchPayload
+				if json.Unmarshal(t.Payload, &p) == nil {
+					dl.BreachID, dl.NoticeIDs = p.BreachID, p.NoticeIDs
+				}
+			case TypeCall, TypeCallWindow:
+				var p noticePayload
+				if json.Unmarshal(t.Payload, &p) == nil {
+					dl.BreachID, dl.NoticeIDs = p.BreachID, []string{p.NoticeID}
+				}
+			}
+			out = append(out, dl)
+		}
+		if len(tasks) < deadLetterPage {
+			return out, nil
+		}
+	}
+}
+
+// RetryDeadLetter puts a dead letter back on the queue to run now (with its retry count kept).
+// ENOTFOUND when there is no such dead letter.
+func (q *Queue) RetryDeadLetter(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	info, err := q.inspector.GetTaskInfo(QueueName, id)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		return breach.Errorf(breach.ENOTFOUND, "dead letter %s not found", id)
+	case err != nil:
+		return storeErr("retry dead letter "+id, err)
+	case info.State != asynq.TaskStateArchived:
+		return breach.Errorf(breach.ENOTFOUND, "dead letter %s not found (the task is %s)", id, strings.ToLower(info.State.String()))
+	}
+	if err := q.inspector.RunTask(QueueName, id); err != nil {
+		if errors.Is(err, asynq.ErrTaskNotFound) {
+			return breach.Errorf(breach.ENOTFOUND, "dead letter %s not found", id)
+		}
+		return storeErr("retry dead letter "+id, err)
+	}
+	return nil
+}
