@@ -1,8 +1,10 @@
 package letters_test
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	breach "github.com/breachd/breachd"
@@ -73,4 +75,71 @@ func ExampleRenderer_RenderBatch() {
 	// 1 N-1 2
 	// 1 N-2 3
 	// 2 N-0 2
+}
+
+func ExamplePrinter_PrintBatch() {
+	r, err := letters.NewRenderer(letters.Options{})
+	if err != nil {
+		panic(err)
+	}
+	p := letters.NewPrinter(r, letters.Sender{Organization: "MSD of Pike Creek",
+		ReturnAddress: []string{"6901 Zionsville Rd", "Indianapolis IN 46268"}})
+	b := &breach.Breach{ID: "B-1", Determination: breach.Determination{Title: "Export",
+		Description: "A spreadsheet was emailed to the wrong address.", DataElements: []breach.DataElement{breach.ElementSSN},
+		Remediation: "We disabled the export.", AssistancePhone: "(317) 555-0100"}}
+	batch := breach.PrintBatch{ID: "PB-1", BreachID: "B-1", Number: 1,
+		CreatedAt: time.Date(2026, 3, 20, 14, 30, 0, 0, time.UTC)}
+	addr := breach.PostalAddress{Line1: "1 Elm St", City: "Gary", State: "IN", PostalCode: "46402"}
+	notices := []breach.Notice{
+		{ID: "N-1", BreachID: "B-1", Channel: breach.MethodLetter, AddresseeName: "Ava Brown", Address: addr},
+		{ID: "N-2", BreachID: "B-1", Channel: breach.MethodLetter, AddresseeName: "王小明", Address: addr},
+	}
+	res, err := p.PrintBatch(context.Background(), io.Discard, io.Discard, b, batch, notices)
+	if err != nil {
+		panic(err)
+	}
+	// A reprint of N-1, dated as the batch dated it, is the same letter.
+	sum, err := p.PrintLetter(context.Background(), io.Discard, b, notices[0], p.LetterDate(b, batch))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Pages, len(res.Letters), sum == res.Letters["N-1"])
+	fmt.Println(res.Rejected["N-2"])
+	// Output:
+	// 2 1 true
+	// addressee.name[0] holds a character the letter font cannot print (U+738B '王'): the letter font prints Latin-script text only
+}
+
+func ExampleComposer_Email() {
+	c := letters.NewComposer(letters.Sender{Organization: "MSD of Pike Creek"})
+	b := &breach.Breach{ID: "B-1", Determination: breach.Determination{
+		Description: "A spreadsheet was emailed to the wrong address.", DataElements: []breach.DataElement{breach.ElementSSN},
+		Remediation: "We disabled the export.", AssistancePhone: "(317) 555-0100"}}
+	n := breach.Notice{ID: "N-1", BreachID: "B-1", Channel: breach.MethodEmail, AddresseeName: "Ava Brown",
+		Email: "ava@example.com", Language: "vi"}
+	m, err := c.Email(b, n)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Subject)
+	fmt.Println(m.Language) // no Vietnamese template: the message is in English and says so
+	// Output:
+	// Notice of Data Breach — MSD of Pike Creek
+	// en
+}
+
+func ExampleComposer_CallScript() {
+	c := letters.NewComposer(letters.Sender{Organization: "MSD of Pike Creek"})
+	b := &breach.Breach{ID: "B-1", Determination: breach.Determination{
+		Description: "A spreadsheet was emailed to the wrong address.", DataElements: []breach.DataElement{breach.ElementSSN},
+		Remediation: "We disabled the export.", AssistancePhone: "(317) 555-0100"}}
+	n := breach.Notice{ID: "N-1", BreachID: "B-1", Channel: breach.MethodPhone, AddresseeName: "Ava Brown",
+		Phone: "+13175550123", Language: "en"}
+	s, err := c.CallScript(b, n)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Split(s, "\n\n")[5])
+	// Output:
+	// If you have questions or need assistance, please call 3 1 7, 5 5 5, 0 1 0 0.
 }

@@ -13,6 +13,11 @@
 // the envelope window, is a *FieldError naming the field — never boxes, never a silently cut line.
 //
 // Create one Renderer (it prepares the fonts once) and share it; it is safe for concurrent use.
+//
+// Printer adapts a Renderer to breach.LetterPrinter: it maps notices to letters and reports, for
+// each letter, its ContentSHA256, the hash a reprint is checked against. Composer implements
+// breach.Composer: the email and call-script notices, written from the same templates so that
+// every channel says the five required things in the same words.
 package letters
 
 import (
@@ -126,8 +131,8 @@ var (
 	ErrUnknown = errors.New("is not known")
 )
 
-// FieldError is why one letter cannot be printed, naming the field ("addressee.name[0]",
-// "content.description"). It wraps one of ErrUnrenderable, ErrDoesNotFit, ErrMissing and ErrUnknown, and a
+// FieldError is why one letter cannot be printed (or one email or call script written), naming
+// the field ("addressee.name[0]", "content.description"). It wraps one of ErrUnrenderable, ErrDoesNotFit, ErrMissing and ErrUnknown, and a
 // *breach.Error with code EINVALID, so breach.ErrorCode maps it.
 type FieldError struct {
 	NoticeID string
