@@ -57,7 +57,9 @@ type Notice struct {
 
 	// Letters.
 	BatchID      string `json:"batch_id,omitempty"`
-	LetterSHA256 string `json:"letter_sha256,omitempty"` // of the PDF printed; a reprint must match
+	// LetterSHA256 is the hash of what the printed letter says and where (its content, not the PDF
+	// file's bytes, which differ between a batch and a lone reprint); a reprint must match it.
+	LetterSHA256 string `json:"letter_sha256,omitempty"`
 	MailedOn     Date   `json:"mailed_on,omitzero"`
 
 	CreatedAt time.Time `json:"created_at"`
