@@ -56,7 +56,7 @@ type Notice struct {
 	CallWindowEnds time.Time `json:"call_window_ends,omitzero"`
 
 	// Letters.
-	BatchID      string `json:"batch_id,omitempty"`
+	BatchID string `json:"batch_id,omitempty"`
 	// LetterSHA256 is the hash of what the printed letter says and where (its content, not the PDF
 	// file's bytes, which differ between a batch and a lone reprint); a reprint must match it.
 	LetterSHA256 string `json:"letter_sha256,omitempty"`
