@@ -75,13 +75,26 @@ type Queue struct {
 	maxRetry  int
 }
 
+// QueueOption configures a Queue.
+type QueueOption func(*Queue)
+
+// WithMaxRetry sets how often a failing task is retried before it goes to the dead letters.
+// Default DefaultMaxRetry.
+func WithMaxRetry(n int) QueueOption {
+	return func(q *Queue) { q.maxRetry = max(n, 0) }
+}
+
 // NewQueue returns a Queue on rdb.
-func NewQueue(rdb redis.UniversalClient) *Queue {
-	return &Queue{
+func NewQueue(rdb redis.UniversalClient, opts ...QueueOption) *Queue {
+	q := &Queue{
 		client:    asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		maxRetry:  DefaultMaxRetry,
 	}
+	for _, o := range opts {
+		o(q)
+	}
+	return q
 }
 
 // batchTaskID is the task ID of a batch: the same notices give the same ID, whatever their order.

@@ -1,0 +1,661 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/hibiken/asynq"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/jobs"
+	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/voice"
+	"github.com/breachd/breachd/notify/voice/twiliotest"
+)
+
+// smtpSink is a real SMTP server (emersion/go-smtp) on 127.0.0.1 that records what it accepts and
+// answers some recipients with an error: "550" always, "451-once" the first time only.
+type smtpSink struct {
+	host string
+	port int
+	srv  *smtp.Server
+
+	mu      sync.Mutex
+	actions map[string]string
+	seen    map[string]int // RCPT TO per address
+	msgs    map[string]int // messages accepted per address
+}
+
+func startSMTPSink(t testing.TB) *smtpSink {
+	t.Helper()
+	s := &smtpSink{actions: map[string]string{}, seen: map[string]int{}, msgs: map[string]int{}}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "mx.test"
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.srv.ErrorLog = quietLog{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	s.host, s.port = addr.IP.String(), addr.Port
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		s.srv.Close()
+		<-done
+	})
+	return s
+}
+
+func (s *smtpSink) on(rcpt, action string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.actions[rcpt] = action
+}
+
+func (s *smtpSink) received() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.msgs {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *smtpSink) mailer(t testing.TB) *email.SMTP {
+	t.Helper()
+	m, err := email.New(email.Config{Host: s.host, Port: s.port, From: "notices@lincoln.example.org",
+		FromName: "Lincoln Unified School District", TLSPolicy: email.TLSNone, Timeout: 5 * time.Second, HELO: "breachd.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+
+type sinkSession struct {
+	s  *smtpSink
+	to []string
+}
+
+func (se *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+
+func (se *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	se.s.mu.Lock()
+	defer se.s.mu.Unlock()
+	se.s.seen[to]++
+	switch se.s.actions[to] {
+	case "550":
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	case "451-once":
+		if se.s.seen[to] == 1 {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+	}
+	se.to = append(se.to, to)
+	return nil
+}
+
+func (se *sinkSession) Data(r io.Reader) error {
+	if _, err := io.ReadAll(r); err != nil {
+		return err
+	}
+	se.s.mu.Lock()
+	defer se.s.mu.Unlock()
+	for _, to := range se.to {
+		se.s.msgs[to]++
+	}
+	return nil
+}
+
+func (se *sinkSession) Reset()        { se.to = nil }
+func (se *sinkSession) Logout() error { return nil }
+
+type quietLog struct{}
+
+func (quietLog) Printf(string, ...any) {}
+func (quietLog) Println(...any)        {}
+
+// plainComposer writes short notices; the real texts are package letters' business.
+type plainComposer struct{}
+
+func (plainComposer) Email(b *breach.Breach, n breach.Notice) (breach.EmailMessage, error) {
+	return breach.EmailMessage{NoticeID: n.ID, To: n.Email, ToName: n.AddresseeName, Language: n.Language,
+		Subject: "Notice of a data security incident: " + b.Determination.Title,
+		Text:    "We are writing to tell you about a data security incident.", HTML: "<p>We are writing to tell you about a data security incident.</p>"}, nil
+}
+
+func (plainComposer) CallScript(b *breach.Breach, n breach.Notice) (string, error) {
+	return "This is Lincoln Unified School District with a notice about a data security incident.", nil
+}
+
+// emailPeople are five adults who prefer email: two delivered, one refused for good with a postal
+// address (a letter replaces it), one refused for good without one (the substitute notice must
+// reach them), one refused once and then accepted.
+func emailPeople(breachID string) []breach.Recipient {
+	addr := breach.PostalAddress{Line1: "15 W Washington St", City: "South Bend", State: "IN", PostalCode: "46601"}
+	people := []struct{ name, email string }{
+		{"Łukasz Żółć", "ok1@example.org"}, {"Zoë Lee", "ok2@example.org"}, {"Omar Haddad", "bounce@example.org"},
+		{"Ava Brown", "gone@example.org"}, {"Grace Lee", "later@example.org"},
+	}
+	var rs []breach.Recipient
+	for i, p := range people {
+		first, last, _ := strings.Cut(p.name, " ")
+		r := breach.Recipient{ID: recipientID(i), BreachID: breachID, Row: i + 1, ExternalID: fmt.Sprintf("E-%d", i),
+			FirstName: first, LastName: last, Address: addr, Email: p.email, PreferredChannel: breach.PreferEmail,
+			EmailCurrent: true, Language: "en", DateOfBirth: breach.MustDate("1980-01-01")}
+		if p.email == "gone@example.org" {
+			r.Address = breach.PostalAddress{}
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+type workerEnv struct {
+	*dispatchEnv
+	sink   *smtpSink
+	worker *jobs.Worker
+}
+
+// newEmailEnv stores emailPeople, dispatches them and builds a worker on a real SMTP server.
+func newEmailEnv(t *testing.T, mailer func(breach.Mailer) breach.Mailer, opts ...jobs.QueueOption) *workerEnv {
+	t.Helper()
+	s, rdb, b := ntStore(t)
+	rs := emailPeople(b.ID)
+	if _, err := s.AddRecipients(context.Background(), b.ID, rs); err != nil {
+		t.Fatal(err)
+	}
+	q := jobs.NewQueue(rdb, opts...)
+	e := &workerEnv{dispatchEnv: &dispatchEnv{rdb: rdb, store: s, queue: q, b: b, rs: rs,
+		disp: jobs.NewDispatcher(jobs.DispatcherConfig{Store: s, Queue: q})}}
+	e.sink = startSMTPSink(t)
+	e.sink.on("bounce@example.org", "550")
+	e.sink.on("gone@example.org", "550")
+	e.sink.on("later@example.org", "451-once")
+	var m breach.Mailer = e.sink.mailer(t)
+	if mailer != nil {
+		m = mailer(m)
+	}
+	w, err := jobs.NewWorker(jobs.WorkerConfig{Store: s, Queue: q, Redis: rdb, Mailer: m, Composer: plainComposer{},
+		Logger: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond, HoldRetryDelay: 200 * time.Millisecond,
+		RetryDelay: func(int) time.Duration { return 100 * time.Millisecond }, ShutdownTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.worker = w
+	return e
+}
+
+// start runs the worker until the test ends, and checks then that it left no goroutine behind.
+func (e *workerEnv) start(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.worker.Shutdown()
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			t.Errorf("%d goroutines after Shutdown, %d before Start:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *workerEnv) counts(t *testing.T) map[string]int {
+	t.Helper()
+	c, err := e.store.NoticeCounts(context.Background(), e.b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for ch, byStatus := range c {
+		for st, n := range byStatus {
+			if n != 0 {
+				out[string(ch)+":"+string(st)] = n
+			}
+		}
+	}
+	return out
+}
+
+func (e *workerEnv) byEmail(t *testing.T) map[string]breach.Notice {
+	t.Helper()
+	out := map[string]breach.Notice{}
+	for _, n := range e.notices(t, breach.NoticeFilter{Channel: breach.MethodEmail}) {
+		out[n.Email] = n
+	}
+	return out
+}
+
+func TestEmailBatchEndToEnd(t *testing.T) {
+	e := newEmailEnv(t, nil)
+	ctx := context.Background()
+	rep, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor)
+	if err != nil || rep.Created[breach.MethodEmail] != 5 || rep.Tasks != 1 {
+		t.Fatalf("dispatch %+v, %v", rep, err)
+	}
+	e.start(t)
+	want := map[string]int{"email:sent": 3, "email:failed": 2, "letter:queued": 1}
+	waitFor(t, "the batch to be sent", 10*time.Second, func() bool { return fmt.Sprint(e.counts(t)) == fmt.Sprint(want) })
+
+	if got := e.sink.received(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1, "later@example.org": 1}) {
+		t.Errorf("the server accepted %v", got)
+	}
+	ns := e.byEmail(t)
+	if n := ns["later@example.org"]; n.Status != breach.NoticeSent || n.Attempts != 2 || n.SentAt.IsZero() {
+		t.Errorf("retried notice %+v", n)
+	}
+	bounce := ns["bounce@example.org"]
+	if bounce.Status != breach.NoticeFailed || bounce.FallbackID == "" || bounce.LastError == "" {
+		t.Fatalf("bounced notice %+v", bounce)
+	}
+	letter, err := e.store.Notice(ctx, bounce.FallbackID)
+	if err != nil || letter.Channel != breach.MethodLetter || letter.FallbackFor != bounce.ID ||
+		letter.AddresseeName != "Omar Haddad" || letter.Address.Line1 != "15 W Washington St" ||
+		!slices.Equal(letter.RecipientIDs, bounce.RecipientIDs) {
+		t.Fatalf("fallback letter %+v, %v", letter, err)
+	}
+	if gone := ns["gone@example.org"]; gone.Status != breach.NoticeFailed || gone.FallbackID != "" {
+		t.Errorf("notice without a postal address %+v", gone)
+	}
+
+	evs := map[breach.EventType][]breach.Event{}
+	for _, ev := range allEvents(t, e.store, e.b.ID) {
+		evs[ev.Type] = append(evs[ev.Type], ev)
+	}
+	if len(evs[breach.EventNoticeSent]) != 3 || len(evs[breach.EventNoticeFailed]) != 2 ||
+		len(evs[breach.EventNoticeFallback]) != 1 || len(evs[breach.EventNoticeRetried]) != 1 {
+		t.Errorf("events: %d sent, %d failed, %d fallback, %d retried", len(evs[breach.EventNoticeSent]),
+			len(evs[breach.EventNoticeFailed]), len(evs[breach.EventNoticeFallback]), len(evs[breach.EventNoticeRetried]))
+	}
+	substitute := 0
+	for _, ev := range evs[breach.EventNoticeFailed] {
+		if ev.Data["substitute_notice"] == true {
+			substitute++
+		}
+		if strings.Contains(fmt.Sprint(ev.Data), "@") {
+			t.Errorf("event names an address: %+v", ev)
+		}
+	}
+	if substitute != 1 {
+		t.Errorf("%d failures sent to the substitute notice, want 1", substitute)
+	}
+	if ev := evs[breach.EventNoticeFallback][0]; ev.Data["fallback_id"] != bounce.FallbackID || ev.Role != "system" {
+		t.Errorf("fallback event %+v", ev)
+	}
+}
+
+// A batch task run twice sends each message once: the second run finds nothing queued.
+func TestEmailBatchIdempotent(t *testing.T) {
+	e := newEmailEnv(t, nil)
+	ctx := context.Background()
+	if _, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range e.byEmail(t) {
+		if n.Email == "ok1@example.org" || n.Email == "ok2@example.org" {
+			ids = append(ids, n.ID)
+		}
+	}
+	payload, _ := json.Marshal(map[string]any{"breach_id": e.b.ID, "notice_ids": ids})
+	task := asynq.NewTask(jobs.TypeEmailBatch, payload)
+	for run := range 2 {
+		if err := e.worker.ProcessTask(ctx, task); err != nil {
+			t.Fatalf("run %d: %v", run+1, err)
+		}
+	}
+	if got := e.sink.received(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1}) {
+		t.Errorf("the server accepted %v", got)
+	}
+}
+
+// While a hold is open nothing is sent; once it is released the queued batch goes out.
+func TestHoldStopsSendingUntilReleased(t *testing.T) {
+	e := newEmailEnv(t, nil)
+	ctx := context.Background()
+	if _, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.UpdateBreach(ctx, e.b.ID, placeHold("hold-1")); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	time.Sleep(time.Second) // several hold retries (200 ms each)
+	if got := e.sink.received(); len(got) != 0 {
+		t.Fatalf("sent during the hold: %v", got)
+	}
+	if c := e.counts(t); c["email:queued"] != 5 {
+		t.Fatalf("counts during the hold %v", c)
+	}
+	if _, err := e.store.UpdateBreach(ctx, e.b.ID, func(b *breach.Breach) (breach.Event, error) {
+		b.Holds[0].EndDate = breach.MustDate("2026-03-20")
+		b.Status = breach.StatusDispatched
+		return breach.Event{Type: breach.EventHoldReleased, Actor: "key-admin-1", Role: breach.RoleAdmin, Summary: "released"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the batch after the release", 10*time.Second, func() bool { return e.counts(t)["email:sent"] == 3 })
+	// The waits did not count as failed attempts: the task never reached the dead letters.
+	if dl, err := e.worker.DeadLetters(ctx); err != nil || len(dl) != 0 {
+		t.Fatalf("dead letters %v, %v", dl, err)
+	}
+}
+
+// downMailer fails every batch while down is set, as a mail server that cannot be reached.
+type downMailer struct {
+	down atomic.Bool
+	next breach.Mailer
+}
+
+func (m *downMailer) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, error) {
+	if m.down.Load() {
+		return nil, &breach.SendError{Reason: "the mail server cannot be reached"}
+	}
+	return m.next.Send(ctx, msgs)
+}
+
+func TestDeadLettersListedAndRetried(t *testing.T) {
+	dm := &downMailer{}
+	dm.down.Store(true)
+	e := newEmailEnv(t, func(m breach.Mailer) breach.Mailer { dm.next = m; return dm }, jobs.WithMaxRetry(1))
+	ctx := context.Background()
+	if _, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	var dl []jobs.DeadLetter
+	waitFor(t, "the batch in the dead letters", 10*time.Second, func() bool {
+		var err error
+		dl, err = e.worker.DeadLetters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(dl) == 1
+	})
+	if d := dl[0]; d.Type != jobs.TypeEmailBatch || d.BreachID != e.b.ID || len(d.NoticeIDs) != 5 || d.Retried != 1 ||
+		!strings.Contains(d.LastError, "not sent yet") || strings.Contains(d.LastError, "@") {
+		t.Fatalf("dead letter %+v", d)
+	}
+	if n := e.byEmail(t)["ok1@example.org"]; n.Status != breach.NoticeQueued || n.Attempts != 2 || n.LastError == "" {
+		t.Fatalf("notice after two failed tries %+v", n)
+	}
+	dm.down.Store(false)
+	if err := e.worker.RetryDeadLetter(ctx, dl[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the retried batch", 10*time.Second, func() bool { return e.counts(t)["email:sent"] >= 2 })
+	err := e.worker.RetryDeadLetter(ctx, "no-such-task")
+	wantCode(t, err, breach.ENOTFOUND)
+}
+
+// callEnv is the fixture dispatched without Twilio (clerk call tasks), and a worker whose clock
+// the test sets.
+type callEnv struct {
+	*dispatchEnv
+	worker *jobs.Worker
+	clock  atomic.Pointer[time.Time]
+}
+
+func newCallEnv(t *testing.T, caller breach.Caller, publicURL string) *callEnv {
+	t.Helper()
+	e := &callEnv{dispatchEnv: newDispatchEnv(t, caller != nil)}
+	now := time.Date(2026, 4, 1, 14, 0, 0, 0, time.UTC)
+	e.clock.Store(&now)
+	w, err := jobs.NewWorker(jobs.WorkerConfig{Store: e.store, Queue: e.queue, Redis: e.rdb, Mailer: &downMailer{},
+		Caller: caller, PublicURL: publicURL, Composer: plainComposer{}, Logger: slog.New(slog.DiscardHandler),
+		Clock: func() time.Time { return *e.clock.Load() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.worker = w
+	if _, err := e.disp.Dispatch(context.Background(), e.b, dispatchAsOf, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *callEnv) set(t time.Time) { e.clock.Store(&t) }
+
+// phone returns the phone notice to the number.
+func (e *callEnv) phone(t *testing.T, number string) breach.Notice {
+	t.Helper()
+	for _, n := range e.notices(t, breach.NoticeFilter{Channel: breach.MethodPhone}) {
+		if n.Phone == number {
+			return n
+		}
+	}
+	t.Fatalf("no phone notice to %s", number)
+	return breach.Notice{}
+}
+
+func (e *callEnv) windowTask(id string) *asynq.Task {
+	payload, _ := json.Marshal(map[string]string{"breach_id": e.b.ID, "notice_id": id})
+	return asynq.NewTask(jobs.TypeCallWindow, payload)
+}
+
+var clerk = breach.Actor{ID: "clerk-7c1d", Role: breach.RoleClerk}
+
+// Zoë prefers the phone: no answer, a voicemail (never notice), then nothing. After 72 hours the
+// window task fails the call and a letter replaces it.
+func TestCallWindowClosesIntoLetter(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	zoe := e.phone(t, "+13125550190")
+	first := time.Date(2026, 4, 1, 15, 0, 0, 0, time.UTC)
+	n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, clerk, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Status != breach.NoticeQueued || n.Attempts != 1 || !n.FirstAttemptAt.Equal(first) ||
+		!n.CallWindowEnds.Equal(first.Add(72*time.Hour)) || n.FallbackID != "" {
+		t.Fatalf("after the first attempt %+v", n)
+	}
+	tasks, err := inspectorTasks(e.rdb)
+	if err != nil || !slices.Contains(tasks, jobs.TypeCallWindow) {
+		t.Fatalf("tasks %v, %v: want the window task scheduled", tasks, err)
+	}
+	n, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallVoicemail, clerk, first.Add(5*time.Hour))
+	if err != nil || n.Status != breach.NoticeQueued || n.Attempts != 2 || !n.FirstAttemptAt.Equal(first) {
+		t.Fatalf("after the voicemail %+v, %v", n, err)
+	}
+
+	// Before the window ends the task does nothing (it is retried later).
+	e.set(first.Add(71 * time.Hour))
+	if err := e.worker.ProcessTask(ctx, e.windowTask(zoe.ID)); err == nil {
+		t.Fatal("the window task failed the call before 72 hours")
+	}
+	e.set(first.Add(72*time.Hour + time.Second))
+	for range 2 { // idempotent
+		if err := e.worker.ProcessTask(ctx, e.windowTask(zoe.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.store.Notice(ctx, zoe.ID)
+	if err != nil || got.Status != breach.NoticeFailed || got.LastError != "no conversation within 72 hours of the first attempt" || got.FallbackID == "" {
+		t.Fatalf("after the window %+v, %v", got, err)
+	}
+	letter, err := e.store.Notice(ctx, got.FallbackID)
+	if err != nil || letter.Channel != breach.MethodLetter || letter.Address.City != "Chicago" || letter.FallbackFor != zoe.ID {
+		t.Fatalf("letter %+v, %v", letter, err)
+	}
+	wantCounts(t, e.store, e.b.ID, map[string]int{"letter:queued": 5, "email:queued": 2, "phone:queued": 1, "phone:failed": 1})
+	_, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallConversation, clerk, first.Add(73*time.Hour))
+	wantCode(t, err, breach.ECONFLICT)
+}
+
+func TestCallConversationDelivers(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	dang := e.phone(t, "+17655550142")
+	at := time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC)
+	if _, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallBusy, clerk, at); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallConversation, clerk, at.Add(time.Hour))
+	if err != nil || n.Status != breach.NoticeDelivered || n.Attempts != 2 || n.FallbackID != "" {
+		t.Fatalf("after the conversation %+v, %v", n, err)
+	}
+	// The window task then leaves it alone.
+	e.set(at.Add(80 * time.Hour))
+	if err := e.worker.ProcessTask(ctx, e.windowTask(dang.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.store.Notice(ctx, dang.ID); got.Status != breach.NoticeDelivered {
+		t.Fatalf("after the window %+v", got)
+	}
+	var types []string
+	for _, ev := range allEvents(t, e.store, e.b.ID) {
+		if ev.Data["notice_id"] == dang.ID {
+			types = append(types, string(ev.Type))
+		}
+	}
+	if !slices.Equal(types, []string{"notice.queued", "call.attempt", "call.attempt", "notice.delivered"}) {
+		t.Fatalf("events %v", types)
+	}
+	_, err = e.worker.RecordCallAttempt(ctx, dang.ID, "hung_up", clerk, at)
+	wantInvalidField(t, err, "outcome")
+	letter := e.notices(t, breach.NoticeFilter{Channel: breach.MethodLetter})[0]
+	_, err = e.worker.RecordCallAttempt(ctx, letter.ID, breach.CallConversation, clerk, at)
+	wantCode(t, err, breach.ECONFLICT)
+}
+
+func TestCallWrongNumberFallsBackAtOnce(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	dang := e.phone(t, "+17655550142")
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallWrongNumber, clerk, time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC))
+	if err != nil || n.Status != breach.NoticeFailed || n.FallbackID == "" || n.Attempts != 1 || n.LastError != "wrong number" {
+		t.Fatalf("after a wrong number %+v, %v", n, err)
+	}
+	if letter, err := e.store.Notice(ctx, n.FallbackID); err != nil || letter.Address.City != "Richmond" {
+		t.Fatalf("letter %+v, %v", letter, err)
+	}
+}
+
+// The breach was discovered on 2026-03-01: the deadline is 2026-04-15. A first call on
+// 2026-04-13 leaves less than 3 days: the letter is queued at once, and the call goes on.
+func TestCallNearDeadlineQueuesParallelLetter(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	dang := e.phone(t, "+17655550142")
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallNoAnswer, clerk, time.Date(2026, 4, 13, 15, 0, 0, 0, time.UTC))
+	if err != nil || n.Status != breach.NoticeQueued || n.FallbackID == "" {
+		t.Fatalf("after a first attempt near the deadline %+v, %v", n, err)
+	}
+	// The window closes later: the call fails and the letter already queued is the one.
+	e.set(n.CallWindowEnds.Add(time.Minute))
+	if err := e.worker.ProcessTask(ctx, e.windowTask(dang.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.store.Notice(ctx, dang.ID)
+	if got.Status != breach.NoticeFailed || got.FallbackID != n.FallbackID {
+		t.Fatalf("after the window %+v", got)
+	}
+	wantCounts(t, e.store, e.b.ID, map[string]int{"letter:queued": 5, "email:queued": 2, "phone:queued": 1, "phone:failed": 1})
+
+	// Far from the deadline, no parallel letter.
+	zoe := e.phone(t, "+13125550190")
+	if n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, clerk, time.Date(2026, 4, 2, 15, 0, 0, 0, time.UTC)); err != nil || n.FallbackID != "" {
+		t.Fatalf("far from the deadline %+v, %v", n, err)
+	}
+}
+
+// With Twilio the call batch becomes one call each, placed with the callback URL of the notice.
+func TestTwilioCallsPlacedWithCallbackURL(t *testing.T) {
+	tw := twiliotest.NewServer(t)
+	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newCallEnv(t, caller, "https://breachd.example.org/")
+	ctx := context.Background()
+	ins := asynq.NewInspectorFromRedisClient(e.rdb)
+	// Run the queued tasks by hand, in order: the batch, then the calls it queued.
+	for range 3 {
+		pending, err := ins.ListPendingTasks(jobs.QueueName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range pending {
+			if ti.Type == jobs.TypeEmailBatch || ti.Type == jobs.TypeCallWindow {
+				continue // the window tasks are due at once: the clock of this test is in the past
+			}
+			if err := e.worker.ProcessTask(ctx, asynq.NewTask(ti.Type, ti.Payload)); err != nil {
+				t.Fatalf("%s: %v", ti.Type, err)
+			}
+			if err := ins.DeleteTask(jobs.QueueName, ti.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	reqs := tw.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d calls placed, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		var n breach.Notice
+		for _, c := range e.notices(t, breach.NoticeFilter{Channel: breach.MethodPhone}) {
+			if c.Phone == r.To() {
+				n = c
+			}
+		}
+		if want := "https://breachd.example.org/v1/webhooks/twilio?notice=" + n.ID; r.StatusCallback() != want {
+			t.Errorf("callback %q, want %q", r.StatusCallback(), want)
+		}
+		if n.Status != breach.NoticeSent || n.Attempts != 1 || n.FirstAttemptAt.IsZero() {
+			t.Errorf("placed call %+v", n)
+		}
+	}
+	tasks, _ := inspectorTasks(e.rdb)
+	windows := 0
+	for _, typ := range tasks {
+		if typ == jobs.TypeCallWindow {
+			windows++
+		}
+	}
+	if windows != 2 {
+		t.Fatalf("tasks %v: want two call windows scheduled", tasks)
+	}
+	// The callback's outcome: no answer puts the notice back in the queue and schedules the next call.
+	n := e.phone(t, reqs[0].To())
+	got, err := e.worker.RecordCallAttempt(ctx, n.ID, breach.CallNoAnswer, breach.Actor{ID: "twilio", Role: "system"}, n.FirstAttemptAt.Add(time.Minute))
+	if err != nil || got.Status != breach.NoticeQueued || got.Attempts != 1 {
+		t.Fatalf("after the callback %+v, %v", got, err)
+	}
+}
