@@ -451,22 +451,45 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 	return created, existing, firstErr
 }
 
+// recipientPageScript returns nil when the breach does not exist, else {ids, records}: up to
+// ARGV[2] recipient IDs after ARGV[1] ("-" or "(<id>") in ID order, and their records.
+//
+// KEYS: breach record, recipient records, recipient index.
+var recipientPageScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local ids = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {ids, {}} end
+return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+`)
+
 // recipientPage reads up to n recipients of a breach after start ("-" or "(<id>") in ID order,
 // with their stored records; done is true when there are no more. ENOTFOUND for an unknown
 // breach.
 func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int) (ids []string, recs [][]byte, done bool, err error) {
 	keys := recipientKeysOf(breachID)
-	// The list script with nothing to check is a plain page of the index and its records.
-	res, err := listRecipientsScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.index}, start, n, n, "").Slice()
+	res, err := recipientPageScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.index}, start, n).Slice()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil, false, notFound(breachID)
+	}
 	if err != nil {
-		if errors.Is(err, redis.Nil) {
-			return nil, nil, false, notFound(breachID)
+		return nil, nil, false, storeErr("read recipients of breach "+breachID, err)
+	}
+	rawIDs, ok1 := res[0].([]any)
+	rawRecs, ok2 := res[1].([]any)
+	if len(res) != 2 || !ok1 || !ok2 || len(rawIDs) != len(rawRecs) {
+		return nil, nil, false, fmt.Errorf("read recipients of breach %s: script answered an unexpected shape", breachID)
+	}
+	ids = make([]string, len(rawIDs))
+	recs = make([][]byte, len(rawIDs))
+	for i := range rawIDs {
+		id, ok := rawIDs[i].(string)
+		if !ok {
+			return nil, nil, false, fmt.Errorf("read recipients of breach %s: a recipient ID is not a string", breachID)
 		}
-		return nil, nil, false, storeErr("read recipients", err)
+		ids[i] = id
+		if v, ok := rawRecs[i].(string); ok {
+			recs[i] = []byte(v)
+		}
 	}
-	ids, recs, exhausted, _, err := listReply(res)
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("read recipients: %w", err)
-	}
-	return ids, recs, exhausted || len(ids) < n, nil
+	return ids, recs, len(ids) < n, nil
 }

@@ -20,9 +20,9 @@ var _ breach.NoticeStore = (*Store)(nil)
 
 // Notices of a breach
 //
-// Each notice is one field of a hash of sealed records. Three sorted sets, one per channel, index
-// the notice IDs (score 0, so lexicographic order); six more, one per status, hold each notice in
-// the set of its current status, so that listing by status reads only those; a hash counts
+// Each notice is one field of a hash of sealed records. Eighteen sorted sets, one per status and
+// channel, hold each notice ID (score 0, so lexicographic order) in the set of its current status
+// and channel, so that a list by status or channel reads only the sets that match; a hash counts
 // notices by "<channel>:<status>" so NoticeCounts is O(1) at any size. Creating notices is one Lua
 // script per batch; changing one is a compare-and-set script on the record's stored bytes (a
 // sealed record has a fresh random nonce on every write, so equal bytes mean nobody wrote in
@@ -33,8 +33,8 @@ const MaxNoticeBatch = 1000
 
 // createNoticesScript stores the notices of a batch whose IDs are not stored yet and returns how
 // many it stored of each channel ({letters, emails, calls}), or nil when the breach does not
-// exist. Each new notice gets its record, its
-// channel index and queued status entries, its counter and a notice.queued event (the entry
+// exist. Each new notice gets its record, its notice→breach entry, its queued status set entry,
+// its counter and a notice.queued event (the entry
 // layout of store.go's eventValues, data {"channel","notice_id"} as json.Marshal orders it).
 //
 // KEYS: noticeKeys.scriptKeys().
@@ -59,7 +59,7 @@ for i = 1, n, step do
   for j = 1, #r do held[i + j - 1] = r[j] end
 end
 -- Explicit lengths: # on a Lua table is a binary search.
-local seen, recs, glob, queued, nr, nq = {}, {}, {}, {}, 0, 0
+local seen, recs, glob, nr = {}, {}, {}, 0
 local idx, ni, counts = {{}, {}, {}}, {0, 0, 0}, {0, 0, 0}
 for i = 1, n do
   local id = ids[i]
@@ -70,7 +70,6 @@ for i = 1, n do
     recs[nr + 1], recs[nr + 2] = id, ARGV[3 * i + 4]
     glob[nr + 1], glob[nr + 2] = id, breachID
     nr = nr + 2
-    queued[nq + 1], queued[nq + 2] = 0, id; nq = nq + 2
     idx[c][ni[c] + 1], idx[c][ni[c] + 2] = 0, id; ni[c] = ni[c] + 2
     counts[c] = counts[c] + 1
     redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
@@ -81,10 +80,9 @@ end
 each('HSET', KEYS[2], recs, nr)
 each('HSET', KEYS[5], glob, nr)
 for c = 1, 3 do
-  each('ZADD', KEYS[5 + c], idx[c], ni[c])
+  each('ZADD', KEYS[5 + c], idx[c], ni[c]) -- queued is status 1
   if counts[c] > 0 then redis.call('HINCRBY', KEYS[3], channels[c] .. ':queued', counts[c]) end
 end
-each('ZADD', KEYS[9], queued, nq)
 return counts
 `)
 
@@ -93,22 +91,22 @@ return counts
 // record changed since it was read, -1 when the notice does not exist.
 //
 // KEYS: noticeKeys.scriptKeys().
-// ARGV: ID, record read, new record, old status index, new status index (1-based,
-// noticeStatuses), old counter field, new counter field, then per event the number of values
-// that follow and the event's field/value pairs.
+// ARGV: ID, record read, new record, channel index (1-based, noticeChannels), old and new status
+// index (1-based, noticeStatuses), old counter field, new counter field, then per event the
+// number of values that follow and the event's field/value pairs.
 var updateNoticeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if not cur then return -1 end
 if cur ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-local o, s = tonumber(ARGV[4]), tonumber(ARGV[5])
+local c, o, s = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 if o ~= s then
-  redis.call('ZREM', KEYS[8 + o], ARGV[1])
-  redis.call('ZADD', KEYS[8 + s], 0, ARGV[1])
-  redis.call('HINCRBY', KEYS[3], ARGV[6], -1)
-  redis.call('HINCRBY', KEYS[3], ARGV[7], 1)
+  redis.call('ZREM', KEYS[5 + (o - 1) * 3 + c], ARGV[1])
+  redis.call('ZADD', KEYS[5 + (s - 1) * 3 + c], 0, ARGV[1])
+  redis.call('HINCRBY', KEYS[3], ARGV[7], -1)
+  redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
 end
-local i = 8
+local i = 9
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   redis.call('XADD', KEYS[4], '*', unpack(ARGV, i + 1, i + k))
@@ -360,7 +358,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		if err != nil {
 			return nil, err
 		}
-		args := []any{id, raw, rec, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
+		args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
 			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status)}
 		for _, ev := range evs {
 			if ev.At.IsZero() {
@@ -401,9 +399,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 // in one status and of one channel. f.Limit of 0 means DefaultLimit; it is cut to MaxLimit. The
 // cursor is the second result of the previous call ("" when there are no more); a malformed cursor
 // is EINVALID on field "cursor", an unknown status or channel EINVALID on "status" or "channel".
-// With both a status and a channel, a page may come back short (even empty) with a cursor when
-// very many notices in a row do not match: follow cursors until "". ENOTFOUND for an unknown
-// breach.
+// Three round trips at most; ENOTFOUND for an unknown breach.
 func (s *Store) Notices(ctx context.Context, breachID string, f breach.NoticeFilter) ([]breach.Notice, string, error) {
 	if !validID(breachID) {
 		return nil, "", notFound(breachID)
@@ -427,54 +423,22 @@ func (s *Store) Notices(ctx context.Context, breachID string, f breach.NoticeFil
 		start = "(" + f.Cursor
 	}
 	keys := noticeKeysOf(breachID)
-	if f.Status == "" && f.Channel == "" {
-		return s.allNotices(ctx, keys, breachID, start, limit)
+	statuses, channels := noticeStatuses, noticeChannels
+	if f.Status != "" {
+		statuses = []breach.NoticeStatus{f.Status}
 	}
-	// One set bounds the answer; with both filters, walk the status set and check the channel.
-	var walk string
-	var checks []string
-	modes := ""
-	switch {
-	case f.Status != "" && f.Channel != "":
-		walk, checks, modes = keys.status[statusIndex(f.Status)], []string{keys.index[channelIndex(f.Channel)]}, "i"
-	case f.Status != "":
-		walk = keys.status[statusIndex(f.Status)]
-	default:
-		walk = keys.index[channelIndex(f.Channel)]
+	if f.Channel != "" {
+		channels = []breach.Method{f.Channel}
 	}
-	// The recipients' list script walks any sorted set and reads the records of a hash.
-	rkeys := append([]string{keys.breach, keys.records, walk}, checks...)
-	res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, limit+1, maxRecipientScan, modes).Slice()
-	if errors.Is(err, redis.Nil) {
-		return nil, "", notFound(breachID)
-	}
-	if err != nil {
-		return nil, "", storeErr("list notices of breach "+breachID, err)
-	}
-	ids, recs, exhausted, last, err := listReply(res)
-	if err != nil {
-		return nil, "", fmt.Errorf("list notices of breach %s: %w", breachID, err)
-	}
-	next := ""
-	switch {
-	case len(ids) > limit:
-		ids, recs = ids[:limit], recs[:limit]
-		next = ids[limit-1]
-	case !exhausted:
-		next = last
-	}
-	out, err := s.decodeNotices(keys.records, breachID, ids, recs)
-	return out, next, err
-}
-
-// allNotices lists every notice: the first limit+1 IDs after the cursor of the merged channel
-// indexes, then their records.
-func (s *Store) allNotices(ctx context.Context, keys noticeKeys, breachID, start string, limit int) ([]breach.Notice, string, error) {
+	// The first limit+1 IDs after the cursor of each matching set, merged: the first limit+1 of
+	// those are the first limit+1 of the union.
 	pipe := s.rdb.Pipeline()
 	exists := pipe.Exists(ctx, keys.breach)
 	var rngs []*redis.StringSliceCmd
-	for _, k := range keys.index {
-		rngs = append(rngs, pipe.ZRangeByLex(ctx, k, &redis.ZRangeBy{Min: start, Max: "+", Count: int64(limit + 1)}))
+	for _, st := range statuses {
+		for _, c := range channels {
+			rngs = append(rngs, pipe.ZRangeByLex(ctx, keys.statusKey(st, c), &redis.ZRangeBy{Min: start, Max: "+", Count: int64(limit + 1)}))
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, "", storeErr("list notices of breach "+breachID, err)
@@ -487,6 +451,7 @@ func (s *Store) allNotices(ctx context.Context, keys noticeKeys, breachID, start
 		ids = append(ids, r.Val()...)
 	}
 	slices.Sort(ids)
+	ids = slices.Compact(ids) // a notice read in two sets while it moved
 	next := ""
 	if len(ids) > limit {
 		ids = ids[:limit]

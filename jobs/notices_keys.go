@@ -15,14 +15,14 @@ const (
 	// configured (with the additional data noticeAD: the hash key and the notice ID). Notices
 	// carry names, addresses, emails and phone numbers.
 	keyNoticesFmt = "breachd:breach:{%s}:notices"
-	// keyNoticesIndexFmt is a sorted set per channel ("…:notices:index:letter", "…:email",
-	// "…:phone") of the notice IDs of that channel, all with score 0 so that they sort
-	// lexicographically. Together they are the index of every notice; listing all notices merges
-	// the three. A notice never changes channel, so its member never moves.
-	keyNoticesIndexFmt = "breachd:breach:{%s}:notices:index:%s"
-	// keyNoticesStatusFmt is a sorted set per status (score 0, member notice ID); a notice is a
-	// member of exactly the set of its current status, moved in the transaction that changes it.
-	keyNoticesStatusFmt = "breachd:breach:{%s}:notices:status:%s"
+	// keyNoticesStatusFmt is a sorted set per status and channel (e.g.
+	// "…:notices:status:queued:email") of notice IDs, all with score 0 so that they sort
+	// lexicographically. A notice is a member of exactly the set of its current status and its
+	// channel, moved in the script that changes its status. Together the eighteen sets are the
+	// index of every notice: a list by status, by channel, by both or of all merges the sets that
+	// match (at most eighteen ranges of one page each). One set per notice rather than an index
+	// and a status set halves the sorted-set writes of a dispatch.
+	keyNoticesStatusFmt = "breachd:breach:{%s}:notices:status:%s:%s"
 	// keyNoticeCountsFmt is a HASH of counters, field "<channel>:<status>" (e.g. "email:sent"),
 	// kept in the same script or transaction that writes the records.
 	keyNoticeCountsFmt = "breachd:breach:{%s}:notices:counts"
@@ -42,8 +42,12 @@ var (
 // noticeKeys are the keys of one breach's notices.
 type noticeKeys struct {
 	breach, records, counts, events string
-	index                           []string // by noticeChannels
-	status                          []string // by noticeStatuses
+	status                          []string // by noticeStatuses, then by noticeChannels
+}
+
+// statusKey is the key of the set of notices in status s of channel c.
+func (k noticeKeys) statusKey(s breach.NoticeStatus, c breach.Method) string {
+	return k.status[statusIndex(s)*len(noticeChannels)+channelIndex(c)]
 }
 
 func noticeKeysOf(breachID string) noticeKeys {
@@ -53,20 +57,19 @@ func noticeKeysOf(breachID string) noticeKeys {
 		counts:  fmt.Sprintf(keyNoticeCountsFmt, breachID),
 		events:  eventsKey(breachID),
 	}
-	for _, c := range noticeChannels {
-		k.index = append(k.index, fmt.Sprintf(keyNoticesIndexFmt, breachID, c))
-	}
 	for _, s := range noticeStatuses {
-		k.status = append(k.status, fmt.Sprintf(keyNoticesStatusFmt, breachID, s))
+		for _, c := range noticeChannels {
+			k.status = append(k.status, fmt.Sprintf(keyNoticesStatusFmt, breachID, s, c))
+		}
 	}
 	return k
 }
 
-// scriptKeys is the KEYS prefix the notice scripts share: breach record, records, counts, events,
-// global notice→breach hash, then the index keys by channel and the status keys by status.
+// scriptKeys is the KEYS the notice scripts share: breach record, records, counts, events, global
+// notice→breach hash, then the status sets by status and channel: the set of status s and channel
+// c (1-based) is KEYS[5 + (s-1)*3 + c].
 func (k noticeKeys) scriptKeys() []string {
 	out := []string{k.breach, k.records, k.counts, k.events, keyNoticeBreach}
-	out = append(out, k.index...)
 	return append(out, k.status...)
 }
 
