@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -337,11 +340,12 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 			p.err = fmt.Errorf("dispatch breach %s: recipient %s is indexed but has no record", breachID, id)
 			return
 		}
-		r, err := d.store.decodeRecipient(recordsKey, id, p.recs[i])
+		r, err := d.store.decodeRecipientFast(recordsKey, id, p.recs[i])
 		if err != nil {
 			p.err = err
 			return
 		}
+		p.recs[i] = nil
 		rt := rules.ChooseRoute(*r, asOf)
 		switch {
 		case rt.NoChannel:
@@ -492,4 +496,403 @@ func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int
 		}
 	}
 	return ids, recs, len(ids) < n, nil
+}
+
+// The dispatch reads every recipient record and writes every notice record, and encoding/json
+// (reflection, a validation pass, a custom unmarshaler per date) is most of its Go time. The two
+// functions below read and write the exact shapes json.Marshal gives those types, and hand
+// anything else back to encoding/json, so they are a fast path, never a second format; the tests
+// check them against encoding/json.
+
+// decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path.
+func (s *Store) decodeRecipientFast(recordsKey, id string, data []byte) (*breach.Recipient, error) {
+	plain, err := s.open(recipientAD(recordsKey, id), data)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := decodeRecipientJSON(plain); ok {
+		return &r, nil
+	}
+	return s.decodeRecipient(recordsKey, id, data)
+}
+
+// decodeRecipientJSON decodes a stored recipient record; ok is false for anything it does not
+// expect (the caller then uses encoding/json).
+func decodeRecipientJSON(data []byte) (r breach.Recipient, ok bool) {
+	d := jsonReader{b: data}
+	ok = d.object(func(key string) bool {
+		switch key {
+		case "id":
+			return d.str(&r.ID)
+		case "breach_id":
+			return d.str(&r.BreachID)
+		case "row":
+			return d.int(&r.Row)
+		case "external_id":
+			return d.str(&r.ExternalID)
+		case "first_name":
+			return d.str(&r.FirstName)
+		case "last_name":
+			return d.str(&r.LastName)
+		case "address":
+			return d.object(func(key string) bool {
+				switch key {
+				case "line1":
+					return d.str(&r.Address.Line1)
+				case "line2":
+					return d.str(&r.Address.Line2)
+				case "city":
+					return d.str(&r.Address.City)
+				case "state":
+					return d.str(&r.Address.State)
+				case "postal_code":
+					return d.str(&r.Address.PostalCode)
+				}
+				return false
+			})
+		case "email":
+			return d.str(&r.Email)
+		case "phone":
+			return d.str(&r.Phone)
+		case "preferred_channel":
+			var s string
+			ok := d.str(&s)
+			r.PreferredChannel = breach.PreferredChannel(s)
+			return ok
+		case "email_current":
+			return d.bool(&r.EmailCurrent)
+		case "language":
+			return d.str(&r.Language)
+		case "date_of_birth":
+			var s string
+			if !d.str(&s) {
+				return false
+			}
+			if s == "" {
+				return true
+			}
+			dob, err := breach.ParseDate(s)
+			r.DateOfBirth = dob
+			return err == nil
+		case "minor":
+			var v bool
+			ok := d.bool(&v)
+			r.MinorFlag = &v
+			return ok
+		case "guardian":
+			return d.object(func(key string) bool {
+				switch key {
+				case "name":
+					return d.str(&r.Guardian.Name)
+				case "email":
+					return d.str(&r.Guardian.Email)
+				case "phone":
+					return d.str(&r.Guardian.Phone)
+				}
+				return false
+			})
+		}
+		return false
+	})
+	return r, ok && d.end()
+}
+
+// jsonReader reads the JSON that json.Marshal writes: no whitespace between tokens is needed,
+// but some is accepted.
+type jsonReader struct {
+	b []byte
+	i int
+}
+
+func (d *jsonReader) ws() {
+	for d.i < len(d.b) && (d.b[d.i] == ' ' || d.b[d.i] == '\n' || d.b[d.i] == '\t' || d.b[d.i] == '\r') {
+		d.i++
+	}
+}
+
+func (d *jsonReader) end() bool { d.ws(); return d.i == len(d.b) }
+
+func (d *jsonReader) lit(s string) bool {
+	d.ws()
+	if !bytes.HasPrefix(d.b[d.i:], []byte(s)) {
+		return false
+	}
+	d.i += len(s)
+	return true
+}
+
+// object reads {"key": value, …}, calling field for each key with the reader at its value.
+func (d *jsonReader) object(field func(key string) bool) bool {
+	if !d.lit("{") {
+		return false
+	}
+	if d.lit("}") {
+		return true
+	}
+	for {
+		var key string
+		if !d.str(&key) || !d.lit(":") || !field(key) {
+			return false
+		}
+		if d.lit("}") {
+			return true
+		}
+		if !d.lit(",") {
+			return false
+		}
+	}
+}
+
+// str reads a string. Escapes other than the simple ones and \u of the basic plane are left to
+// encoding/json.
+func (d *jsonReader) str(dst *string) bool {
+	d.ws()
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return false
+	}
+	d.i++
+	start := d.i
+	simple := true
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			raw := d.b[start:d.i]
+			d.i++
+			if simple {
+				if !utf8.Valid(raw) {
+					return false
+				}
+				*dst = string(raw)
+				return true
+			}
+			s, ok := unescapeJSON(raw)
+			*dst = s
+			return ok
+		case c == '\\':
+			simple = false
+			d.i += 2
+			continue
+		case c < 0x20:
+			return false
+		}
+		d.i++
+	}
+	return false
+}
+
+func unescapeJSON(raw []byte) (string, bool) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return "", false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if i+4 >= len(raw) {
+				return "", false
+			}
+			v, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(v)) {
+				return "", false // surrogate pairs: leave them to encoding/json
+			}
+			out = utf8.AppendRune(out, rune(v))
+			i += 4
+		default:
+			return "", false
+		}
+	}
+	if !utf8.Valid(out) {
+		return "", false
+	}
+	return string(out), true
+}
+
+func (d *jsonReader) bool(dst *bool) bool {
+	switch {
+	case d.lit("true"):
+		*dst = true
+	case d.lit("false"):
+		*dst = false
+	default:
+		return false
+	}
+	return true
+}
+
+func (d *jsonReader) int(dst *int) bool {
+	d.ws()
+	j := d.i
+	if j < len(d.b) && d.b[j] == '-' {
+		j++
+	}
+	for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
+		j++
+	}
+	n, err := strconv.Atoi(string(d.b[d.i:j]))
+	if err != nil {
+		return false
+	}
+	d.i, *dst = j, n
+	return true
+}
+
+// appendNoticeJSON appends n as json.Marshal writes it, for a notice as dispatch creates it;
+// ok is false for a notice with fields it does not write (times other than the creation times,
+// dates): the caller then uses encoding/json.
+func appendNoticeJSON(b []byte, n *breach.Notice) ([]byte, bool) {
+	if !n.FirstAttemptAt.IsZero() || !n.CallWindowEnds.IsZero() || !n.MailedOn.IsZero() || !n.SentAt.IsZero() ||
+		!validJSONTime(n.CreatedAt) || !validJSONTime(n.UpdatedAt) {
+		return b, false
+	}
+	str := func(key, v string) {
+		b = append(b, key...)
+		b = appendJSONString(b, v)
+	}
+	strs := func(key string, vs []string) {
+		b = append(b, key...)
+		if vs == nil {
+			b = append(b, "null"...)
+			return
+		}
+		b = append(b, '[')
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	str(`{"id":`, n.ID)
+	str(`,"breach_id":`, n.BreachID)
+	str(`,"channel":`, string(n.Channel))
+	strs(`,"recipient_ids":`, n.RecipientIDs)
+	str(`,"addressee_name":`, n.AddresseeName)
+	b = append(b, `,"to_guardian":`...)
+	b = strconv.AppendBool(b, n.ToGuardian)
+	if len(n.Children) > 0 {
+		strs(`,"children":`, n.Children)
+	}
+	if a := n.Address; a != (breach.PostalAddress{}) {
+		b = append(b, `,"address":{`...)
+		first := true
+		for _, f := range []struct{ k, v string }{{"line1", a.Line1}, {"line2", a.Line2}, {"city", a.City},
+			{"state", a.State}, {"postal_code", a.PostalCode}} {
+			if f.v == "" {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, '"')
+			b = append(b, f.k...)
+			b = append(b, `":`...)
+			b = appendJSONString(b, f.v)
+		}
+		b = append(b, '}')
+	}
+	opt := func(key, v string) {
+		if v != "" {
+			str(key, v)
+		}
+	}
+	opt(`,"email":`, n.Email)
+	opt(`,"phone":`, n.Phone)
+	str(`,"language":`, n.Language)
+	str(`,"status":`, string(n.Status))
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(n.Attempts), 10)
+	opt(`,"last_error":`, n.LastError)
+	opt(`,"fallback_for":`, n.FallbackFor)
+	opt(`,"fallback_id":`, n.FallbackID)
+	opt(`,"batch_id":`, n.BatchID)
+	opt(`,"letter_sha256":`, n.LetterSHA256)
+	b = append(b, `,"created_at":"`...)
+	b = n.CreatedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","updated_at":"`...)
+	b = n.UpdatedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	return b, true
+}
+
+// validJSONTime reports whether json.Marshal writes t as RFC 3339 (it refuses other years).
+func validJSONTime(t time.Time) bool {
+	y := t.Year()
+	_, off := t.Zone()
+	return y >= 0 && y <= 9999 && off%60 == 0 && off > -24*3600 && off < 24*3600
+}
+
+// appendJSONString appends s quoted as encoding/json does (HTML characters and U+2028/U+2029
+// escaped, invalid UTF-8 replaced).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,7 +194,7 @@ func BenchmarkDispatch(b *testing.B) {
 		b.StopTimer()
 		clearNotices(b, rdb, br.ID)
 		runtime.GC()
-		cpu0 := redisCPU(b, rdb)
+		cpu0, stats0 := redisCPU(b, rdb), redisCommandTime(b, rdb)
 		hp := startHeapPeak()
 		b.StartTimer()
 		if f := os.Getenv("BREACHD_DISPATCH_PROFILE"); f != "" {
@@ -210,6 +211,17 @@ func BenchmarkDispatch(b *testing.B) {
 		b.StopTimer()
 		peak = max(peak, hp.Stop())
 		redisSeconds += redisCPU(b, rdb) - cpu0
+		if i == 0 {
+			stats := redisCommandTime(b, rdb)
+			var parts []string
+			for cmd, us := range stats {
+				if d := us - stats0[cmd]; d > 10_000 {
+					parts = append(parts, fmt.Sprintf("%s %.0f ms", cmd, d/1000))
+				}
+			}
+			slices.Sort(parts)
+			b.Logf("Redis time by command (scripts include the commands they call): %s", strings.Join(parts, ", "))
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -265,4 +277,26 @@ func redisCPU(b *testing.B, rdb *redis.Client) float64 {
 		}
 	}
 	return total
+}
+
+// redisCommandTime is the server's time spent per command so far, in microseconds.
+func redisCommandTime(b *testing.B, rdb *redis.Client) map[string]float64 {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(info, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(kv, "usec="); ok {
+				out[name], _ = strconv.ParseFloat(v, 64)
+			}
+		}
+	}
+	return out
 }

@@ -49,6 +49,7 @@ local function each(cmd, key, args, n)
   end
 end
 local channels = {'letter', 'email', 'phone'}
+local summaries = {'Notice queued (letter)', 'Notice queued (email)', 'Notice queued (phone)'}
 local breachID, actor, role, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local n = (#ARGV - 4) / 3
 local ids = {}
@@ -73,7 +74,7 @@ for i = 1, n do
     idx[c][ni[c] + 1], idx[c][ni[c] + 2] = 0, id; ni[c] = ni[c] + 2
     counts[c] = counts[c] + 1
     redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
-      'summary', 'Notice queued (' .. ch .. ')',
+      'summary', summaries[c],
       'data', '{"channel":"' .. ch .. '","notice_id":"' .. id .. '"}')
   end
 end
@@ -121,9 +122,12 @@ func noticeNotFound(id string) error {
 
 // encodeNotice returns the stored form of n under the records key.
 func (s *Store) encodeNotice(recordsKey string, n *breach.Notice) ([]byte, error) {
-	plain, err := json.Marshal(n)
-	if err != nil {
-		return nil, fmt.Errorf("encode notice %s: %w", n.ID, err)
+	plain, ok := appendNoticeJSON(make([]byte, 0, 512), n)
+	if !ok {
+		var err error
+		if plain, err = json.Marshal(n); err != nil {
+			return nil, fmt.Errorf("encode notice %s: %w", n.ID, err)
+		}
 	}
 	return s.seal(noticeAD(recordsKey, n.ID), plain), nil
 }

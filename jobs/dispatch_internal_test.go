@@ -1,0 +1,144 @@
+package jobs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	breach "github.com/breachd/breachd"
+)
+
+var codecStrings = []string{"", "José Núñez-Peña", `=HYPERLINK("http://x")`, "a\\b", "tab\there", "new\nline",
+	"<b>&amp;</b>", "\u2028\u2029", "\x00\x01\x1f\x7f", "\b\f", "bad \xff utf-8", "emoji 😀", "Nguyễn Văn Minh"}
+
+func codecRecipients() []breach.Recipient {
+	yes, no := true, false
+	var out []breach.Recipient
+	for i, s := range codecStrings {
+		r := breach.Recipient{ID: fmt.Sprintf("rc_%d", i), BreachID: "br_1", Row: i * 1000, ExternalID: "S-" + s,
+			FirstName: s, LastName: s, Address: breach.PostalAddress{Line1: s, Line2: s, City: s, State: "IN", PostalCode: "46205"},
+			Email: s, Phone: s, PreferredChannel: breach.PreferredChannel(s), EmailCurrent: i%2 == 0, Language: s,
+			Guardian: breach.Guardian{Name: s, Email: s, Phone: s}}
+		switch i % 3 {
+		case 0:
+			r.DateOfBirth = breach.MustDate("2012-02-29")
+		case 1:
+			r.MinorFlag = &yes
+		case 2:
+			r.MinorFlag = &no
+			r.Address, r.Guardian = breach.PostalAddress{}, breach.Guardian{}
+		}
+		out = append(out, r)
+	}
+	return append(out, breach.Recipient{})
+}
+
+// The fast recipient decoder agrees with encoding/json on what json.Marshal writes, and hands back
+// what it does not know.
+func TestDecodeRecipientJSONAgreesWithEncodingJSON(t *testing.T) {
+	for _, r := range codecRecipients() {
+		data, err := json.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want breach.Recipient
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := decodeRecipientJSON(data)
+		if !ok {
+			// Only strings with escapes it leaves to encoding/json may fall back.
+			if !bytes.Contains(data, []byte(`\u`)) {
+				t.Errorf("fell back on %s", data)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("decoded %s\n got %+v\nwant %+v", data, got, want)
+		}
+	}
+	for _, bad := range []string{`{"id":"x","unknown":1}`, `{"id":"x"`, `{"id":"x"} extra`, `{"row":"1"}`, `[]`,
+		`{"date_of_birth":"2012-13-01"}`, `{"id":"x\q"}`} {
+		if _, ok := decodeRecipientJSON([]byte(bad)); ok {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+func FuzzDecodeRecipientJSON(f *testing.F) {
+	for _, r := range codecRecipients() {
+		data, _ := json.Marshal(&r)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := decodeRecipientJSON(data)
+		if !ok {
+			return
+		}
+		var want breach.Recipient
+		if err := json.Unmarshal(data, &want); err != nil {
+			return // accepting more than encoding/json is harmless here: records are written by json.Marshal
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded %q\n got %+v\nwant %+v", data, got, want)
+		}
+	})
+}
+
+// The fast notice encoder writes exactly what json.Marshal writes.
+func TestAppendNoticeJSONAgreesWithEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 3, 2, 15, 4, 5, 123456789, time.UTC)
+	loc := time.FixedZone("EST", -5*3600)
+	for i, s := range codecStrings {
+		n := breach.Notice{ID: "nt_" + s, BreachID: s, Channel: breach.Method(s), RecipientIDs: []string{s, "rc_2"},
+			AddresseeName: s, ToGuardian: i%2 == 0, Language: s, Status: breach.NoticeQueued, Attempts: i,
+			CreatedAt: at, UpdatedAt: at.In(loc)}
+		switch i % 4 {
+		case 0:
+			n.Children = []string{s}
+			n.Address = breach.PostalAddress{Line1: s, City: s, State: "IN", PostalCode: "46205"}
+		case 1:
+			n.Email, n.LastError, n.FallbackFor = s, s, s
+		case 2:
+			n.Phone, n.FallbackID, n.BatchID, n.LetterSHA256 = s, s, s, s
+			n.RecipientIDs = nil
+		case 3:
+			n.Address = breach.PostalAddress{Line2: s}
+		}
+		want, err := json.Marshal(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendNoticeJSON(nil, &n)
+		if !ok || !bytes.Equal(got, want) {
+			t.Errorf("ok %v\n got %s\nwant %s", ok, got, want)
+		}
+	}
+	n := breach.Notice{ID: "nt_1", SentAt: at}
+	if _, ok := appendNoticeJSON(nil, &n); ok {
+		t.Error("wrote a notice with SentAt")
+	}
+}
+
+func BenchmarkDecodeRecipient(b *testing.B) {
+	r := codecRecipients()[1]
+	data, _ := json.Marshal(&r)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := decodeRecipientJSON(data); !ok {
+				b.Fatal("fell back")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var r breach.Recipient
+			if err := json.Unmarshal(data, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
