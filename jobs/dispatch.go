@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,21 +97,23 @@ type DispatchReport struct {
 	Tasks       int                   `json:"tasks"`       // batch tasks newly queued
 }
 
-// household is a guardian letter being gathered: the route of its first member and, for every
-// member, only the ID and name.
+// household is a guardian letter being gathered: the addressee, address and language of its
+// first member and, for every member, only the ID and name. A million people make a few hundred
+// thousand of these, so they hold nothing more.
 type household struct {
-	first   string // the first member's recipient ID (members come in ID order)
-	route   rules.Route
-	lang    string
-	ids     []string
-	names   []string
-	ordinal int
+	first     string // the first member's recipient ID (members come in ID order)
+	addressee string
+	address   breach.PostalAddress
+	lang      string
+	ids       []string
+	names     []string
 }
 
 // hhMember is one minor to add to a household letter.
 type hhMember struct {
-	key, id, name, lang string
-	route               rules.Route // kept only for the first member of a household
+	key                      [16]byte // householdGroup
+	id, name, lang, addresse string
+	address                  breach.PostalAddress
 }
 
 // page is one page of recipients as read from Redis, and what processing it produced.
@@ -221,7 +222,8 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	go func() { wg.Wait(); close(done) }()
 
 	// Gather the results in page order: households, counts, batches to queue.
-	households := map[string]*household{}
+	var hs []household                 // in the order they were met
+	households := map[[16]byte]int32{} // householdGroup → index in hs
 	var emailIDs, phoneIDs []string
 	flush := func(typ string, ids *[]string, all bool) error {
 		for len(*ids) >= EmailBatchSize || (all && len(*ids) > 0) {
@@ -261,11 +263,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 			rep.Existing += q.existing
 			rep.Unreachable += q.unreachable
 			for _, m := range q.members {
-				h := households[m.key]
-				if h == nil {
-					h = &household{first: m.id, route: m.route, lang: m.lang, ordinal: len(households)}
-					households[m.key] = h
+				i, ok := households[m.key]
+				if !ok {
+					i = int32(len(hs))
+					hs = append(hs, household{first: m.id, addressee: m.addresse, address: m.address, lang: m.lang})
+					households[m.key] = i
 				}
+				h := &hs[i]
 				h.ids = append(h.ids, m.id)
 				h.names = append(h.names, m.name)
 			}
@@ -294,12 +298,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	}
 
 	// One letter per household, in the order the households were met.
-	hs := make([]*household, 0, len(households))
-	for _, h := range households {
-		hs = append(hs, h)
-	}
-	clear(households)
-	slices.SortFunc(hs, func(a, b *household) int { return a.ordinal - b.ordinal })
+	households = nil
 	rep.Households = len(hs)
 	created, existing, err := d.createHouseholds(ctx, keys, breachID, hs, actor, now)
 	if err != nil {
@@ -352,7 +351,7 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 			p.unreachable++
 			continue
 		case rt.ToGuardian && rt.Channel == breach.MethodLetter:
-			m := hhMember{key: householdGroup(rt), id: r.ID, name: r.Name(), lang: r.Language, route: rt}
+			m := hhMember{key: householdGroup(rt), id: r.ID, name: r.Name(), lang: r.Language, addresse: rt.Name, address: rt.Address}
 			p.members = append(p.members, m)
 			continue
 		}
@@ -393,16 +392,18 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 // householdGroup is the key minors' letters are gathered by: the address (street lines and ZIP
 // code, lowercased, spaces collapsed) and the guardian's name. A minor whose guardian is unnamed
 // is addressed "Parent or Guardian of <child>", so is never grouped with another child.
-func householdGroup(rt rules.Route) string {
+func householdGroup(rt rules.Route) [16]byte {
 	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
-	return norm(rt.Address.Line1) + "\x00" + norm(rt.Address.Line2) + "\x00" + norm(rt.Address.PostalCode) + "\x00" + norm(rt.Name)
+	sum := sha256.Sum256([]byte(norm(rt.Address.Line1) + "\x00" + norm(rt.Address.Line2) + "\x00" +
+		norm(rt.Address.PostalCode) + "\x00" + norm(rt.Name)))
+	return [16]byte(sum[:16]) // a fixed-size map key; 128 bits do not collide
 }
 
 // createHouseholds stores the household letters, MaxNoticeBatch per script run, several runs in
 // flight; it returns how many were new and how many existed.
-func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, breachID string, hs []*household,
+func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, breachID string, hs []household,
 	actor breach.Actor, now time.Time) (created, existing int, err error) {
-	type chunk struct{ hs []*household }
+	type chunk struct{ hs []household }
 	chunks := make(chan chunk)
 	var (
 		mu       sync.Mutex
@@ -420,8 +421,8 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 					n := breach.Notice{
 						ID:           noticeID(breachID, breach.MethodLetter, householdKey(h.first), dispatchGeneration),
 						Channel:      breach.MethodLetter,
-						RecipientIDs: h.ids, AddresseeName: h.route.Name, ToGuardian: true, Children: h.names,
-						Address: h.route.Address, Language: h.lang,
+						RecipientIDs: h.ids, AddresseeName: h.addressee, ToGuardian: true, Children: h.names,
+						Address: h.address, Language: h.lang,
 					}
 					var e encodedNotice
 					if e, err = d.store.prepareNotice(keys.records, breachID, &n, now); err != nil {

@@ -238,6 +238,7 @@ func BenchmarkDispatch(b *testing.B) {
 	b.StopTimer()
 	rate := float64(notices) / elapsed.Seconds()
 	b.ReportMetric(rate, "notices/s")
+	b.ReportMetric(float64(total*b.N)/elapsed.Seconds(), "recipients/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(redisSeconds/elapsed.Seconds(), "redis-cpu-share")
 	b.ReportMetric(0, "ns/op")
