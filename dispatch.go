@@ -65,6 +65,31 @@ type Notice struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	SentAt    time.Time `json:"sent_at,omitzero"`
+
+	// History is every change since the notice was created, oldest first: the same events the
+	// breach's stream holds, kept on the notice so one notice's history is one read.
+	History []NoticeEntry `json:"history,omitempty"`
+}
+
+// NoticeEntry is one change in a notice's history.
+type NoticeEntry struct {
+	Type    EventType      `json:"type"`
+	Actor   string         `json:"actor"`
+	Role    Role           `json:"role"`
+	At      time.Time      `json:"at"`
+	Summary string         `json:"summary"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// DispatchReport is what a dispatch did. Created counts the notices it stored, by channel;
+// Existing those it found already stored (a second dispatch finds them all).
+type DispatchReport struct {
+	Recipients  int            `json:"recipients"`
+	Created     map[Method]int `json:"created"`
+	Existing    int            `json:"existing"`
+	Households  int            `json:"households"`  // guardian letters, each naming every child of one household
+	Unreachable int            `json:"unreachable"` // no contact details: the substitute notice covers them
+	Tasks       int            `json:"tasks"`       // batch tasks newly queued
 }
 
 // Event types of notices; persisted, never renamed.

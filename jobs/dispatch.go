@@ -86,16 +86,8 @@ func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
 	return d
 }
 
-// DispatchReport is what a dispatch did. Created counts the notices it stored, by channel;
-// Existing those it found already stored (a second dispatch finds them all).
-type DispatchReport struct {
-	Recipients  int                   `json:"recipients"`
-	Created     map[breach.Method]int `json:"created"`
-	Existing    int                   `json:"existing"`
-	Households  int                   `json:"households"`  // guardian letters, each naming every child of one household
-	Unreachable int                   `json:"unreachable"` // no contact details: the substitute notice covers them
-	Tasks       int                   `json:"tasks"`       // batch tasks newly queued
-}
+// DispatchReport is what a dispatch did (see breach.DispatchReport).
+type DispatchReport = breach.DispatchReport
 
 // household is a guardian letter being gathered: the addressee, address and language of its
 // first member and, for every member, only the ID and name. A million people make a few hundred
@@ -760,7 +752,7 @@ func (d *jsonReader) int(dst *int) bool {
 // ok is false for a notice with fields it does not write (times other than the creation times,
 // dates): the caller then uses encoding/json.
 func appendNoticeJSON(b []byte, n *breach.Notice) ([]byte, bool) {
-	if !n.FirstAttemptAt.IsZero() || !n.CallWindowEnds.IsZero() || !n.MailedOn.IsZero() || !n.SentAt.IsZero() ||
+	if !n.FirstAttemptAt.IsZero() || !n.CallWindowEnds.IsZero() || !n.MailedOn.IsZero() || !n.SentAt.IsZero() || len(n.History) > 0 ||
 		!validJSONTime(n.CreatedAt) || !validJSONTime(n.UpdatedAt) {
 		return b, false
 	}

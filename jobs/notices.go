@@ -358,6 +358,13 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		}
 		now := s.now()
 		n.UpdatedAt = now
+		for i := range evs {
+			if evs[i].At.IsZero() {
+				evs[i].At = now
+			}
+			ev := evs[i]
+			n.History = append(n.History, breach.NoticeEntry{Type: ev.Type, Actor: ev.Actor, Role: ev.Role, At: ev.At, Summary: ev.Summary, Data: ev.Data})
+		}
 		rec, err := s.encodeNotice(keys.records, n)
 		if err != nil {
 			return nil, err
