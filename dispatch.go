@@ -23,6 +23,21 @@ const (
 	NoticeReturned  NoticeStatus = "returned"  // the letter came back undelivered
 )
 
+// Delivered reports whether a notice in this channel and status has been given: an email the mail
+// server accepted, a letter that was mailed (even if it later came back), a phone call with a
+// conversation. A failed notice is not given; the letter that replaces it is counted on its own.
+func Delivered(ch Method, st NoticeStatus) bool {
+	switch ch {
+	case MethodEmail:
+		return st == NoticeSent
+	case MethodLetter:
+		return st == NoticeMailed || st == NoticeReturned
+	case MethodPhone:
+		return st == NoticeDelivered
+	}
+	return false
+}
+
 // NoticeStatuses lists every NoticeStatus.
 var NoticeStatuses = []NoticeStatus{NoticeQueued, NoticeSent, NoticeMailed, NoticeDelivered, NoticeFailed, NoticeReturned}
 
@@ -132,6 +147,9 @@ type NoticeStore interface {
 	CreateNotices(ctx context.Context, breachID string, ns []Notice, actor Actor) (int, error)
 	Notice(ctx context.Context, id string) (*Notice, error)
 	Notices(ctx context.Context, breachID string, f NoticeFilter) ([]Notice, string, error)
+	// LastDelivered returns when the breach's latest notice was given (see Delivered); zero when none
+	// has been. With the counts it tells in O(1) whether every notice went out by the deadline.
+	LastDelivered(ctx context.Context, breachID string) (time.Time, error)
 	// UpdateNotice loads the notice, calls fn, and stores the result, the counters and the events
 	// fn returns, atomically (retrying fn on a concurrent change). fn returning an error stores
 	// nothing.

@@ -107,7 +107,11 @@ if o ~= s then
   redis.call('HINCRBY', KEYS[3], ARGV[7], -1)
   redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
 end
-local i = 9
+if ARGV[9] ~= '0' then
+  local last = tonumber(redis.call('HGET', KEYS[3], 'last_delivered_ms') or '0')
+  if tonumber(ARGV[9]) > last then redis.call('HSET', KEYS[3], 'last_delivered_ms', ARGV[9]) end
+end
+local i = 10
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   redis.call('XADD', KEYS[4], '*', unpack(ARGV, i + 1, i + k))
@@ -369,8 +373,12 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		if err != nil {
 			return nil, err
 		}
+		deliveredMs := int64(0)
+		if breach.Delivered(n.Channel, n.Status) && !breach.Delivered(old.Channel, old.Status) {
+			deliveredMs = now.UnixMilli()
+		}
 		args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
-			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status)}
+			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs}
 		for _, ev := range evs {
 			if ev.At.IsZero() {
 				ev.At = now
@@ -524,6 +532,9 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 		}
 	}
 	for field, v := range all.Val() {
+		if field == lastDeliveredField {
+			continue
+		}
 		ch, st, ok := strings.Cut(field, ":")
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil || !validChannel(breach.Method(ch)) || !validNoticeStatus(breach.NoticeStatus(st)) {
@@ -532,4 +543,22 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 		c[breach.Method(ch)][breach.NoticeStatus(st)] = n
 	}
 	return c, nil
+}
+
+// lastDeliveredField is the counts hash field holding when the latest notice was given (unix ms).
+const lastDeliveredField = "last_delivered_ms"
+
+// LastDelivered implements breach.NoticeStore.
+func (s *Store) LastDelivered(ctx context.Context, breachID string) (time.Time, error) {
+	if !validID(breachID) {
+		return time.Time{}, notFound(breachID)
+	}
+	v, err := s.rdb.HGet(ctx, noticeKeysOf(breachID).counts, lastDeliveredField).Int64()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, storeErr("load last delivery of breach "+breachID, err)
+	}
+	return time.UnixMilli(v).UTC(), nil
 }
