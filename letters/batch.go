@@ -18,6 +18,9 @@ type BatchInfo struct {
 	BreachID    string
 	BreachTitle string
 	Number, Of  int // this file is Number of Of (1-based); Of 0: the total is not known
+	// CreatedAt, when set, is the creation time written on the cover sheet and into the PDF's
+	// metadata instead of the renderer's clock, so a batch downloaded again is byte-identical.
+	CreatedAt time.Time
 }
 
 // name is how the cover sheet and the PDF title call the file: "Print batch 2 of 3".
@@ -110,7 +113,10 @@ func (r *Renderer) RenderBatch(w, manifest io.Writer, m *Mailing, info BatchInfo
 	}
 	res.Pages = page - 1
 
-	now := r.clock()
+	now := info.CreatedAt
+	if now.IsZero() {
+		now = r.clock()
+	}
 	cover, err := r.layoutCover(info, now, &res, sorted, layouts)
 	if err != nil {
 		return BatchResult{}, err

@@ -77,7 +77,7 @@ func (p *Printer) PrintBatch(ctx context.Context, w, manifest io.Writer, b *brea
 	if err := ctx.Err(); err != nil {
 		return breach.PrintResult{}, fmt.Errorf("print batch %s: %w", batch.ID, err)
 	}
-	info := BatchInfo{BatchID: batch.ID, BreachID: b.ID, BreachTitle: b.Determination.Title, Number: batch.Number}
+	info := BatchInfo{BatchID: batch.ID, BreachID: b.ID, BreachTitle: b.Determination.Title, Number: batch.Number, CreatedAt: batch.CreatedAt}
 	m := p.mailing(b)
 	res, err := p.r.RenderBatch(ctxWriter{ctx, w}, manifest, m, info, ls)
 	if err != nil {
