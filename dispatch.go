@@ -198,3 +198,14 @@ type Composer interface {
 	Email(b *Breach, n Notice) (EmailMessage, error)
 	CallScript(b *Breach, n Notice) (string, error)
 }
+
+// DeadLetter is a queued task that failed every retry, kept for an operator.
+type DeadLetter struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	BreachID  string    `json:"breach_id"`
+	NoticeIDs []string  `json:"notice_ids"`
+	Retried   int       `json:"retried"`
+	LastError string    `json:"last_error"` // never personal information
+	FailedAt  time.Time `json:"failed_at"`
+}

@@ -39,7 +39,18 @@ const DefaultMaxBodyBytes = 1 << 20
 type Config struct {
 	Store      breach.BreachStore
 	Recipients breach.RecipientStore
-	Keys       *Keys
+	Notices    breach.NoticeStore
+	Dispatcher Dispatcher
+	Calls      CallRecorder
+	PrintRoom  PrintRoom
+	Printer    breach.LetterPrinter
+	// DeadLetters lists and retries failed tasks; TwilioCallback verifies and reads Twilio's
+	// callbacks (nil: Twilio is not configured and the webhook answers 404).
+	DeadLetters    DeadLetters
+	TwilioCallback TwilioCallback
+	// BatchSize is how many letters a print batch takes (default 1,000).
+	BatchSize int
+	Keys      *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
 	Ready func(context.Context) error
 	// Logger receives one line per request (no bodies, no PII) and internal errors. Default: discard.
@@ -58,8 +69,12 @@ type Config struct {
 
 // New returns the HTTP handler serving the whole contract.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Store == nil || cfg.Recipients == nil || cfg.Keys == nil {
-		return nil, errors.New("api: Store, Recipients and Keys are required")
+	if cfg.Store == nil || cfg.Recipients == nil || cfg.Notices == nil || cfg.Dispatcher == nil || cfg.Calls == nil ||
+		cfg.PrintRoom == nil || cfg.Printer == nil || cfg.DeadLetters == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, PrintRoom, Printer, DeadLetters and Keys are required")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -101,7 +116,10 @@ func New(cfg Config) (http.Handler, error) {
 
 	h := &handlers{cfg: cfg}
 	RegisterHandlers(e, NewStrictHandler(h, nil))
-	e.POST("/v1/breaches/:id/recipients", h.uploadRecipients) // streamed; see oapi-codegen.yaml
+	// Hand-written handlers for what the generated strict server cannot express (see oapi-codegen.yaml).
+	e.POST("/v1/breaches/:id/recipients", h.uploadRecipients)
+	e.POST("/v1/webhooks/twilio", h.twilioCallback)
+	e.GET("/v1/breaches/:id/print-batches/:file", h.printBatchFile)
 	return e, nil
 }
 

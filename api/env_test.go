@@ -17,6 +17,10 @@ import (
 	"github.com/breachd/breachd/api/apitest"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/jobs/redistest"
+	"github.com/breachd/breachd/letters"
+	"github.com/breachd/breachd/notify/email"
+	"github.com/oklog/ulid/v2"
+	"github.com/redis/go-redis/v9"
 )
 
 // testKeys are the API keys of the test service, one per role.
@@ -34,10 +38,19 @@ const (
 
 // env is a running API over a real Redis database of its own, with a clock the test sets.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
+	handler  http.Handler
 	contract *apitest.Contract
 	logs     *apitest.SyncBuffer
+
+	// The dispatch half, for tests that run the worker or look into Redis.
+	rdb       *redis.Client
+	store     *jobs.Store
+	queue     *jobs.Queue
+	worker    *jobs.Worker
+	workerCfg jobs.WorkerConfig
+	outbox    string // the directory the email notices are written to
 
 	mu  sync.Mutex
 	now time.Time
@@ -45,9 +58,16 @@ type env struct {
 
 type envOption func(*api.Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+// sender is the school the test letters and emails come from.
+var sender = letters.Sender{Organization: "Metropolitan School District of Pike Creek",
+	ReturnAddress: []string{"6901 Zionsville Rd", "Indianapolis IN 46268"}, Phone: "(317) 555-0199",
+	Website: "www.pikecreek.k12.in.us", Signatory: "Dr. Jane Smith", SignatoryRole: "Superintendent"}
+
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	store := jobs.NewStore(redistest.New(t))
+	rdb := redistest.New(t)
+	// Encrypted at rest, as in production.
+	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)))
 	keys := &api.Keys{}
 	for role, k := range testKeys {
 		if err := keys.Add(role, k); err != nil {
@@ -55,13 +75,38 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		}
 	}
 	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	renderer, err := letters.NewRenderer(letters.Options{Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.outbox = t.TempDir()
+	mailer, err := email.NewOutbox(email.OutboxConfig{Dir: e.outbox, From: "notices@pikecreek.example.org", FromName: sender.Organization})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rdb, e.store = rdb, store
+	e.queue = jobs.NewQueue(rdb)
+	e.workerCfg = jobs.WorkerConfig{Store: store, Queue: e.queue, Redis: rdb, Mailer: mailer,
+		Composer: letters.NewComposer(sender), Clock: e.clock, Logger: logger, PollInterval: 50 * time.Millisecond}
+	worker, err := jobs.NewWorker(e.workerCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.worker = worker
 	cfg := api.Config{
-		Store:      store,
-		Recipients: store,
-		Keys:       keys,
-		Ready:      store.Ping,
-		Logger:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:        e.clock,
+		Store:       store,
+		Recipients:  store,
+		Notices:     store,
+		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock}),
+		Calls:       worker,
+		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, func() string { return "pb_" + ulid.Make().String() }),
+		Printer:     letters.NewPrinter(renderer, sender),
+		DeadLetters: worker,
+		Keys:        keys,
+		Ready:       store.Ping,
+		Logger:      logger,
+		Now:         e.clock,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -70,9 +115,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.handler = h
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
-
 	e.contract = apitest.New(t)
 	return e
 }

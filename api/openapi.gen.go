@@ -42,6 +42,33 @@ func (e BreachStatus) Valid() bool {
 	}
 }
 
+// Defines values for CallAttemptRequestOutcome.
+const (
+	Busy         CallAttemptRequestOutcome = "busy"
+	Conversation CallAttemptRequestOutcome = "conversation"
+	NoAnswer     CallAttemptRequestOutcome = "no_answer"
+	Voicemail    CallAttemptRequestOutcome = "voicemail"
+	WrongNumber  CallAttemptRequestOutcome = "wrong_number"
+)
+
+// Valid indicates whether the value is a known member of the CallAttemptRequestOutcome enum.
+func (e CallAttemptRequestOutcome) Valid() bool {
+	switch e {
+	case Busy:
+		return true
+	case Conversation:
+		return true
+	case NoAnswer:
+		return true
+	case Voicemail:
+		return true
+	case WrongNumber:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DataElement.
 const (
 	CreditCard       DataElement = "credit_card"
@@ -92,19 +119,49 @@ func (e DataElement) Valid() bool {
 
 // Defines values for IndividualMethodMethod.
 const (
-	Email  IndividualMethodMethod = "email"
-	Letter IndividualMethodMethod = "letter"
-	Phone  IndividualMethodMethod = "phone"
+	IndividualMethodMethodEmail  IndividualMethodMethod = "email"
+	IndividualMethodMethodLetter IndividualMethodMethod = "letter"
+	IndividualMethodMethodPhone  IndividualMethodMethod = "phone"
 )
 
 // Valid indicates whether the value is a known member of the IndividualMethodMethod enum.
 func (e IndividualMethodMethod) Valid() bool {
 	switch e {
-	case Email:
+	case IndividualMethodMethodEmail:
 		return true
-	case Letter:
+	case IndividualMethodMethodLetter:
 		return true
-	case Phone:
+	case IndividualMethodMethodPhone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoticeStatus.
+const (
+	Delivered NoticeStatus = "delivered"
+	Failed    NoticeStatus = "failed"
+	Mailed    NoticeStatus = "mailed"
+	Queued    NoticeStatus = "queued"
+	Returned  NoticeStatus = "returned"
+	Sent      NoticeStatus = "sent"
+)
+
+// Valid indicates whether the value is a known member of the NoticeStatus enum.
+func (e NoticeStatus) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Mailed:
+		return true
+	case Queued:
+		return true
+	case Returned:
+		return true
+	case Sent:
 		return true
 	default:
 		return false
@@ -147,6 +204,27 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnauthorized:
 		return true
 	case ProblemCodeUnavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNoticesParamsChannel.
+const (
+	ListNoticesParamsChannelEmail  ListNoticesParamsChannel = "email"
+	ListNoticesParamsChannelLetter ListNoticesParamsChannel = "letter"
+	ListNoticesParamsChannelPhone  ListNoticesParamsChannel = "phone"
+)
+
+// Valid indicates whether the value is a known member of the ListNoticesParamsChannel enum.
+func (e ListNoticesParamsChannel) Valid() bool {
+	switch e {
+	case ListNoticesParamsChannelEmail:
+		return true
+	case ListNoticesParamsChannelLetter:
+		return true
+	case ListNoticesParamsChannelPhone:
 		return true
 	default:
 		return false
@@ -204,6 +282,16 @@ type BreachSummary struct {
 	UpdatedAt    time.Time    `json:"updated_at"`
 }
 
+// CallAttemptRequest defines model for CallAttemptRequest.
+type CallAttemptRequest struct {
+	// Note Never a person's data: e.g. 'left a message'.
+	Note    *string                   `json:"note,omitempty"`
+	Outcome CallAttemptRequestOutcome `json:"outcome"`
+}
+
+// CallAttemptRequestOutcome defines model for CallAttemptRequest.Outcome.
+type CallAttemptRequestOutcome string
+
 // CreateBreachRequest defines model for CreateBreachRequest.
 type CreateBreachRequest struct {
 	Determination Determination `json:"determination"`
@@ -217,6 +305,36 @@ type DataElement string
 // Example: 2026-03-03
 type Date = breach.Date
 
+// DeadLetter defines model for DeadLetter.
+type DeadLetter = breach.DeadLetter
+
+// DeadLetterList defines model for DeadLetterList.
+type DeadLetterList struct {
+	Items []DeadLetter `json:"items"`
+}
+
+// DeliveryStatus defines model for DeliveryStatus.
+type DeliveryStatus struct {
+	// AsOf A calendar date, YYYY-MM-DD.
+	//
+	// Example: 2026-03-03
+	AsOf Date `json:"as_of"`
+
+	// Counts Notices by channel, then by status.
+	Counts   map[string]map[string]int `json:"counts"`
+	Deadline *openapi_types.Date       `json:"deadline"`
+
+	// DeadlineMet True when every notice was done by the deadline; false when the deadline passed with notices outstanding; null while it is still open.
+	DeadlineMet *bool `json:"deadline_met"`
+
+	// Done Notices whose delivery is complete: email sent, letter mailed, call delivered.
+	Done int `json:"done"`
+
+	// Outstanding Notices still queued or sent but not yet done.
+	Outstanding int `json:"outstanding"`
+	Total       int `json:"total"`
+}
+
 // Determination defines model for Determination.
 type Determination = breach.Determination
 
@@ -227,6 +345,9 @@ type DeterminationVersion = breach.DeterminationVersion
 type DeterminationVersionList struct {
 	Items []DeterminationVersion `json:"items"`
 }
+
+// DispatchReport defines model for DispatchReport.
+type DispatchReport = breach.DispatchReport
 
 // Event defines model for Event.
 type Event = breach.Event
@@ -264,6 +385,33 @@ type IndividualMethod struct {
 // IndividualMethodMethod defines model for IndividualMethod.Method.
 type IndividualMethodMethod string
 
+// MailedRequest defines model for MailedRequest.
+type MailedRequest struct {
+	// MailedOn A calendar date, YYYY-MM-DD.
+	//
+	// Example: 2026-03-03
+	MailedOn Date `json:"mailed_on"`
+}
+
+// Notice defines model for Notice.
+type Notice = breach.Notice
+
+// NoticeDetail defines model for NoticeDetail.
+type NoticeDetail struct {
+	// History Every event about this notice, oldest first.
+	History []Event `json:"history"`
+	Notice  Notice  `json:"notice"`
+}
+
+// NoticeList defines model for NoticeList.
+type NoticeList struct {
+	Items      []Notice `json:"items"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// NoticeStatus defines model for NoticeStatus.
+type NoticeStatus string
+
 // PlaceHoldRequest defines model for PlaceHoldRequest.
 type PlaceHoldRequest struct {
 	Agency string `json:"agency"`
@@ -283,6 +431,14 @@ type PlaceHoldRequest struct {
 
 // Plan defines model for Plan.
 type Plan = breach.Plan
+
+// PrintBatch defines model for PrintBatch.
+type PrintBatch = breach.PrintBatch
+
+// PrintBatchList defines model for PrintBatchList.
+type PrintBatchList struct {
+	Items []PrintBatch `json:"items"`
+}
 
 // Problem defines model for Problem.
 type Problem struct {
@@ -339,6 +495,17 @@ type Reporter struct {
 	Role      *string `json:"role,omitempty"`
 }
 
+// ReturnedMailRequest defines model for ReturnedMailRequest.
+type ReturnedMailRequest struct {
+	// Reason What the post office wrote; no personal data.
+	Reason *string `json:"reason,omitempty"`
+
+	// ReturnedOn A calendar date, YYYY-MM-DD.
+	//
+	// Example: 2026-03-03
+	ReturnedOn Date `json:"returned_on"`
+}
+
 // RowProblem defines model for RowProblem.
 type RowProblem struct {
 	ExternalId *string `json:"external_id,omitempty"`
@@ -352,6 +519,9 @@ type RowProblem struct {
 // UploadReport defines model for UploadReport.
 type UploadReport = breach.UploadReport
 
+// BatchID defines model for BatchID.
+type BatchID = string
+
 // BreachID defines model for BreachID.
 type BreachID = string
 
@@ -360,6 +530,9 @@ type Cursor = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// NoticeID defines model for NoticeID.
+type NoticeID = string
 
 // Conflict defines model for Conflict.
 type Conflict = Problem
@@ -408,6 +581,21 @@ type ListEventsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListNoticesParams defines parameters for ListNotices.
+type ListNoticesParams struct {
+	Status  *NoticeStatus             `form:"status,omitempty" json:"status,omitempty"`
+	Channel *ListNoticesParamsChannel `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListNoticesParamsChannel defines parameters for ListNotices.
+type ListNoticesParamsChannel string
+
 // GetPlanParams defines parameters for GetPlan.
 type GetPlanParams struct {
 	// AsOf The date to assess as of (default today in the determination's time zone).
@@ -420,6 +608,17 @@ type ListRecipientsParams struct {
 
 	// HasContact false lists the people only the substitute notice can reach.
 	HasContact *bool `form:"has_contact,omitempty" json:"has_contact,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListCallTasksParams defines parameters for ListCallTasks.
+type ListCallTasksParams struct {
+	BreachId string `form:"breach_id" json:"breach_id"`
 
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -442,6 +641,15 @@ type PlaceHoldJSONRequestBody = PlaceHoldRequest
 
 // ReleaseHoldJSONRequestBody defines body for ReleaseHold for application/json ContentType.
 type ReleaseHoldJSONRequestBody = ReleaseHoldRequest
+
+// MarkPrintBatchMailedJSONRequestBody defines body for MarkPrintBatchMailed for application/json ContentType.
+type MarkPrintBatchMailedJSONRequestBody = MailedRequest
+
+// RecordCallAttemptJSONRequestBody defines body for RecordCallAttempt for application/json ContentType.
+type RecordCallAttemptJSONRequestBody = CallAttemptRequest
+
+// RecordReturnedMailJSONRequestBody defines body for RecordReturnedMail for application/json ContentType.
+type RecordReturnedMailJSONRequestBody = ReturnedMailRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -475,6 +683,9 @@ type ServerInterface interface {
 	// ListDeterminations Every version of the determination, oldest first.
 	// (GET /v1/breaches/{id}/determinations)
 	ListDeterminations(ctx *echo.Context, id BreachID) error
+	// DispatchBreach Approve the current plan and create and queue every individual notice.
+	// (POST /v1/breaches/{id}/dispatch)
+	DispatchBreach(ctx *echo.Context, id BreachID) error
 	// ListEvents The breach's audit trail, oldest first.
 	// (GET /v1/breaches/{id}/events)
 	ListEvents(ctx *echo.Context, id BreachID, params ListEventsParams) error
@@ -484,15 +695,54 @@ type ServerInterface interface {
 	// ReleaseHold Record that the agency released its hold.
 	// (POST /v1/breaches/{id}/holds/{hold_id}/release)
 	ReleaseHold(ctx *echo.Context, id BreachID, holdId string) error
+	// ListNotices The breach's notices, filtered by status and channel.
+	// (GET /v1/breaches/{id}/notices)
+	ListNotices(ctx *echo.Context, id BreachID, params ListNoticesParams) error
+	// ExportNotices Every notice as CSV, streamed (for auditors' spreadsheets).
+	// (GET /v1/breaches/{id}/notices.csv)
+	ExportNotices(ctx *echo.Context, id BreachID) error
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx *echo.Context, id BreachID, params GetPlanParams) error
+	// ListPrintBatches The breach's print batches.
+	// (GET /v1/breaches/{id}/print-batches)
+	ListPrintBatches(ctx *echo.Context, id BreachID) error
+	// CreatePrintBatch Take the queued letters (up to 1,000) into a new print batch, sorted by ZIP code.
+	// (POST /v1/breaches/{id}/print-batches)
+	CreatePrintBatch(ctx *echo.Context, id BreachID) error
+	// MarkPrintBatchMailed Record that the batch went to the post; every letter in it is marked mailed.
+	// (POST /v1/breaches/{id}/print-batches/{bid}/mailed)
+	MarkPrintBatchMailed(ctx *echo.Context, id BreachID, bid BatchID) error
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx *echo.Context, id BreachID, params ListRecipientsParams) error
 	// GetRecipient One affected person.
 	// (GET /v1/breaches/{id}/recipients/{rid})
 	GetRecipient(ctx *echo.Context, id BreachID, rid string) error
+	// GetDeliveryStatus Counts of notices by channel and status, and whether the deadline was met (O(1)).
+	// (GET /v1/breaches/{id}/status)
+	GetDeliveryStatus(ctx *echo.Context, id BreachID) error
+	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
+	// (GET /v1/call-tasks)
+	ListCallTasks(ctx *echo.Context, params ListCallTasksParams) error
+	// RecordCallAttempt Record one call attempt and its outcome.
+	// (POST /v1/call-tasks/{nid}/attempts)
+	RecordCallAttempt(ctx *echo.Context, nid NoticeID) error
+	// ListDeadLetters Tasks that failed every retry, for an operator to look at and retry.
+	// (GET /v1/dead-letters)
+	ListDeadLetters(ctx *echo.Context) error
+	// RetryDeadLetter Put a dead letter back in the queue.
+	// (POST /v1/dead-letters/{tid}/retry)
+	RetryDeadLetter(ctx *echo.Context, tid string) error
+	// GetNotice One notice and its history.
+	// (GET /v1/notices/{nid})
+	GetNotice(ctx *echo.Context, nid NoticeID) error
+	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
+	// (GET /v1/notices/{nid}/letter.pdf)
+	GetLetterPDF(ctx *echo.Context, nid NoticeID) error
+	// RecordReturnedMail Record that a mailed letter came back undelivered.
+	// (POST /v1/notices/{nid}/returned)
+	RecordReturnedMail(ctx *echo.Context, nid NoticeID) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -634,6 +884,22 @@ func (w *ServerInterfaceWrapper) ListDeterminations(ctx *echo.Context) error {
 	return err
 }
 
+// DispatchBreach converts echo context to params.
+func (w *ServerInterfaceWrapper) DispatchBreach(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DispatchBreach(ctx, id)
+	return err
+}
+
 // ListEvents converts echo context to params.
 func (w *ServerInterfaceWrapper) ListEvents(ctx *echo.Context) error {
 	var err error
@@ -706,6 +972,68 @@ func (w *ServerInterfaceWrapper) ReleaseHold(ctx *echo.Context) error {
 	return err
 }
 
+// ListNotices converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNotices(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNoticesParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "channel" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "channel", ctx.QueryParams(), &params.Channel, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter channel: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNotices(ctx, id, params)
+	return err
+}
+
+// ExportNotices converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportNotices(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportNotices(ctx, id)
+	return err
+}
+
 // GetPlan converts echo context to params.
 func (w *ServerInterfaceWrapper) GetPlan(ctx *echo.Context) error {
 	var err error
@@ -728,6 +1056,62 @@ func (w *ServerInterfaceWrapper) GetPlan(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetPlan(ctx, id, params)
+	return err
+}
+
+// ListPrintBatches converts echo context to params.
+func (w *ServerInterfaceWrapper) ListPrintBatches(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListPrintBatches(ctx, id)
+	return err
+}
+
+// CreatePrintBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) CreatePrintBatch(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreatePrintBatch(ctx, id)
+	return err
+}
+
+// MarkPrintBatchMailed converts echo context to params.
+func (w *ServerInterfaceWrapper) MarkPrintBatchMailed(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "bid" -------------
+	var bid BatchID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bid", ctx.Param("bid"), &bid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MarkPrintBatchMailed(ctx, id, bid)
 	return err
 }
 
@@ -801,6 +1185,143 @@ func (w *ServerInterfaceWrapper) GetRecipient(ctx *echo.Context) error {
 	return err
 }
 
+// GetDeliveryStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDeliveryStatus(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDeliveryStatus(ctx, id)
+	return err
+}
+
+// ListCallTasks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCallTasks(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCallTasksParams
+	// ------------- Required query parameter "breach_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "breach_id", ctx.QueryParams(), &params.BreachId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter breach_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCallTasks(ctx, params)
+	return err
+}
+
+// RecordCallAttempt converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordCallAttempt(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordCallAttempt(ctx, nid)
+	return err
+}
+
+// ListDeadLetters converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeadLetters(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeadLetters(ctx)
+	return err
+}
+
+// RetryDeadLetter converts echo context to params.
+func (w *ServerInterfaceWrapper) RetryDeadLetter(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "tid" -------------
+	var tid string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tid", ctx.Param("tid"), &tid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RetryDeadLetter(ctx, tid)
+	return err
+}
+
+// GetNotice converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNotice(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNotice(ctx, nid)
+	return err
+}
+
+// GetLetterPDF converts echo context to params.
+func (w *ServerInterfaceWrapper) GetLetterPDF(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetLetterPDF(ctx, nid)
+	return err
+}
+
+// RecordReturnedMail converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordReturnedMail(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordReturnedMail(ctx, nid)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -864,6 +1385,20 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients/:rid", wrapper.GetRecipient, options.OperationMiddlewares["getRecipient"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/dispatch", wrapper.DispatchBreach, options.OperationMiddlewares["dispatchBreach"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/notices", wrapper.ListNotices, options.OperationMiddlewares["listNotices"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/status", wrapper.GetDeliveryStatus, options.OperationMiddlewares["getDeliveryStatus"]...)
+	router.GET(options.BaseURL+"/v1/notices/:nid", wrapper.GetNotice, options.OperationMiddlewares["getNotice"]...)
+	router.GET(options.BaseURL+"/v1/call-tasks", wrapper.ListCallTasks, options.OperationMiddlewares["listCallTasks"]...)
+	router.POST(options.BaseURL+"/v1/call-tasks/:nid/attempts", wrapper.RecordCallAttempt, options.OperationMiddlewares["recordCallAttempt"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/notices.csv", wrapper.ExportNotices, options.OperationMiddlewares["exportNotices"]...)
+	router.POST(options.BaseURL+"/v1/notices/:nid/returned", wrapper.RecordReturnedMail, options.OperationMiddlewares["recordReturnedMail"]...)
+	router.GET(options.BaseURL+"/v1/notices/:nid/letter.pdf", wrapper.GetLetterPDF, options.OperationMiddlewares["getLetterPDF"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.ListPrintBatches, options.OperationMiddlewares["listPrintBatches"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.CreatePrintBatch, options.OperationMiddlewares["createPrintBatch"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches/:bid/mailed", wrapper.MarkPrintBatchMailed, options.OperationMiddlewares["markPrintBatchMailed"]...)
+	router.GET(options.BaseURL+"/v1/dead-letters", wrapper.ListDeadLetters, options.OperationMiddlewares["listDeadLetters"]...)
+	router.POST(options.BaseURL+"/v1/dead-letters/:tid/retry", wrapper.RetryDeadLetter, options.OperationMiddlewares["retryDeadLetter"]...)
 
 }
 
@@ -1705,6 +2240,124 @@ func (response ListDeterminations503ApplicationProblemPlusJSONResponse) VisitLis
 	return err
 }
 
+type DispatchBreachRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type DispatchBreachResponseObject interface {
+	VisitDispatchBreachResponse(w http.ResponseWriter) error
+}
+
+type DispatchBreach200JSONResponse DispatchReport
+
+func (response DispatchBreach200JSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach401ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach403ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach404ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach409ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach422ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DispatchBreach503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DispatchBreach503ApplicationProblemPlusJSONResponse) VisitDispatchBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListEventsRequestObject struct {
 	Id     BreachID `json:"id"`
 	Params ListEventsParams
@@ -2143,6 +2796,217 @@ func (response ReleaseHold503ApplicationProblemPlusJSONResponse) VisitReleaseHol
 	return err
 }
 
+type ListNoticesRequestObject struct {
+	Id     BreachID `json:"id"`
+	Params ListNoticesParams
+}
+
+type ListNoticesResponseObject interface {
+	VisitListNoticesResponse(w http.ResponseWriter) error
+}
+
+type ListNotices200JSONResponse NoticeList
+
+func (response ListNotices200JSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotices401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotices401ApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotices403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotices403ApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotices404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotices404ApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotices422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotices422ApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotices503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotices503ApplicationProblemPlusJSONResponse) VisitListNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportNoticesRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type ExportNoticesResponseObject interface {
+	VisitExportNoticesResponse(w http.ResponseWriter) error
+}
+
+type ExportNotices200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportNotices200TextcsvResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportNotices401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportNotices401ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportNotices403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportNotices403ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportNotices404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExportNotices404ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportNotices422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ExportNotices422ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportNotices503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportNotices503ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPlanRequestObject struct {
 	Id     BreachID `json:"id"`
 	Params GetPlanParams
@@ -2235,6 +3099,394 @@ type GetPlan503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetPlan503ApplicationProblemPlusJSONResponse) VisitGetPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatchesRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type ListPrintBatchesResponseObject interface {
+	VisitListPrintBatchesResponse(w http.ResponseWriter) error
+}
+
+type ListPrintBatches200JSONResponse PrintBatchList
+
+func (response ListPrintBatches200JSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatches401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListPrintBatches401ApplicationProblemPlusJSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatches403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListPrintBatches403ApplicationProblemPlusJSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatches404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListPrintBatches404ApplicationProblemPlusJSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatches422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListPrintBatches422ApplicationProblemPlusJSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListPrintBatches503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListPrintBatches503ApplicationProblemPlusJSONResponse) VisitListPrintBatchesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatchRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type CreatePrintBatchResponseObject interface {
+	VisitCreatePrintBatchResponse(w http.ResponseWriter) error
+}
+
+type CreatePrintBatch201JSONResponse PrintBatch
+
+func (response CreatePrintBatch201JSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch401ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch403ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch404ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch409ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch422ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreatePrintBatch503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreatePrintBatch503ApplicationProblemPlusJSONResponse) VisitCreatePrintBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailedRequestObject struct {
+	Id   BreachID `json:"id"`
+	Bid  BatchID  `json:"bid"`
+	Body *MarkPrintBatchMailedJSONRequestBody
+}
+
+type MarkPrintBatchMailedResponseObject interface {
+	VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error
+}
+
+type MarkPrintBatchMailed200JSONResponse PrintBatch
+
+func (response MarkPrintBatchMailed200JSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed400ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed401ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed403ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed404ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed409ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed413ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed415ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed422ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkPrintBatchMailed503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MarkPrintBatchMailed503ApplicationProblemPlusJSONResponse) VisitMarkPrintBatchMailedResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2452,6 +3704,925 @@ func (response GetRecipient503ApplicationProblemPlusJSONResponse) VisitGetRecipi
 	return err
 }
 
+type GetDeliveryStatusRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetDeliveryStatusResponseObject interface {
+	VisitGetDeliveryStatusResponse(w http.ResponseWriter) error
+}
+
+type GetDeliveryStatus200JSONResponse DeliveryStatus
+
+func (response GetDeliveryStatus200JSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeliveryStatus401ApplicationProblemPlusJSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeliveryStatus403ApplicationProblemPlusJSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryStatus404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeliveryStatus404ApplicationProblemPlusJSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryStatus422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeliveryStatus422ApplicationProblemPlusJSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeliveryStatus503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeliveryStatus503ApplicationProblemPlusJSONResponse) VisitGetDeliveryStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasksRequestObject struct {
+	Params ListCallTasksParams
+}
+
+type ListCallTasksResponseObject interface {
+	VisitListCallTasksResponse(w http.ResponseWriter) error
+}
+
+type ListCallTasks200JSONResponse NoticeList
+
+func (response ListCallTasks200JSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks401ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks403ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks404ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks422ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks503ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttemptRequestObject struct {
+	Nid  NoticeID `json:"nid"`
+	Body *RecordCallAttemptJSONRequestBody
+}
+
+type RecordCallAttemptResponseObject interface {
+	VisitRecordCallAttemptResponse(w http.ResponseWriter) error
+}
+
+type RecordCallAttempt200JSONResponse Notice
+
+func (response RecordCallAttempt200JSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt400ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt401ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt403ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt404ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt409ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt413ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt415ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt422ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordCallAttempt503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordCallAttempt503ApplicationProblemPlusJSONResponse) VisitRecordCallAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLettersRequestObject struct {
+}
+
+type ListDeadLettersResponseObject interface {
+	VisitListDeadLettersResponse(w http.ResponseWriter) error
+}
+
+type ListDeadLetters200JSONResponse DeadLetterList
+
+func (response ListDeadLetters200JSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLetters401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadLetters401ApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLetters403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadLetters403ApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeadLetters503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeadLetters503ApplicationProblemPlusJSONResponse) VisitListDeadLettersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDeadLetterRequestObject struct {
+	Tid string `json:"tid"`
+}
+
+type RetryDeadLetterResponseObject interface {
+	VisitRetryDeadLetterResponse(w http.ResponseWriter) error
+}
+
+type RetryDeadLetter204Response struct {
+}
+
+func (response RetryDeadLetter204Response) VisitRetryDeadLetterResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RetryDeadLetter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDeadLetter401ApplicationProblemPlusJSONResponse) VisitRetryDeadLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDeadLetter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDeadLetter403ApplicationProblemPlusJSONResponse) VisitRetryDeadLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDeadLetter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDeadLetter404ApplicationProblemPlusJSONResponse) VisitRetryDeadLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RetryDeadLetter503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RetryDeadLetter503ApplicationProblemPlusJSONResponse) VisitRetryDeadLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeRequestObject struct {
+	Nid NoticeID `json:"nid"`
+}
+
+type GetNoticeResponseObject interface {
+	VisitGetNoticeResponse(w http.ResponseWriter) error
+}
+
+type GetNotice200JSONResponse NoticeDetail
+
+func (response GetNotice200JSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotice401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotice401ApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotice403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotice403ApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotice404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotice404ApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotice422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotice422ApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotice503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotice503ApplicationProblemPlusJSONResponse) VisitGetNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDFRequestObject struct {
+	Nid NoticeID `json:"nid"`
+}
+
+type GetLetterPDFResponseObject interface {
+	VisitGetLetterPDFResponse(w http.ResponseWriter) error
+}
+
+type GetLetterPDF200ResponseHeaders struct {
+	XLetterSHA256 string
+}
+
+type GetLetterPDF200ApplicationpdfResponse struct {
+	Body          io.Reader
+	Headers       GetLetterPDF200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetLetterPDF200ApplicationpdfResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("X-Letter-SHA256", fmt.Sprint(response.Headers.XLetterSHA256))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetLetterPDF401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF401ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDF403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF403ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDF404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF404ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDF409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF409ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDF422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF422ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLetterPDF503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetLetterPDF503ApplicationProblemPlusJSONResponse) VisitGetLetterPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMailRequestObject struct {
+	Nid  NoticeID `json:"nid"`
+	Body *RecordReturnedMailJSONRequestBody
+}
+
+type RecordReturnedMailResponseObject interface {
+	VisitRecordReturnedMailResponse(w http.ResponseWriter) error
+}
+
+type RecordReturnedMail200JSONResponse Notice
+
+func (response RecordReturnedMail200JSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail400ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail401ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail403ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail404ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail409ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail413ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail415ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail422ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordReturnedMail503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordReturnedMail503ApplicationProblemPlusJSONResponse) VisitRecordReturnedMailResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealthz Liveness: the process is up.
@@ -2484,6 +4655,9 @@ type StrictServerInterface interface {
 	// ListDeterminations Every version of the determination, oldest first.
 	// (GET /v1/breaches/{id}/determinations)
 	ListDeterminations(ctx context.Context, request ListDeterminationsRequestObject) (ListDeterminationsResponseObject, error)
+	// DispatchBreach Approve the current plan and create and queue every individual notice.
+	// (POST /v1/breaches/{id}/dispatch)
+	DispatchBreach(ctx context.Context, request DispatchBreachRequestObject) (DispatchBreachResponseObject, error)
 	// ListEvents The breach's audit trail, oldest first.
 	// (GET /v1/breaches/{id}/events)
 	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
@@ -2493,15 +4667,54 @@ type StrictServerInterface interface {
 	// ReleaseHold Record that the agency released its hold.
 	// (POST /v1/breaches/{id}/holds/{hold_id}/release)
 	ReleaseHold(ctx context.Context, request ReleaseHoldRequestObject) (ReleaseHoldResponseObject, error)
+	// ListNotices The breach's notices, filtered by status and channel.
+	// (GET /v1/breaches/{id}/notices)
+	ListNotices(ctx context.Context, request ListNoticesRequestObject) (ListNoticesResponseObject, error)
+	// ExportNotices Every notice as CSV, streamed (for auditors' spreadsheets).
+	// (GET /v1/breaches/{id}/notices.csv)
+	ExportNotices(ctx context.Context, request ExportNoticesRequestObject) (ExportNoticesResponseObject, error)
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx context.Context, request GetPlanRequestObject) (GetPlanResponseObject, error)
+	// ListPrintBatches The breach's print batches.
+	// (GET /v1/breaches/{id}/print-batches)
+	ListPrintBatches(ctx context.Context, request ListPrintBatchesRequestObject) (ListPrintBatchesResponseObject, error)
+	// CreatePrintBatch Take the queued letters (up to 1,000) into a new print batch, sorted by ZIP code.
+	// (POST /v1/breaches/{id}/print-batches)
+	CreatePrintBatch(ctx context.Context, request CreatePrintBatchRequestObject) (CreatePrintBatchResponseObject, error)
+	// MarkPrintBatchMailed Record that the batch went to the post; every letter in it is marked mailed.
+	// (POST /v1/breaches/{id}/print-batches/{bid}/mailed)
+	MarkPrintBatchMailed(ctx context.Context, request MarkPrintBatchMailedRequestObject) (MarkPrintBatchMailedResponseObject, error)
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx context.Context, request ListRecipientsRequestObject) (ListRecipientsResponseObject, error)
 	// GetRecipient One affected person.
 	// (GET /v1/breaches/{id}/recipients/{rid})
 	GetRecipient(ctx context.Context, request GetRecipientRequestObject) (GetRecipientResponseObject, error)
+	// GetDeliveryStatus Counts of notices by channel and status, and whether the deadline was met (O(1)).
+	// (GET /v1/breaches/{id}/status)
+	GetDeliveryStatus(ctx context.Context, request GetDeliveryStatusRequestObject) (GetDeliveryStatusResponseObject, error)
+	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
+	// (GET /v1/call-tasks)
+	ListCallTasks(ctx context.Context, request ListCallTasksRequestObject) (ListCallTasksResponseObject, error)
+	// RecordCallAttempt Record one call attempt and its outcome.
+	// (POST /v1/call-tasks/{nid}/attempts)
+	RecordCallAttempt(ctx context.Context, request RecordCallAttemptRequestObject) (RecordCallAttemptResponseObject, error)
+	// ListDeadLetters Tasks that failed every retry, for an operator to look at and retry.
+	// (GET /v1/dead-letters)
+	ListDeadLetters(ctx context.Context, request ListDeadLettersRequestObject) (ListDeadLettersResponseObject, error)
+	// RetryDeadLetter Put a dead letter back in the queue.
+	// (POST /v1/dead-letters/{tid}/retry)
+	RetryDeadLetter(ctx context.Context, request RetryDeadLetterRequestObject) (RetryDeadLetterResponseObject, error)
+	// GetNotice One notice and its history.
+	// (GET /v1/notices/{nid})
+	GetNotice(ctx context.Context, request GetNoticeRequestObject) (GetNoticeResponseObject, error)
+	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
+	// (GET /v1/notices/{nid}/letter.pdf)
+	GetLetterPDF(ctx context.Context, request GetLetterPDFRequestObject) (GetLetterPDFResponseObject, error)
+	// RecordReturnedMail Record that a mailed letter came back undelivered.
+	// (POST /v1/notices/{nid}/returned)
+	RecordReturnedMail(ctx context.Context, request RecordReturnedMailRequestObject) (RecordReturnedMailResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -2823,6 +5036,31 @@ func (sh *strictHandler) ListDeterminations(ctx *echo.Context, id BreachID) erro
 	return nil
 }
 
+// DispatchBreach operation middleware
+func (sh *strictHandler) DispatchBreach(ctx *echo.Context, id BreachID) error {
+	var request DispatchBreachRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DispatchBreach(ctx.Request().Context(), request.(DispatchBreachRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DispatchBreach")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DispatchBreachResponseObject); ok {
+		return validResponse.VisitDispatchBreachResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListEvents operation middleware
 func (sh *strictHandler) ListEvents(ctx *echo.Context, id BreachID, params ListEventsParams) error {
 	var request ListEventsRequestObject
@@ -2946,6 +5184,57 @@ func (sh *strictHandler) ReleaseHold(ctx *echo.Context, id BreachID, holdId stri
 	return nil
 }
 
+// ListNotices operation middleware
+func (sh *strictHandler) ListNotices(ctx *echo.Context, id BreachID, params ListNoticesParams) error {
+	var request ListNoticesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotices(ctx.Request().Context(), request.(ListNoticesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotices")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNoticesResponseObject); ok {
+		return validResponse.VisitListNoticesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportNotices operation middleware
+func (sh *strictHandler) ExportNotices(ctx *echo.Context, id BreachID) error {
+	var request ExportNoticesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportNotices(ctx.Request().Context(), request.(ExportNoticesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportNotices")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportNoticesResponseObject); ok {
+		return validResponse.VisitExportNoticesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetPlan operation middleware
 func (sh *strictHandler) GetPlan(ctx *echo.Context, id BreachID, params GetPlanParams) error {
 	var request GetPlanRequestObject
@@ -2966,6 +5255,105 @@ func (sh *strictHandler) GetPlan(ctx *echo.Context, id BreachID, params GetPlanP
 		return err
 	} else if validResponse, ok := response.(GetPlanResponseObject); ok {
 		return validResponse.VisitGetPlanResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListPrintBatches operation middleware
+func (sh *strictHandler) ListPrintBatches(ctx *echo.Context, id BreachID) error {
+	var request ListPrintBatchesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListPrintBatches(ctx.Request().Context(), request.(ListPrintBatchesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListPrintBatches")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListPrintBatchesResponseObject); ok {
+		return validResponse.VisitListPrintBatchesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreatePrintBatch operation middleware
+func (sh *strictHandler) CreatePrintBatch(ctx *echo.Context, id BreachID) error {
+	var request CreatePrintBatchRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreatePrintBatch(ctx.Request().Context(), request.(CreatePrintBatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreatePrintBatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreatePrintBatchResponseObject); ok {
+		return validResponse.VisitCreatePrintBatchResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MarkPrintBatchMailed operation middleware
+func (sh *strictHandler) MarkPrintBatchMailed(ctx *echo.Context, id BreachID, bid BatchID) error {
+	var request MarkPrintBatchMailedRequestObject
+
+	request.Id = id
+	request.Bid = bid
+
+	var body MarkPrintBatchMailedJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkPrintBatchMailed(ctx.Request().Context(), request.(MarkPrintBatchMailedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkPrintBatchMailed")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MarkPrintBatchMailedResponseObject); ok {
+		return validResponse.VisitMarkPrintBatchMailedResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3018,6 +5406,250 @@ func (sh *strictHandler) GetRecipient(ctx *echo.Context, id BreachID, rid string
 		return err
 	} else if validResponse, ok := response.(GetRecipientResponseObject); ok {
 		return validResponse.VisitGetRecipientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDeliveryStatus operation middleware
+func (sh *strictHandler) GetDeliveryStatus(ctx *echo.Context, id BreachID) error {
+	var request GetDeliveryStatusRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeliveryStatus(ctx.Request().Context(), request.(GetDeliveryStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeliveryStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDeliveryStatusResponseObject); ok {
+		return validResponse.VisitGetDeliveryStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCallTasks operation middleware
+func (sh *strictHandler) ListCallTasks(ctx *echo.Context, params ListCallTasksParams) error {
+	var request ListCallTasksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCallTasks(ctx.Request().Context(), request.(ListCallTasksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCallTasks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCallTasksResponseObject); ok {
+		return validResponse.VisitListCallTasksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordCallAttempt operation middleware
+func (sh *strictHandler) RecordCallAttempt(ctx *echo.Context, nid NoticeID) error {
+	var request RecordCallAttemptRequestObject
+
+	request.Nid = nid
+
+	var body RecordCallAttemptJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordCallAttempt(ctx.Request().Context(), request.(RecordCallAttemptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordCallAttempt")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordCallAttemptResponseObject); ok {
+		return validResponse.VisitRecordCallAttemptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeadLetters operation middleware
+func (sh *strictHandler) ListDeadLetters(ctx *echo.Context) error {
+	var request ListDeadLettersRequestObject
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeadLetters(ctx.Request().Context(), request.(ListDeadLettersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeadLetters")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeadLettersResponseObject); ok {
+		return validResponse.VisitListDeadLettersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RetryDeadLetter operation middleware
+func (sh *strictHandler) RetryDeadLetter(ctx *echo.Context, tid string) error {
+	var request RetryDeadLetterRequestObject
+
+	request.Tid = tid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RetryDeadLetter(ctx.Request().Context(), request.(RetryDeadLetterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RetryDeadLetter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RetryDeadLetterResponseObject); ok {
+		return validResponse.VisitRetryDeadLetterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetNotice operation middleware
+func (sh *strictHandler) GetNotice(ctx *echo.Context, nid NoticeID) error {
+	var request GetNoticeRequestObject
+
+	request.Nid = nid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotice(ctx.Request().Context(), request.(GetNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNoticeResponseObject); ok {
+		return validResponse.VisitGetNoticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetLetterPDF operation middleware
+func (sh *strictHandler) GetLetterPDF(ctx *echo.Context, nid NoticeID) error {
+	var request GetLetterPDFRequestObject
+
+	request.Nid = nid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLetterPDF(ctx.Request().Context(), request.(GetLetterPDFRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLetterPDF")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetLetterPDFResponseObject); ok {
+		return validResponse.VisitGetLetterPDFResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordReturnedMail operation middleware
+func (sh *strictHandler) RecordReturnedMail(ctx *echo.Context, nid NoticeID) error {
+	var request RecordReturnedMailRequestObject
+
+	request.Nid = nid
+
+	var body RecordReturnedMailJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordReturnedMail(ctx.Request().Context(), request.(RecordReturnedMailRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordReturnedMail")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordReturnedMailResponseObject); ok {
+		return validResponse.VisitRecordReturnedMailResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

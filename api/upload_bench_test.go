@@ -12,10 +12,7 @@ import (
 	"time"
 
 	breach "github.com/breachd/breachd"
-	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/internal/gen"
-	"github.com/breachd/breachd/jobs"
-	"github.com/breachd/breachd/jobs/redistest"
 )
 
 // BenchmarkUploadCSV streams a generated upload through the whole HTTP path into a real Redis:
@@ -31,14 +28,8 @@ func BenchmarkUploadCSV(b *testing.B) {
 			if err := gen.Write(&file, gen.Options{Rows: rows, Seed: 7}); err != nil {
 				b.Fatal(err)
 			}
-			rdb := redistest.New(b)
-			store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)))
-			keys := &api.Keys{}
-			_ = keys.Add(breach.RoleAdmin, testKeys[breach.RoleAdmin])
-			h, err := api.New(api.Config{Store: store, Recipients: store, Keys: keys})
-			if err != nil {
-				b.Fatal(err)
-			}
+			e := newEnv(b) // records encrypted, as in production
+			rdb, h := e.rdb, e.handler
 			b.ResetTimer()
 			var peak atomic.Uint64
 			for i := 0; i < b.N; i++ {

@@ -375,7 +375,16 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		}
 		deliveredMs := int64(0)
 		if breach.Delivered(n.Channel, n.Status) && !breach.Delivered(old.Channel, old.Status) {
-			deliveredMs = now.UnixMilli()
+			at := now
+			switch {
+			case n.Channel == breach.MethodLetter && !n.MailedOn.IsZero():
+				// The day it went to the post counts, not the day a clerk recorded it (noon UTC
+				// is that same calendar day in every US zone).
+				at = n.MailedOn.Time().Add(12 * time.Hour)
+			case n.Channel == breach.MethodEmail && !n.SentAt.IsZero():
+				at = n.SentAt
+			}
+			deliveredMs = at.UnixMilli()
 		}
 		args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
 			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs}

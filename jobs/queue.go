@@ -154,17 +154,8 @@ func (q *Queue) enqueueCallWindow(ctx context.Context, breachID, noticeID string
 		taskIDCallWindow+noticeID, asynq.ProcessAt(at))
 }
 
-// DeadLetter is a task that failed DefaultMaxRetry times (or permanently) and waits for an
-// operator: retry it with RetryDeadLetter once the cause is fixed.
-type DeadLetter struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	BreachID  string    `json:"breach_id"`
-	NoticeIDs []string  `json:"notice_ids"`
-	Retried   int       `json:"retried"`
-	LastError string    `json:"last_error"` // never personal information: handlers say which notice and why
-	FailedAt  time.Time `json:"failed_at"`
-}
+// DeadLetter is a task that failed every retry (see breach.DeadLetter).
+type DeadLetter = breach.DeadLetter
 
 // deadLetterPage is the page size DeadLetters reads the archive in.
 const deadLetterPage = 500

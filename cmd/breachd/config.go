@@ -11,6 +11,9 @@ import (
 
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
+	"github.com/breachd/breachd/letters"
+	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/voice"
 )
 
 // config is everything breachd reads from its environment. Each field names its variable and
@@ -24,6 +27,18 @@ type config struct {
 	LogFormat       string        // BREACHD_LOG_FORMAT; "json" (default) or "text"
 	LogLevel        slog.Level    // BREACHD_LOG_LEVEL; debug, info (default), warn, error
 	ShutdownTimeout time.Duration // BREACHD_SHUTDOWN_TIMEOUT; default 15s
+	Mode            string        // BREACHD_MODE; "all" (default: API and workers), "api" or "worker"
+	BatchSize       int           // BREACHD_BATCH_SIZE; letters per print batch, default 1000
+
+	// Who the notices come from (letters, emails, call scripts).
+	Sender   letters.Sender // BREACHD_SENDER_NAME, _ADDRESS ("line|line"), _PHONE, _WEBSITE; BREACHD_SIGNATORY, _ROLE
+	MailFrom string         // BREACHD_MAIL_FROM: the address email notices come from
+	// Email: SMTP when BREACHD_SMTP_HOST is set, else .eml files in BREACHD_OUTBOX_DIR.
+	SMTP      email.Config // BREACHD_SMTP_HOST, _PORT (587), _USERNAME, _PASSWORD, _TLS (opportunistic)
+	OutboxDir string       // BREACHD_OUTBOX_DIR; default "breachd-outbox"
+	// Calls: Twilio when BREACHD_TWILIO_ACCOUNT_SID is set, else clerk call tasks.
+	Twilio    voice.Config // BREACHD_TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _FROM, _BASE_URL
+	PublicURL string       // BREACHD_PUBLIC_URL: where Twilio reaches the API; required with Twilio
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -99,6 +114,84 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.ShutdownTimeout = d
 	}
+	c.Mode = "all"
+	if v := getenv("BREACHD_MODE"); v != "" {
+		if v != "all" && v != "api" && v != "worker" {
+			errs = append(errs, fmt.Errorf("BREACHD_MODE: %q is not all, api or worker", v))
+		}
+		c.Mode = v
+	}
+	c.BatchSize = 1000
+	if v := getenv("BREACHD_BATCH_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("BREACHD_BATCH_SIZE: %q is not a number from 1 to 1000", v))
+		}
+		c.BatchSize = n
+	}
+	c.Sender = letters.Sender{
+		Organization:  getenv("BREACHD_SENDER_NAME"),
+		Phone:         getenv("BREACHD_SENDER_PHONE"),
+		Website:       getenv("BREACHD_SENDER_WEBSITE"),
+		Signatory:     getenv("BREACHD_SIGNATORY"),
+		SignatoryRole: getenv("BREACHD_SIGNATORY_ROLE"),
+	}
+	if v := getenv("BREACHD_SENDER_ADDRESS"); v != "" {
+		c.Sender.ReturnAddress = strings.Split(v, "|")
+	}
+	c.MailFrom = getenv("BREACHD_MAIL_FROM")
+	if c.RedisURL == "" {
+		// Embedded mode is a demonstration: fill what a real school must configure.
+		if c.Sender.Organization == "" {
+			c.Sender.Organization = "Demonstration School Corporation"
+			c.Sender.ReturnAddress = []string{"1 Example Way", "Indianapolis IN 46204"}
+		}
+		if c.MailFrom == "" {
+			c.MailFrom = "notices@school.example"
+		}
+	}
+	if c.Sender.Organization == "" {
+		errs = append(errs, errors.New("BREACHD_SENDER_NAME is required when REDIS_URL is set: it heads every letter and email"))
+	}
+	if len(c.Sender.ReturnAddress) == 0 && c.RedisURL != "" {
+		errs = append(errs, errors.New("BREACHD_SENDER_ADDRESS is required when REDIS_URL is set (lines separated by |): it is the letters' return address"))
+	}
+	if c.MailFrom == "" {
+		errs = append(errs, errors.New("BREACHD_MAIL_FROM is required when REDIS_URL is set: the address email notices come from"))
+	}
+	c.OutboxDir = "breachd-outbox"
+	if v := getenv("BREACHD_OUTBOX_DIR"); v != "" {
+		c.OutboxDir = v
+	}
+	if host := getenv("BREACHD_SMTP_HOST"); host != "" {
+		c.SMTP = email.Config{Host: host, Username: getenv("BREACHD_SMTP_USERNAME"), Password: getenv("BREACHD_SMTP_PASSWORD"),
+			From: c.MailFrom, FromName: c.Sender.Organization}
+		if v := getenv("BREACHD_SMTP_PORT"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("BREACHD_SMTP_PORT: %q is not a port number", v))
+			}
+			c.SMTP.Port = n
+		}
+		switch v := getenv("BREACHD_SMTP_TLS"); v {
+		case "", "opportunistic":
+			c.SMTP.TLSPolicy = email.TLSOpportunistic
+		case "mandatory":
+			c.SMTP.TLSPolicy = email.TLSMandatory
+		case "none":
+			c.SMTP.TLSPolicy = email.TLSNone
+		default:
+			errs = append(errs, fmt.Errorf("BREACHD_SMTP_TLS: %q is not mandatory, opportunistic or none", v))
+		}
+	}
+	if sid := getenv("BREACHD_TWILIO_ACCOUNT_SID"); sid != "" {
+		c.Twilio = voice.Config{AccountSID: sid, AuthToken: getenv("BREACHD_TWILIO_AUTH_TOKEN"),
+			From: getenv("BREACHD_TWILIO_FROM"), BaseURL: getenv("BREACHD_TWILIO_BASE_URL")}
+		c.PublicURL = strings.TrimSuffix(getenv("BREACHD_PUBLIC_URL"), "/")
+		if c.PublicURL == "" {
+			errs = append(errs, errors.New("BREACHD_PUBLIC_URL is required with Twilio: it is where Twilio sends call outcomes"))
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -112,8 +205,16 @@ func (c config) String() string {
 	if c.EncryptionKey != nil {
 		enc = "on"
 	}
-	return fmt.Sprintf("redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d log=%s/%s shutdown_timeout=%s",
-		redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
+	mail := "outbox " + c.OutboxDir
+	if c.SMTP.Host != "" {
+		mail = fmt.Sprintf("smtp %s:%d tls=%s user=%t", c.SMTP.Host, c.SMTP.Port, c.SMTP.TLSPolicy, c.SMTP.Username != "")
+	}
+	calls := "clerk call tasks"
+	if c.Twilio.AccountSID != "" {
+		calls = "twilio (token " + map[bool]string{true: "set", false: "missing"}[c.Twilio.AuthToken != ""] + ") callbacks at " + c.PublicURL
+	}
+	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
+		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
 }
 
 // maskURL hides a password in a Redis URL.

@@ -21,12 +21,16 @@ import (
 	"time"
 	_ "time/tzdata" // zone data in the binary: the deadline depends on the entity's zone
 
+	"github.com/oklog/ulid/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
+	"github.com/breachd/breachd/letters"
+	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/voice"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -105,14 +109,76 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	log.Info("configuration", "config", cfg.String())
 
+	// The dispatch half: channels, letters, queue, workers.
+	renderer, err := letters.NewRenderer(letters.Options{})
+	if err != nil {
+		return err
+	}
+	printer := letters.NewPrinter(renderer, cfg.Sender)
+	var mailer breach.Mailer
+	if cfg.SMTP.Host != "" {
+		if mailer, err = email.New(cfg.SMTP); err != nil {
+			return fmt.Errorf("BREACHD_SMTP_*: %w", err)
+		}
+	} else {
+		if mailer, err = email.NewOutbox(email.OutboxConfig{Dir: cfg.OutboxDir, From: cfg.MailFrom, FromName: cfg.Sender.Organization}); err != nil {
+			return fmt.Errorf("BREACHD_OUTBOX_DIR: %w", err)
+		}
+		log.Warn("BREACHD_SMTP_HOST is not set: email notices are written as .eml files to " + cfg.OutboxDir + ", not sent")
+	}
+	var caller breach.Caller
+	var twilioCallback api.TwilioCallback
+	if cfg.Twilio.AccountSID != "" {
+		tw, err := voice.New(cfg.Twilio)
+		if err != nil {
+			return fmt.Errorf("BREACHD_TWILIO_*: %w", err)
+		}
+		caller = tw
+		token, public := cfg.Twilio.AuthToken, cfg.PublicURL
+		twilioCallback = func(r *http.Request) (string, breach.CallOutcome, bool, error) {
+			return voice.ReadCallback(token, public, r)
+		}
+	}
+	queue := jobs.NewQueue(rdb)
+	worker, err := jobs.NewWorker(jobs.WorkerConfig{Store: store, Queue: queue, Redis: rdb, Mailer: mailer, Caller: caller,
+		Composer: letters.NewComposer(cfg.Sender), PublicURL: cfg.PublicURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	if cfg.Mode != "api" {
+		if err := worker.Start(); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+		// Deferred before the HTTP server starts, so it runs after the server has stopped:
+		// requests in flight may still queue work; then running tasks finish or go back to the queue.
+		defer func() {
+			log.Info("stopping workers")
+			worker.Shutdown()
+		}()
+	}
+	if cfg.Mode == "worker" {
+		log.Info("workers running (BREACHD_MODE=worker: no HTTP API)")
+		<-ctx.Done()
+		return nil
+	}
+
 	reg := prometheus.NewRegistry()
 	handler, err := api.New(api.Config{
-		Store:      store,
-		Recipients: store,
-		Keys:       keys,
-		Ready:      store.Ping,
-		Logger:     log,
-		Registry:   reg,
+		Store:          store,
+		Recipients:     store,
+		Notices:        store,
+		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
+		Calls:          worker,
+		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, func() string { return "pb_" + ulid.Make().String() }),
+		Printer:        printer,
+		DeadLetters:    worker,
+		TwilioCallback: twilioCallback,
+		BatchSize:      cfg.BatchSize,
+		Keys:           keys,
+		Ready:          store.Ping,
+		MaxUploadBytes: cfg.MaxUploadBytes,
+		Logger:         log,
+		Registry:       reg,
 	})
 	if err != nil {
 		return err

@@ -111,6 +111,10 @@ func TestEndToEnd(t *testing.T) {
 		redisURL = fmt.Sprintf("redis://:%s@%s/%d", o.Password, o.Addr, o.DB)
 	}
 	s := start(t, map[string]string{
+		"BREACHD_SENDER_NAME":    "Metropolitan School District of Pike Creek",
+		"BREACHD_SENDER_ADDRESS": "6901 Zionsville Rd|Indianapolis IN 46268",
+		"BREACHD_MAIL_FROM":      "notices@pikecreek.example.org",
+		"BREACHD_OUTBOX_DIR":     t.TempDir(),
 		"REDIS_URL":              redisURL,
 		"BREACHD_API_KEYS":       "admin:" + adminKey + ",auditor:" + auditorKey + ",clerk:" + clerkKey,
 		"BREACHD_ENCRYPTION_KEY": strings.Repeat("ab", 32),
@@ -202,7 +206,7 @@ func TestEndToEnd(t *testing.T) {
 // TestEmbeddedMode: with no configuration at all the service runs on an in-memory Redis, says
 // loudly that nothing survives, and prints an admin key that works.
 func TestEmbeddedMode(t *testing.T) {
-	s := start(t, map[string]string{})
+	s := start(t, map[string]string{"BREACHD_OUTBOX_DIR": t.TempDir()})
 	m := regexp.MustCompile(`export BREACHD_KEY=([0-9a-f]{48})`).FindStringSubmatch(s.stderr.String())
 	if m == nil {
 		t.Fatalf("no generated admin key on stderr:\n%s", s.stderr.String())
@@ -245,7 +249,12 @@ func TestConfigErrors(t *testing.T) {
 		{"same key twice", map[string]string{"BREACHD_API_KEYS": "admin:0123456789abcdef0,clerk:0123456789abcdef0"}, "twice"},
 		{"keys and file", map[string]string{"BREACHD_API_KEYS": "admin:0123456789abcdef0", "BREACHD_API_KEYS_FILE": keyFile}, "not both"},
 		{"missing key file", map[string]string{"BREACHD_API_KEYS_FILE": filepath.Join(dir, "nope")}, "BREACHD_API_KEYS_FILE"},
-		{"key file with a hashed key", map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://x:6379"}, ""},
+		{"key file with a hashed key", school(map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://x:6379"}), ""},
+		{"a real school names itself", map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://x:6379"}, "BREACHD_SENDER_NAME is required"},
+		{"bad mode", map[string]string{"BREACHD_MODE": "both"}, "BREACHD_MODE"},
+		{"bad batch size", map[string]string{"BREACHD_BATCH_SIZE": "5000"}, "BREACHD_BATCH_SIZE"},
+		{"bad SMTP TLS", map[string]string{"BREACHD_SMTP_HOST": "mail.example.org", "BREACHD_SMTP_TLS": "maybe"}, "BREACHD_SMTP_TLS"},
+		{"Twilio needs a public URL", map[string]string{"BREACHD_TWILIO_ACCOUNT_SID": "AC1"}, "BREACHD_PUBLIC_URL"},
 		{"bad encryption key", map[string]string{"BREACHD_ENCRYPTION_KEY": "abc"}, "BREACHD_ENCRYPTION_KEY"},
 		{"bad log format", map[string]string{"BREACHD_LOG_FORMAT": "xml"}, "BREACHD_LOG_FORMAT"},
 		{"bad log level", map[string]string{"BREACHD_LOG_LEVEL": "loud"}, "BREACHD_LOG_LEVEL"},
@@ -269,7 +278,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 
 	cfg, err := loadConfig(func(k string) string {
-		return map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://:hunter2@db:6379/3"}[k]
+		return school(map[string]string{"BREACHD_API_KEYS_FILE": keyFile, "REDIS_URL": "redis://:hunter2@db:6379/3"})[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -286,4 +295,12 @@ func TestConfigErrors(t *testing.T) {
 	if err := run(context.Background(), func(k string) string { return map[string]string{"BREACHD_LOG_FORMAT": "xml"}[k] }, io.Discard, io.Discard, nil); err == nil {
 		t.Fatal("run accepted a bad configuration")
 	}
+}
+
+// school adds what a real school must configure with REDIS_URL.
+func school(env map[string]string) map[string]string {
+	env["BREACHD_SENDER_NAME"] = "Metropolitan School District of Pike Creek"
+	env["BREACHD_SENDER_ADDRESS"] = "6901 Zionsville Rd|Indianapolis IN 46268"
+	env["BREACHD_MAIL_FROM"] = "notices@pikecreek.example.org"
+	return env
 }

@@ -1,6 +1,7 @@
 package voice
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -187,4 +188,21 @@ var invalidNumberSIP = map[int]bool{
 	404: true, // not found
 	484: true, // address incomplete
 	604: true, // does not exist anywhere
+}
+
+// ReadCallback verifies and reads a status callback request whose form is parsed (r.ParseForm):
+// the signature must match the auth token and the public URL the callback was sent to
+// (publicURL + r.URL.RequestURI(), never the request's own Host, which a client controls). A bad
+// signature is an EFORBIDDEN *breach.Error and nothing else is read. final is false while the call
+// is still in progress.
+func ReadCallback(authToken, publicURL string, r *http.Request) (noticeID string, outcome breach.CallOutcome, final bool, err error) {
+	fullURL := strings.TrimSuffix(publicURL, "/") + r.URL.RequestURI()
+	if !VerifyCallback(authToken, fullURL, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		return "", "", false, breach.Errorf(breach.EFORBIDDEN, "the Twilio signature does not verify")
+	}
+	cb, err := ParseStatusCallback(r.Form)
+	if err != nil {
+		return "", "", false, err
+	}
+	return cb.NoticeID, cb.Outcome, cb.Final, nil
 }
