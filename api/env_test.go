@@ -19,6 +19,7 @@ import (
 	"github.com/breachd/breachd/jobs/redistest"
 	"github.com/breachd/breachd/letters"
 	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/voice"
 	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 )
@@ -63,31 +64,49 @@ var sender = letters.Sender{Organization: "Metropolitan School District of Pike 
 	ReturnAddress: []string{"6901 Zionsville Rd", "Indianapolis IN 46268"}, Phone: "(317) 555-0199",
 	Website: "www.pikecreek.k12.in.us", Signatory: "Dr. Jane Smith", SignatoryRole: "Superintendent"}
 
+// channels are the delivery channels of a test service; the zero value writes emails to an outbox
+// directory and leaves calls to clerks.
+type channels struct {
+	mailer      breach.Mailer
+	caller      breach.Caller
+	twilioToken string // with caller: verifies the webhook's signatures
+}
+
 func newEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	return newEnvWith(t, channels{}, opts...)
+}
+
+func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	t.Helper()
 	rdb := redistest.New(t)
 	// Encrypted at rest, as in production.
-	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)))
+	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
+	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)), jobs.WithClock(e.clock))
 	keys := &api.Keys{}
 	for role, k := range testKeys {
 		if err := keys.Add(role, k); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	renderer, err := letters.NewRenderer(letters.Options{Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.outbox = t.TempDir()
-	mailer, err := email.NewOutbox(email.OutboxConfig{Dir: e.outbox, From: "notices@pikecreek.example.org", FromName: sender.Organization})
-	if err != nil {
-		t.Fatal(err)
+	var mailer breach.Mailer = ch.mailer
+	if mailer == nil {
+		if mailer, err = email.NewOutbox(email.OutboxConfig{Dir: e.outbox, From: "notices@pikecreek.example.org", FromName: sender.Organization}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	// The server starts first: Twilio's callbacks need its URL.
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.handler.ServeHTTP(w, r) }))
+	t.Cleanup(e.srv.Close)
 	e.rdb, e.store = rdb, store
 	e.queue = jobs.NewQueue(rdb)
-	e.workerCfg = jobs.WorkerConfig{Store: store, Queue: e.queue, Redis: rdb, Mailer: mailer,
+	e.workerCfg = jobs.WorkerConfig{Store: store, Queue: e.queue, Redis: rdb, Mailer: mailer, Caller: ch.caller, PublicURL: e.srv.URL,
 		Composer: letters.NewComposer(sender), Clock: e.clock, Logger: logger, PollInterval: 50 * time.Millisecond}
 	worker, err := jobs.NewWorker(e.workerCfg)
 	if err != nil {
@@ -98,7 +117,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Store:       store,
 		Recipients:  store,
 		Notices:     store,
-		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock}),
+		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock, TwilioCalls: ch.caller != nil}),
 		Calls:       worker,
 		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, func() string { return "pb_" + ulid.Make().String() }),
 		Printer:     letters.NewPrinter(renderer, sender),
@@ -108,6 +127,12 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Logger:      logger,
 		Now:         e.clock,
 	}
+	if ch.caller != nil {
+		token, public := ch.twilioToken, e.srv.URL
+		cfg.TwilioCallback = func(r *http.Request) (string, breach.CallOutcome, bool, error) {
+			return voice.ReadCallback(token, public, r)
+		}
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -116,8 +141,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.handler = h
-	e.srv = httptest.NewServer(h)
-	t.Cleanup(e.srv.Close)
 	e.contract = apitest.New(t)
 	return e
 }
