@@ -4,84 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/hibiken/asynq"
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/email/smtptest"
 	"github.com/breachd/breachd/notify/voice"
 	"github.com/breachd/breachd/notify/voice/twiliotest"
 )
 
-// smtpSink is a real SMTP server (emersion/go-smtp) on 127.0.0.1 that records what it accepts and
-// answers some recipients with an error: "550" always, "451-once" the first time only.
-type smtpSink struct {
-	host string
-	port int
-	srv  *smtp.Server
-
-	mu      sync.Mutex
-	actions map[string]string
-	seen    map[string]int // RCPT TO per address
-	msgs    map[string]int // messages accepted per address
-}
-
-func startSMTPSink(t testing.TB) *smtpSink {
+// startSMTPSink starts a real SMTP server that answers some recipients with an error: 550 always,
+// 451 the first time only.
+func startSMTPSink(t testing.TB) *smtptest.Server {
 	t.Helper()
-	s := &smtpSink{actions: map[string]string{}, seen: map[string]int{}, msgs: map[string]int{}}
-	s.srv = smtp.NewServer(s)
-	s.srv.Domain = "mx.test"
-	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
-	s.srv.ErrorLog = quietLog{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().(*net.TCPAddr)
-	s.host, s.port = addr.IP.String(), addr.Port
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		s.srv.Close()
-		<-done
-	})
+	s := smtptest.New(t)
+	s.On("bounce@example.org", smtptest.Reject)
+	s.On("gone@example.org", smtptest.Reject)
+	s.On("later@example.org", smtptest.DeferOnce)
 	return s
 }
 
-func (s *smtpSink) on(rcpt, action string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.actions[rcpt] = action
-}
-
-func (s *smtpSink) received() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range s.msgs {
-		out[k] = v
-	}
-	return out
-}
-
-func (s *smtpSink) mailer(t testing.TB) *email.SMTP {
+// sinkMailer sends to s in the clear.
+func sinkMailer(t testing.TB, s *smtptest.Server) *email.SMTP {
 	t.Helper()
-	m, err := email.New(email.Config{Host: s.host, Port: s.port, From: "notices@lincoln.example.org",
+	m, err := email.New(email.Config{Host: s.Host, Port: s.Port, From: "notices@lincoln.example.org",
 		FromName: "Lincoln Unified School District", TLSPolicy: email.TLSNone, Timeout: 5 * time.Second, HELO: "breachd.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -89,50 +44,16 @@ func (s *smtpSink) mailer(t testing.TB) *email.SMTP {
 	return m
 }
 
-func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
-
-type sinkSession struct {
-	s  *smtpSink
-	to []string
-}
-
-func (se *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-
-func (se *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	se.s.mu.Lock()
-	defer se.s.mu.Unlock()
-	se.s.seen[to]++
-	switch se.s.actions[to] {
-	case "550":
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
-	case "451-once":
-		if se.s.seen[to] == 1 {
-			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+// received counts the messages s accepted per recipient address.
+func received(s *smtptest.Server) map[string]int {
+	out := map[string]int{}
+	for _, m := range s.Messages() {
+		for _, to := range m.To {
+			out[to]++
 		}
 	}
-	se.to = append(se.to, to)
-	return nil
+	return out
 }
-
-func (se *sinkSession) Data(r io.Reader) error {
-	if _, err := io.ReadAll(r); err != nil {
-		return err
-	}
-	se.s.mu.Lock()
-	defer se.s.mu.Unlock()
-	for _, to := range se.to {
-		se.s.msgs[to]++
-	}
-	return nil
-}
-
-func (se *sinkSession) Reset()        { se.to = nil }
-func (se *sinkSession) Logout() error { return nil }
-
-type quietLog struct{}
-
-func (quietLog) Printf(string, ...any) {}
-func (quietLog) Println(...any)        {}
 
 // plainComposer writes short notices; the real texts are package letters' business.
 type plainComposer struct{}
@@ -172,7 +93,7 @@ func emailPeople(breachID string) []breach.Recipient {
 
 type workerEnv struct {
 	*dispatchEnv
-	sink   *smtpSink
+	sink   *smtptest.Server
 	worker *jobs.Worker
 }
 
@@ -188,10 +109,7 @@ func newEmailEnv(t *testing.T, mailer func(breach.Mailer) breach.Mailer, opts ..
 	e := &workerEnv{dispatchEnv: &dispatchEnv{rdb: rdb, store: s, queue: q, b: b, rs: rs,
 		disp: jobs.NewDispatcher(jobs.DispatcherConfig{Store: s, Queue: q})}}
 	e.sink = startSMTPSink(t)
-	e.sink.on("bounce@example.org", "550")
-	e.sink.on("gone@example.org", "550")
-	e.sink.on("later@example.org", "451-once")
-	var m breach.Mailer = e.sink.mailer(t)
+	var m breach.Mailer = sinkMailer(t, e.sink)
 	if mailer != nil {
 		m = mailer(m)
 	}
@@ -273,7 +191,7 @@ func TestEmailBatchEndToEnd(t *testing.T) {
 	want := map[string]int{"email:sent": 3, "email:failed": 2, "letter:queued": 1}
 	waitFor(t, "the batch to be sent", 10*time.Second, func() bool { return fmt.Sprint(e.counts(t)) == fmt.Sprint(want) })
 
-	if got := e.sink.received(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1, "later@example.org": 1}) {
+	if got := received(e.sink); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1, "later@example.org": 1}) {
 		t.Errorf("the server accepted %v", got)
 	}
 	ns := e.byEmail(t)
@@ -340,7 +258,7 @@ func TestEmailBatchIdempotent(t *testing.T) {
 			t.Fatalf("run %d: %v", run+1, err)
 		}
 	}
-	if got := e.sink.received(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1}) {
+	if got := received(e.sink); fmt.Sprint(got) != fmt.Sprint(map[string]int{"ok1@example.org": 1, "ok2@example.org": 1}) {
 		t.Errorf("the server accepted %v", got)
 	}
 }
@@ -357,7 +275,7 @@ func TestHoldStopsSendingUntilReleased(t *testing.T) {
 	}
 	e.start(t)
 	time.Sleep(time.Second) // several hold retries (200 ms each)
-	if got := e.sink.received(); len(got) != 0 {
+	if got := received(e.sink); len(got) != 0 {
 		t.Fatalf("sent during the hold: %v", got)
 	}
 	if c := e.counts(t); c["email:queued"] != 5 {

@@ -8,6 +8,7 @@ import (
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/email/smtptest"
 )
 
 // benchBatch is how many messages one Send carries when the connection is reused.
@@ -21,16 +22,16 @@ func benchMessages(n int) []breach.EmailMessage {
 	return msgs
 }
 
-func benchSMTP(b *testing.B, withSTARTTLS bool) (*email.SMTP, *testServer) {
+func benchSMTP(b *testing.B, withSTARTTLS bool) (*email.SMTP, *smtptest.Server) {
 	b.Helper()
 	cfg := email.Config{From: from, TLSPolicy: email.TLSNone, HELO: "breachd.test"}
-	var s *testServer
+	var s *smtptest.Server
 	if withSTARTTLS {
-		cert, pool := selfSigned(b)
-		s = startServer(b, withTLS(cert))
+		cert, pool := smtptest.SelfSigned(b)
+		s = smtptest.New(b, smtptest.WithTLS(cert))
 		cfg.TLSPolicy, cfg.TLSConfig = email.TLSMandatory, &tls.Config{RootCAs: pool}
 	} else {
-		s = startServer(b)
+		s = smtptest.New(b)
 	}
 	cfg.Host, cfg.Port = s.Host, s.Port
 	c, err := email.New(cfg)
@@ -72,7 +73,7 @@ func benchReused(b *testing.B, withSTARTTLS bool) {
 		sent += len(msgs)
 	}
 	b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(sent)/float64(s.connections()), "msgs/conn")
+	b.ReportMetric(float64(sent)/float64(s.Connections()), "msgs/conn")
 }
 
 func benchPerMessage(b *testing.B, withSTARTTLS bool) {
@@ -86,7 +87,7 @@ func benchPerMessage(b *testing.B, withSTARTTLS bool) {
 		sent += len(msgs)
 	}
 	b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(sent)/float64(s.connections()), "msgs/conn")
+	b.ReportMetric(float64(sent)/float64(s.Connections()), "msgs/conn")
 }
 
 // BenchmarkOutbox writes batches of benchBatch files.

@@ -10,6 +10,7 @@ import (
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/email/smtptest"
 )
 
 func newOutbox(t *testing.T) *email.Outbox {
@@ -69,7 +70,7 @@ func TestOutboxWritesParsableFiles(t *testing.T) {
 
 // The file is the message SMTP sends: the same headers and bodies, part for part.
 func TestOutboxMatchesSMTP(t *testing.T) {
-	s := startServer(t)
+	s := smtptest.New(t)
 	c := newSMTP(t, s)
 	o := newOutbox(t)
 	m := notice("n1", "jose@example.org", "José Núñez-Peña")
@@ -83,7 +84,7 @@ func TestOutboxMatchesSMTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, saved := parse(t, s.messages()[0].Data), parse(t, file)
+	sent, saved := parse(t, s.Messages()[0].Data), parse(t, file)
 	for _, h := range []string{"From", "To", "Subject", "Message-Id", "Auto-Submitted", "X-Breachd-Notice",
 		"Content-Language", "Mime-Version"} {
 		if sent.header.Get(h) != saved.header.Get(h) {

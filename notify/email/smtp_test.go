@@ -16,6 +16,7 @@ import (
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/notify/email"
+	"github.com/breachd/breachd/notify/email/smtptest"
 )
 
 const from = "notices@lincoln.k12.example"
@@ -37,7 +38,7 @@ func notice(id, to, name string) breach.EmailMessage {
 	}
 }
 
-func newSMTP(t *testing.T, s *testServer, mutate ...func(*email.Config)) *email.SMTP {
+func newSMTP(t *testing.T, s *smtptest.Server, mutate ...func(*email.Config)) *email.SMTP {
 	t.Helper()
 	cfg := email.Config{
 		Host:      s.Host,
@@ -166,7 +167,7 @@ func checkMessage(t *testing.T, raw []byte, want breach.EmailMessage) {
 }
 
 func TestSendReusesOneConnection(t *testing.T) {
-	s := startServer(t)
+	s := smtptest.New(t)
 	c := newSMTP(t, s)
 	msgs := []breach.EmailMessage{
 		notice("01JABCDEF0000000000000001", "jose@example.org", "José Núñez-Peña"),
@@ -182,10 +183,10 @@ func TestSendReusesOneConnection(t *testing.T) {
 			t.Errorf("message %d: %v", i, e)
 		}
 	}
-	if n := s.connections(); n != 1 {
+	if n := s.Connections(); n != 1 {
 		t.Errorf("server saw %d connections, want 1", n)
 	}
-	got := s.messages()
+	got := s.Messages()
 	if len(got) != len(msgs) {
 		t.Fatalf("server received %d messages, want %d", len(got), len(msgs))
 	}
@@ -211,10 +212,10 @@ func TestSendReusesOneConnection(t *testing.T) {
 }
 
 func TestSendRejections(t *testing.T) {
-	s := startServer(t)
-	s.on("gone@example.org", rejectUnknownUser)
-	s.on("busy@example.org", rejectTryLater)
-	s.on("spam@example.org", rejectAtData)
+	s := smtptest.New(t)
+	s.On("gone@example.org", smtptest.Reject)
+	s.On("busy@example.org", smtptest.Defer)
+	s.On("spam@example.org", smtptest.RejectData)
 	c := newSMTP(t, s)
 	msgs := []breach.EmailMessage{
 		notice("n1", "ok1@example.org", "One"),
@@ -258,18 +259,18 @@ func TestSendRejections(t *testing.T) {
 			t.Errorf("message %d: reason %q carries personal information", i, se.Reason)
 		}
 	}
-	got := s.messages()
+	got := s.Messages()
 	if len(got) != 2 || got[0].To[0] != "ok1@example.org" || got[1].To[0] != "ok2@example.org" {
 		t.Errorf("server received %d messages, want the two accepted ones", len(got))
 	}
-	if n := s.connections(); n != 1 {
+	if n := s.Connections(); n != 1 {
 		t.Errorf("server saw %d connections, want 1", n)
 	}
 }
 
 func TestSendConnectionLostMidBatch(t *testing.T) {
-	s := startServer(t)
-	s.on("drop@example.org", hangUp)
+	s := smtptest.New(t)
+	s.On("drop@example.org", smtptest.HangUp)
 	c := newSMTP(t, s)
 	msgs := []breach.EmailMessage{
 		notice("n1", "ok@example.org", "One"),
@@ -289,13 +290,13 @@ func TestSendConnectionLostMidBatch(t *testing.T) {
 			t.Errorf("message %d: %v, want a temporary *breach.SendError", i, errs[i])
 		}
 	}
-	if len(s.messages()) != 1 {
-		t.Errorf("server received %d messages, want 1", len(s.messages()))
+	if len(s.Messages()) != 1 {
+		t.Errorf("server received %d messages, want 1", len(s.Messages()))
 	}
 }
 
 func TestSendInvalidMessagesFailAlone(t *testing.T) {
-	s := startServer(t)
+	s := smtptest.New(t)
 	c := newSMTP(t, s)
 	good := notice("good", "ok@example.org", "OK")
 	cases := []struct {
@@ -316,7 +317,7 @@ func TestSendInvalidMessagesFailAlone(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s.reset()
+			s.Reset()
 			errs, err := c.Send(context.Background(), []breach.EmailMessage{tc.msg, good})
 			if err != nil {
 				t.Fatal(err)
@@ -328,19 +329,19 @@ func TestSendInvalidMessagesFailAlone(t *testing.T) {
 			if errs[1] != nil {
 				t.Errorf("good message: %v", errs[1])
 			}
-			if len(s.messages()) != 1 {
-				t.Errorf("server received %d messages, want 1", len(s.messages()))
+			if len(s.Messages()) != 1 {
+				t.Errorf("server received %d messages, want 1", len(s.Messages()))
 			}
 		})
 	}
 	t.Run("nothing valid: no connection", func(t *testing.T) {
-		s.reset()
+		s.Reset()
 		errs, err := c.Send(context.Background(), []breach.EmailMessage{cases[0].msg})
 		if err != nil || len(errs) != 1 || errs[0] == nil {
 			t.Fatalf("errs=%v err=%v", errs, err)
 		}
-		if s.connections() != 0 {
-			t.Errorf("dialed %d times for nothing to send", s.connections())
+		if s.Connections() != 0 {
+			t.Errorf("dialed %d times for nothing to send", s.Connections())
 		}
 	})
 }
@@ -371,21 +372,21 @@ func TestSendServerDown(t *testing.T) {
 
 func TestSendTLS(t *testing.T) {
 	t.Run("mandatory without STARTTLS fails before sending", func(t *testing.T) {
-		s := startServer(t)
+		s := smtptest.New(t)
 		c := newSMTP(t, s, func(c *email.Config) { c.TLSPolicy = email.TLSMandatory })
 		errs, err := c.Send(context.Background(), []breach.EmailMessage{notice("n1", "a@example.org", "A")})
 		var se *breach.SendError
 		if !errors.As(err, &se) || se.Permanent || errs != nil {
 			t.Fatalf("errs=%v err=%v, want a temporary slice-level *breach.SendError", errs, err)
 		}
-		if len(s.messages()) != 0 {
+		if len(s.Messages()) != 0 {
 			t.Error("a message was sent in the clear")
 		}
 	})
 
-	cert, pool := selfSigned(t)
+	cert, pool := smtptest.SelfSigned(t)
 	t.Run("mandatory with STARTTLS and AUTH", func(t *testing.T) {
-		s := startServer(t, withTLS(cert), withAuth("lincoln", "s3cret"))
+		s := smtptest.New(t, smtptest.WithTLS(cert), smtptest.WithAuth("lincoln", "s3cret"))
 		c := newSMTP(t, s, func(c *email.Config) {
 			c.TLSPolicy = email.TLSMandatory
 			c.TLSConfig = &tls.Config{RootCAs: pool}
@@ -396,13 +397,13 @@ func TestSendTLS(t *testing.T) {
 		if err != nil || errs[0] != nil || errs[1] != nil {
 			t.Fatalf("errs=%v err=%v", errs, err)
 		}
-		if s.tlsSessions() != 2 || s.connections() != 1 {
-			t.Errorf("%d messages over TLS on %d connections, want 2 on 1", s.tlsSessions(), s.connections())
+		if s.TLSSessions() != 2 || s.Connections() != 1 {
+			t.Errorf("%d messages over TLS on %d connections, want 2 on 1", s.TLSSessions(), s.Connections())
 		}
-		checkMessage(t, s.messages()[0].Data, msg)
+		checkMessage(t, s.Messages()[0].Data, msg)
 	})
 	t.Run("wrong password", func(t *testing.T) {
-		s := startServer(t, withTLS(cert), withAuth("lincoln", "s3cret"))
+		s := smtptest.New(t, smtptest.WithTLS(cert), smtptest.WithAuth("lincoln", "s3cret"))
 		c := newSMTP(t, s, func(c *email.Config) {
 			c.TLSPolicy = email.TLSMandatory
 			c.TLSConfig = &tls.Config{RootCAs: pool}
@@ -415,15 +416,15 @@ func TestSendTLS(t *testing.T) {
 		}
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
-		s := startServer(t, withTLS(cert))
+		s := smtptest.New(t, smtptest.WithTLS(cert))
 		c := newSMTP(t, s, func(c *email.Config) { c.TLSPolicy = email.TLSOpportunistic })
 		_, err := c.Send(context.Background(), []breach.EmailMessage{notice("n1", "a@example.org", "A")})
-		if err == nil || len(s.messages()) != 0 {
-			t.Fatalf("err = %v with %d messages sent, want a refusal to send", err, len(s.messages()))
+		if err == nil || len(s.Messages()) != 0 {
+			t.Fatalf("err = %v with %d messages sent, want a refusal to send", err, len(s.Messages()))
 		}
 	})
 	t.Run("opportunistic uses STARTTLS when offered", func(t *testing.T) {
-		s := startServer(t, withTLS(cert))
+		s := smtptest.New(t, smtptest.WithTLS(cert))
 		c := newSMTP(t, s, func(c *email.Config) {
 			c.TLSPolicy = email.TLSOpportunistic
 			c.TLSConfig = &tls.Config{RootCAs: pool}
@@ -432,14 +433,14 @@ func TestSendTLS(t *testing.T) {
 		if err != nil || errs[0] != nil {
 			t.Fatalf("errs=%v err=%v", errs, err)
 		}
-		if s.tlsSessions() != 1 {
+		if s.TLSSessions() != 1 {
 			t.Error("message not sent over TLS")
 		}
 	})
 }
 
 func TestSendContextCancelled(t *testing.T) {
-	s := startServer(t)
+	s := smtptest.New(t)
 	c := newSMTP(t, s)
 	msgs := []breach.EmailMessage{notice("n1", "a@example.org", "A")}
 
@@ -451,7 +452,7 @@ func TestSendContextCancelled(t *testing.T) {
 		if !errors.As(err, &se) || se.Permanent || !errors.Is(err, context.Canceled) || errs != nil {
 			t.Fatalf("errs=%v err=%v, want a temporary slice-level error wrapping context.Canceled", errs, err)
 		}
-		if s.connections() != 0 {
+		if s.Connections() != 0 {
 			t.Error("dialed with a cancelled context")
 		}
 	})
@@ -494,8 +495,8 @@ func TestSendContextCancelled(t *testing.T) {
 	t.Run("during a batch", func(t *testing.T) {
 		// The server stalls on the third recipient; cancelling then interrupts the waiting
 		// command (the timeout is 5s) and the rest of the batch is not sent.
-		s.reset()
-		s.on("stall@example.org", stall)
+		s.Reset()
+		s.On("stall@example.org", smtptest.Stall)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		batch := []breach.EmailMessage{
@@ -506,7 +507,7 @@ func TestSendContextCancelled(t *testing.T) {
 			notice("n5", "e@example.org", "E"),
 		}
 		go func() {
-			<-s.stalled
+			<-s.Stalled()
 			cancel()
 		}()
 		start := time.Now()
@@ -526,7 +527,7 @@ func TestSendContextCancelled(t *testing.T) {
 				t.Errorf("message %d: %v, want temporary, cancelled", i, e)
 			}
 		}
-		if got := len(s.messages()); got != 2 {
+		if got := len(s.Messages()); got != 2 {
 			t.Errorf("server has %d messages, want 2", got)
 		}
 	})
