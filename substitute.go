@@ -1,0 +1,92 @@
+package breach
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// MediaOutlet is a newspaper, station or site the substitute notice is given to, with the audience
+// it reaches (readers, viewers or listeners), as the school records it.
+type MediaOutlet struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`     // newspaper, television, radio, online
+	Audience   int    `json:"audience"` // cumulative readership, viewing or listening audience
+	Local      bool   `json:"local"`    // serves where the affected people live (IC 24-4.9-3-4(b))
+	NotifiedOn Date   `json:"notified_on,omitzero"`
+}
+
+// WebsitePosting records the conspicuous posting of the substitute notice on the school's site.
+type WebsitePosting struct {
+	URL         string    `json:"url,omitempty"`
+	PostedAt    time.Time `json:"posted_at,omitzero"`
+	PostedBy    string    `json:"posted_by,omitempty"`
+	TakenDownAt time.Time `json:"taken_down_at,omitzero"`
+	TakenDownBy string    `json:"taken_down_by,omitempty"`
+}
+
+// SubstituteRecord is what the school did for the substitute notice (LAW.md §5).
+type SubstituteRecord struct {
+	Website WebsitePosting `json:"website"`
+	Outlets []MediaOutlet  `json:"outlets"`
+}
+
+// Agency is a body owed a notice of the breach rather than the people affected.
+type Agency string
+
+const (
+	AgencyEquifax    Agency = "equifax"
+	AgencyExperian   Agency = "experian"
+	AgencyTransUnion Agency = "transunion"
+)
+
+// ConsumerReportingAgencies are the three nationwide agencies told when more than 1,000 Indiana
+// residents are affected (IC 24-4.9-3-1(b)).
+var ConsumerReportingAgencies = []Agency{AgencyEquifax, AgencyExperian, AgencyTransUnion}
+
+// AgencyNoticeRecord records one agency's notice: when it was sent and by whom.
+type AgencyNoticeRecord struct {
+	Agency Agency    `json:"agency"`
+	SentOn Date      `json:"sent_on,omitzero"`
+	SentBy string    `json:"sent_by,omitempty"`
+	SentAt time.Time `json:"sent_at,omitzero"`
+}
+
+// Outcome closes a breach: the outcome report the seed policies ask for.
+type Outcome struct {
+	Summary        string    `json:"summary"` // what happened and what was done, in the administrator's words
+	LessonsLearned string    `json:"lessons_learned,omitempty"`
+	ClosedAt       time.Time `json:"closed_at"`
+	ClosedBy       string    `json:"closed_by"`
+}
+
+// ClosureReport is everything the closure (outcome) report prints: the record an auditor files.
+type ClosureReport struct {
+	Breach        *Breach
+	Plan          Plan
+	Recipients    RecipientCounts
+	Notices       NoticeCounts
+	Delivered     int
+	Outstanding   int
+	LastDelivered time.Time
+	DeadlineMet   *bool // nil while the deadline is open or there is none
+	Substitute    SubstituteRecord
+	Agencies      []AgencyNoticeRecord
+	Events        []Event // the whole audit trail, oldest first
+	Outcome       *Outcome
+	GeneratedAt   time.Time
+}
+
+// Documents renders the documents other than individual notices (package letters).
+type Documents interface {
+	// AgencyLetter writes the letter to one consumer reporting agency: the timing, distribution and
+	// content of the individual notices (IC 24-4.9-3-1(b)).
+	AgencyLetter(ctx context.Context, w io.Writer, b *Breach, agency Agency, counts NoticeCounts, recipients RecipientCounts, date Date) error
+	// WebsiteNotice writes the substitute notice to post on the school's web site, as HTML and as
+	// plain text.
+	WebsiteNotice(b *Breach, html bool) (string, error)
+	// MediaNotice writes the substitute notice for the media (a press release) as a PDF.
+	MediaNotice(ctx context.Context, w io.Writer, b *Breach, date Date) error
+	// ClosureReport writes the closure (outcome) report as a PDF.
+	ClosureReport(ctx context.Context, w io.Writer, r ClosureReport) error
+}
