@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v5"
 
@@ -45,33 +46,50 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	}
 
 	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}}
-	batch := make([]breach.Recipient, 0, uploadBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	// One goroutine stores batches while this one parses the next: the two halves of the work
+	// overlap, and at most two batches are in memory.
+	batches := make(chan []breach.Recipient, 1)
+	stored := make(chan error, 1)
+	var accepted int
+	var dupRows []breach.RowProblem
+	var failed atomic.Bool // the storer failed: stop parsing
+	go func() {
+		var err error
+		for batch := range batches {
+			if err != nil {
+				continue // drain: the upload has failed
+			}
+			var dups []int
+			if dups, err = h.cfg.Recipients.AddRecipients(ctx, id, batch); err != nil {
+				failed.Store(true)
+				continue
+			}
+			for _, i := range dups {
+				dupRows = append(dupRows, breach.RowProblem{Row: batch[i].Row, ExternalID: batch[i].ExternalID,
+					Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
+			}
+			accepted += len(batch) - len(dups)
 		}
-		dups, err := h.cfg.Recipients.AddRecipients(ctx, id, batch)
-		if err != nil {
-			return err
-		}
-		for _, i := range dups {
-			report.Duplicates = append(report.Duplicates, breach.RowProblem{Row: batch[i].Row, ExternalID: batch[i].ExternalID,
-				Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
-		}
-		report.Accepted += len(batch) - len(dups)
-		batch = batch[:0]
-		return nil
+		stored <- err
+	}()
+	// finish waits for every batch sent to be stored and merges what the storer counted.
+	finish := func() error {
+		close(batches)
+		err := <-stored
+		report.Accepted = accepted
+		report.Duplicates = append(report.Duplicates, dupRows...)
+		return err
 	}
-	for {
+	batch := make([]breach.Recipient, 0, uploadBatch)
+	var readErr error
+	for !failed.Load() {
 		row, err := rows.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			if ferr := flush(); ferr != nil {
-				return ferr
-			}
-			return tooLarge(err, h.cfg.MaxUploadBytes, report)
+			readErr = err
+			break
 		}
 		report.Rows++
 		r, problems := toRecipient(row)
@@ -85,13 +103,18 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		r.BreachID = id
 		batch = append(batch, r)
 		if len(batch) == uploadBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+			batches <- batch
+			batch = make([]breach.Recipient, 0, uploadBatch)
 		}
 	}
-	if err := flush(); err != nil {
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	if err := finish(); err != nil {
 		return err
+	}
+	if readErr != nil {
+		return tooLarge(readErr, h.cfg.MaxUploadBytes, report)
 	}
 	if report.Counts, err = h.cfg.Recipients.RecipientCounts(ctx, id); err != nil {
 		return err
