@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	breach "github.com/breachd/breachd"
 )
 
 // Page geometry, in points (72 to the inch), measured from the top-left corner of a US Letter
@@ -194,13 +196,74 @@ func pageLimitError(noticeID string, c *Content, pages, max int) error {
 // layoutLetter places one letter on its pages. It reads no clock and draws nothing, so a letter
 // that cannot be printed is refused before any of it reaches a PDF.
 func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
-	reg, bold := r.regular, r.bold
-	ck := checker{face: reg, noticeID: l.NoticeID}
+	ck := checker{face: r.regular, noticeID: l.NoticeID}
 	a := &l.Addressee
 	t, fellBack := templateFor(a.Language)
 	lo := &layout{tmpl: t, fellBack: fellBack, ops: make([]op, 0, 96)}
+	s := &m.Sender
+	top, err := r.layoutTop(lo, ck, t, s, envelope{date: l.Date, refLabel: t.noticeLabel, ref: l.NoticeID,
+		refField: "notice_id", names: a.Name, nameField: "addressee.name", address: a.Address,
+		addressField: "addressee.address", postalCode: a.PostalCode, postalField: "addressee.postal_code"})
+	if err != nil {
+		return nil, err
+	}
+
+	// Body.
+	c := &m.Content
+	wd, err := compose(ck, t, onPaper, &wordingInput{noticeID: l.NoticeID, org: top.org, website: top.website,
+		names: top.names, minor: a.Minor, children: a.Children, content: c, signatory: s.Signatory, role: s.SignatoryRole})
+	if err != nil {
+		return nil, err
+	}
+	lo.untranslated = wd.untranslated
+
+	fb := flowBuilder{reg: r.regular, bold: r.bold}
+	lo.title = t.title + " — " + top.ref
+	fb.para(t.title, true, titleSize, 0, 1)
+	fb.para(wd.salutation, false, bodySize, 2*paraGap, 0)
+	fb.para(wd.intro, false, bodySize, paraGap, 0)
+	for _, sec := range wd.sections {
+		fb.para(sec.heading, true, bodySize, 1.75*paraGap, 2)
+		fb.para(sec.text, false, bodySize, 0, 0)
+	}
+	fb.closing(t.closing, wd.signature)
+
+	lo.placeFlow(fb.flow)
+	if lo.pages > r.maxPages {
+		return nil, pageLimitError(l.NoticeID, c, lo.pages, r.maxPages)
+	}
+	lo.furniture(r.regular, t, t.noticeLabel+" "+top.ref, strings.Join(top.names, " "))
+	return lo, nil
+}
+
+// envelope is what the top third of a window-envelope letter shows besides the sender: the date,
+// a reference (the notice, or the breach) and the addressee, with the field names errors use.
+type envelope struct {
+	date                    breach.Date
+	refLabel, ref           string // "Notice", "N-0001"
+	refField                string
+	names                   []string
+	nameField               string // "addressee.name": lines are reported as "addressee.name[0]"
+	address                 []string
+	addressField            string
+	postalCode, postalField string // checked only; postalField "" skips it
+}
+
+// top is what layoutTop checked and drew, for the body to use.
+type top struct {
+	org, website, ref string
+	names             []string // the addressee's name lines, cleaned
+}
+
+// layoutTop draws page 1's top third of a letter for a #10 double-window envelope: the return
+// address in its window, the letterhead right of it, the date and reference, the addressee in the
+// recipient window and the fold marks. Fields are checked in this order: the sender's organization
+// and return address, phone and website, the date, the reference, the name, the address and the
+// postal code.
+func (r *Renderer) layoutTop(lo *layout, ck checker, t *template, s *Sender, e envelope) (*top, error) {
+	reg, bold := r.regular, r.bold
 	missing := func(field string) error {
-		return &FieldError{NoticeID: l.NoticeID, Field: field, Err: ErrMissing}
+		return &FieldError{NoticeID: ck.noticeID, Field: field, Err: ErrMissing}
 	}
 	text := func(page int, b bool, size, x, y float64, s string) {
 		lo.ops = append(lo.ops, op{page: page, bold: b, size: size, x: x, y: y, text: s})
@@ -214,7 +277,6 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	}
 
 	// Sender: letterhead (right) and return address (left, in the return window).
-	s := &m.Sender
 	org, err := ck.clean("sender.organization", strings.TrimSpace(s.Organization), false)
 	if err != nil {
 		return nil, err
@@ -241,7 +303,7 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		retLines = append(retLines, w...)
 	}
 	if len(retLines) > returnMaxLines {
-		return nil, &FieldError{NoticeID: l.NoticeID, Field: "sender.return_address", Err: ErrDoesNotFit,
+		return nil, &FieldError{NoticeID: ck.noticeID, Field: "sender.return_address", Err: ErrDoesNotFit,
 			Detail: fmt.Sprintf("needs %d lines; the return-address window holds %d", len(retLines), returnMaxLines)}
 	}
 	y := returnWindowY + windowInset + returnSize*0.93
@@ -262,7 +324,7 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	hy := 0.75 * inch
 	heads, _ := bold.wrap(org, 11, marginR-(returnWindowX+returnWindowW+windowInset))
 	if len(heads) > 2 {
-		return nil, &FieldError{NoticeID: l.NoticeID, Field: "sender.organization", Err: ErrDoesNotFit,
+		return nil, &FieldError{NoticeID: ck.noticeID, Field: "sender.organization", Err: ErrDoesNotFit,
 			Detail: "the letterhead holds two lines"}
 	}
 	for i, h := range heads {
@@ -279,24 +341,25 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		hy += 12
 		rightText(1, false, 9, marginR, hy, website)
 	}
-	if l.Date.IsZero() {
+	if e.date.IsZero() {
 		return nil, missing("date")
 	}
-	notice, err := ck.clean("notice_id", strings.TrimSpace(l.NoticeID), false)
+	ref, err := ck.clean(e.refField, strings.TrimSpace(e.ref), false)
 	if err != nil {
 		return nil, err
 	}
-	if notice == "" {
-		return nil, missing("notice_id")
+	if ref == "" {
+		return nil, missing(e.refField)
 	}
-	rightText(1, false, bodySize, marginR, 1.625*inch, t.formatDate(l.Date))
-	rightText(1, false, 8, marginR, 1.625*inch+13, t.noticeLabel+" "+notice)
+	rightText(1, false, bodySize, marginR, 1.625*inch, t.formatDate(e.date))
+	rightText(1, false, 8, marginR, 1.625*inch+13, e.refLabel+" "+ref)
 
 	// Recipient window.
 	var nameLines, addrLines []string
 	var names []string
-	for i, n := range a.Name {
-		n, err := ck.clean(fmt.Sprintf("addressee.name[%d]", i), strings.TrimSpace(n), false)
+	for i, n := range e.names {
+		field := fmt.Sprintf("%s[%d]", e.nameField, i)
+		n, err := ck.clean(field, strings.TrimSpace(n), false)
 		if err != nil {
 			return nil, err
 		}
@@ -306,16 +369,17 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		names = append(names, n)
 		w, long := reg.wrap(n, addressSize, windowW-2*windowInset)
 		if long {
-			return nil, &FieldError{NoticeID: l.NoticeID, Field: fmt.Sprintf("addressee.name[%d]", i),
+			return nil, &FieldError{NoticeID: ck.noticeID, Field: field,
 				Err: ErrDoesNotFit, Detail: "a word is wider than the envelope window"}
 		}
 		nameLines = append(nameLines, w...)
 	}
 	if len(names) == 0 {
-		return nil, missing("addressee.name")
+		return nil, missing(e.nameField)
 	}
-	for i, line := range a.Address {
-		line, err := ck.clean(fmt.Sprintf("addressee.address[%d]", i), strings.TrimSpace(line), false)
+	for i, line := range e.address {
+		field := fmt.Sprintf("%s[%d]", e.addressField, i)
+		line, err := ck.clean(field, strings.TrimSpace(line), false)
 		if err != nil {
 			return nil, err
 		}
@@ -324,23 +388,25 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		}
 		w, long := reg.wrap(line, addressSize, windowW-2*windowInset)
 		if long {
-			return nil, &FieldError{NoticeID: l.NoticeID, Field: fmt.Sprintf("addressee.address[%d]", i),
+			return nil, &FieldError{NoticeID: ck.noticeID, Field: field,
 				Err: ErrDoesNotFit, Detail: "a word is wider than the envelope window"}
 		}
 		addrLines = append(addrLines, w...)
 	}
 	if len(addrLines) == 0 {
-		return nil, missing("addressee.address")
+		return nil, missing(e.addressField)
 	}
-	if _, err := ck.clean("addressee.postal_code", a.PostalCode, false); err != nil {
-		return nil, err
+	if e.postalField != "" {
+		if _, err := ck.clean(e.postalField, e.postalCode, false); err != nil {
+			return nil, err
+		}
 	}
 	if n := len(nameLines) + len(addrLines); n > addressMaxLines {
-		field := "addressee.address"
+		field := e.addressField
 		if len(nameLines) > len(names) {
-			field = "addressee.name"
+			field = e.nameField
 		}
-		return nil, &FieldError{NoticeID: l.NoticeID, Field: field, Err: ErrDoesNotFit,
+		return nil, &FieldError{NoticeID: ck.noticeID, Field: field, Err: ErrDoesNotFit,
 			Detail: fmt.Sprintf("name and address need %d lines; the envelope window holds %d", n, addressMaxLines)}
 	}
 	y = windowY + windowInset + addressSize
@@ -353,50 +419,45 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	for _, fy := range []float64{fold1, fold2} {
 		lo.ops = append(lo.ops, op{page: 1, line: true, x: 0, y: fy, x2: 0.25 * inch, y2: fy})
 	}
+	return &top{org: org, website: website, ref: ref, names: names}, nil
+}
 
-	// Body.
-	c := &m.Content
-	wd, err := compose(ck, t, onPaper, &wordingInput{noticeID: l.NoticeID, org: org, website: website, names: names,
-		minor: a.Minor, children: a.Children, content: c, signatory: s.Signatory, role: s.SignatoryRole})
-	if err != nil {
-		return nil, err
+// flowBuilder collects a letter's body as lines, wrapped to the text width, before they are
+// placed on pages.
+type flowBuilder struct {
+	reg, bold *face
+	flow      []flowLine
+}
+
+// para adds s, a paragraph per "\n", wrapped to the text width. before is the space above its
+// first line; keep how many following lines each of its lines must share a page with.
+func (fb *flowBuilder) para(s string, b bool, size, before float64, keep int) {
+	f := fb.reg
+	if b {
+		f = fb.bold
 	}
-	lo.untranslated = wd.untranslated
-
-	var flow []flowLine
-	para := func(s string, b bool, size, before float64, keep int) {
-		f := reg
-		if b {
-			f = bold
+	for pi, p := range strings.Split(s, "\n") {
+		if strings.TrimSpace(p) == "" {
+			continue
 		}
-		for pi, p := range strings.Split(s, "\n") {
-			if strings.TrimSpace(p) == "" {
-				continue
-			}
-			ws, _ := f.wrap(p, size, textWidth)
-			for i, w := range ws {
-				fl := flowLine{text: w, bold: b, size: size, keep: keep}
-				if i == 0 {
-					fl.before = before
-					if pi > 0 {
-						fl.before = paraGap / 2
-					}
+		ws, _ := f.wrap(p, size, textWidth)
+		for i, w := range ws {
+			fl := flowLine{text: w, bold: b, size: size, keep: keep}
+			if i == 0 {
+				fl.before = before
+				if pi > 0 {
+					fl.before = paraGap / 2
 				}
-				flow = append(flow, fl)
 			}
+			fb.flow = append(fb.flow, fl)
 		}
 	}
-	lo.title = t.title + " — " + notice
-	para(t.title, true, titleSize, 0, 1)
-	para(wd.salutation, false, bodySize, 2*paraGap, 0)
-	para(wd.intro, false, bodySize, paraGap, 0)
-	for _, sec := range wd.sections {
-		para(sec.heading, true, bodySize, 1.75*paraGap, 2)
-		para(sec.text, false, bodySize, 0, 0)
-	}
+}
 
-	// Closing, kept on one page: "Sincerely," space to sign, who signs, the organization.
-	sig := append([]string{t.closing, ""}, wd.signature...)
+// closing adds the closing, kept on one page: "Sincerely," space to sign, who signs, the
+// organization.
+func (fb *flowBuilder) closing(closing string, signature []string) {
+	sig := append([]string{closing, ""}, signature...)
 	for i, s := range sig {
 		fl := flowLine{text: s, size: bodySize, keep: len(sig) - 1 - i}
 		switch i {
@@ -405,10 +466,13 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		case 1:
 			fl.before = 8 // with the empty line, room for a signature
 		}
-		flow = append(flow, fl)
+		fb.flow = append(fb.flow, fl)
 	}
+}
 
-	// Place the flow on pages.
+// placeFlow places the body lines on pages, below the recipient window on page 1, and sets
+// lo.pages.
+func (lo *layout) placeFlow(flow []flowLine) {
 	page, y := 1, bodyTop1
 	top := true
 	for i, fl := range flow {
@@ -424,7 +488,7 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 			y += fl.before
 		}
 		if fl.text != "" {
-			text(page, fl.bold, fl.size, marginL, y, fl.text)
+			lo.ops = append(lo.ops, op{page: page, bold: fl.bold, size: fl.size, x: marginL, y: y, text: fl.text})
 		}
 		top = false
 		if i+1 < len(flow) {
@@ -436,30 +500,35 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 		}
 	}
 	lo.pages = page
-	if lo.pages > r.maxPages {
-		return nil, pageLimitError(l.NoticeID, c, lo.pages, r.maxPages)
-	}
+}
 
-	// Footer on every page; on page 2 and after, a header naming the recipient and the page.
-	who := strings.Join(names, " ")
+// furniture adds a footer on every page ("Notice N-0001 · Page 1 of 2") and, on page 2 and
+// after, a header naming who the letter is to and the page, then rounds every position to what
+// the PDF records.
+func (lo *layout) furniture(reg *face, t *template, foot, who string) {
 	for p := 1; p <= lo.pages; p++ {
-		foot := t.noticeLabel + " " + notice + " · " + t.pageOf(p, lo.pages)
-		text(p, false, 8, (pageW-reg.width(foot, 8))/2, footerY, foot)
+		f := foot + " · " + t.pageOf(p, lo.pages)
+		lo.ops = append(lo.ops, op{page: p, size: 8, x: (pageW - reg.width(f, 8)) / 2, y: footerY, text: f})
 		if p > 1 {
-			hw := marginR - marginL - reg.width(t.pageOf(p, lo.pages), 9) - 18
+			pageOf := t.pageOf(p, lo.pages)
+			hw := marginR - marginL - reg.width(pageOf, 9) - 18
 			h, _ := reg.wrap(who, 9, hw)
 			head := h[0]
 			if len(h) > 1 { // the full name is on page 1; the header needs only to match it
 				head = strings.TrimSpace(head) + " …"
 			}
-			text(p, true, 9, marginL, headerY, head)
-			rightText(p, false, 9, marginR, headerY, t.pageOf(p, lo.pages))
+			lo.ops = append(lo.ops, op{page: p, bold: true, size: 9, x: marginL, y: headerY, text: head})
+			lo.ops = append(lo.ops, op{page: p, size: 9, x: marginR - reg.width(pageOf, 9), y: headerY, text: pageOf})
 			lo.ops = append(lo.ops, op{page: p, line: true, x: marginL, y: headerY + 6, x2: marginR, y2: headerY + 6})
 		}
 	}
-	for i := range lo.ops { // keep positions to what the PDF records
+	lo.round()
+}
+
+// round keeps positions to what the PDF records.
+func (lo *layout) round() {
+	for i := range lo.ops {
 		lo.ops[i].x = math.Round(lo.ops[i].x*100) / 100
 		lo.ops[i].y = math.Round(lo.ops[i].y*100) / 100
 	}
-	return lo, nil
 }
