@@ -181,6 +181,7 @@ type flowLine struct {
 	size   float64
 	before float64 // space above, dropped at the top of a page
 	keep   int     // how many following lines must share this line's page
+	indent float64 // from the left margin
 }
 
 // pageLimitError names the longest breach-specific field when a letter runs past the page limit.
@@ -432,6 +433,11 @@ type flowBuilder struct {
 // para adds s, a paragraph per "\n", wrapped to the text width. before is the space above its
 // first line; keep how many following lines each of its lines must share a page with.
 func (fb *flowBuilder) para(s string, b bool, size, before float64, keep int) {
+	fb.indented(s, b, size, before, keep, 0)
+}
+
+// indented is para with every line indent points in from the left margin.
+func (fb *flowBuilder) indented(s string, b bool, size, before float64, keep int, indent float64) {
 	f := fb.reg
 	if b {
 		f = fb.bold
@@ -440,9 +446,9 @@ func (fb *flowBuilder) para(s string, b bool, size, before float64, keep int) {
 		if strings.TrimSpace(p) == "" {
 			continue
 		}
-		ws, _ := f.wrap(p, size, textWidth)
+		ws, _ := f.wrap(p, size, textWidth-indent)
 		for i, w := range ws {
-			fl := flowLine{text: w, bold: b, size: size, keep: keep}
+			fl := flowLine{text: w, bold: b, size: size, keep: keep, indent: indent}
 			if i == 0 {
 				fl.before = before
 				if pi > 0 {
@@ -488,7 +494,7 @@ func (lo *layout) placeFlow(flow []flowLine) {
 			y += fl.before
 		}
 		if fl.text != "" {
-			lo.ops = append(lo.ops, op{page: page, bold: fl.bold, size: fl.size, x: marginL, y: y, text: fl.text})
+			lo.ops = append(lo.ops, op{page: page, bold: fl.bold, size: fl.size, x: marginL + fl.indent, y: y, text: fl.text})
 		}
 		top = false
 		if i+1 < len(flow) {

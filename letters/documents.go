@@ -1,0 +1,473 @@
+package letters
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"strings"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
+)
+
+// Documents is the breach.Documents of breachd: the documents about a breach that are not
+// individual notices — the letter to each consumer reporting agency, the substitute notice for
+// the school's web site and for the media, and the closure report. They say the five required
+// things (LAW.md §4) in the same words as the letters, emails and calls, from the same templates.
+// Create it with NewDocuments; it is safe for concurrent use.
+//
+// The agency letter, the web-site notice and the press release are in English: they go to
+// companies and to the public, and the breach record holds the breach-specific text (description,
+// remediation) in one language only, so a Spanish version would mix languages.
+type Documents struct {
+	r      *Renderer
+	sender Sender
+}
+
+var _ breach.Documents = (*Documents)(nil)
+
+// NewDocuments returns Documents rendered with r and sent from sender.
+func NewDocuments(r *Renderer, sender Sender) *Documents {
+	return &Documents{r: r, sender: sender}
+}
+
+// agencyAddress is where a consumer reporting agency's letter goes.
+type agencyAddress struct {
+	name    string   // as it goes on the envelope and in the letter
+	address []string // delivery lines, the last one city, state and ZIP code
+}
+
+// agencyAddresses are the postal addresses of the three nationwide consumer reporting agencies.
+//
+// CHECK BEFORE USE: these are the agencies' published consumer mailing addresses, not addresses
+// they designate for notices of a breach. Before a letter is mailed, check each one against the
+// agency's current breach-notification contact (its website, or counsel) and update this table.
+var agencyAddresses = map[breach.Agency]agencyAddress{
+	breach.AgencyEquifax:    {"Equifax Information Services LLC", []string{"P.O. Box 105069", "Atlanta GA 30348-5069"}},
+	breach.AgencyExperian:   {"Experian", []string{"P.O. Box 9554", "Allen TX 75013"}},
+	breach.AgencyTransUnion: {"TransUnion", []string{"P.O. Box 2000", "Chester PA 19016"}},
+}
+
+// channelNames are the notice channels as the documents name them, in the order they list them.
+var channelNames = []struct {
+	m    breach.Method
+	name string
+}{{breach.MethodLetter, "Letter"}, {breach.MethodEmail, "Email"}, {breach.MethodPhone, "Telephone"}}
+
+// noticeWording writes the five required elements of breach b's notices as every channel says
+// them, checking each field with ck.
+func (d *Documents) noticeWording(ck checker, b *breach.Breach, md medium) (*wording, string, string, error) {
+	org, err := ck.clean("sender.organization", strings.TrimSpace(d.sender.Organization), false)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if org == "" {
+		return nil, "", "", &FieldError{Field: "sender.organization", Err: ErrMissing, what: "document"}
+	}
+	website, err := ck.clean("sender.website", strings.TrimSpace(d.sender.Website), false)
+	if err != nil {
+		return nil, "", "", err
+	}
+	content := NewContent(b.Determination)
+	wd, err := compose(ck, english, md, &wordingInput{org: org, website: website, content: &content,
+		signatory: d.sender.Signatory, role: d.sender.SignatoryRole})
+	return wd, org, website, err
+}
+
+// AgencyLetter writes the letter that tells one consumer reporting agency of breach b (IC
+// 24-4.9-3-1(b)): the breach, the timing of the individual notices (the deadline the law engine
+// gives as of date, and how many have been given), their distribution (the people affected, the
+// Indiana residents, the notices by channel and status from counts) and their content (the five
+// required elements as the notices say them), and whom to contact. It is a letter for a #10
+// double-window envelope, like the notices, dated date, at most two pages (or the renderer's
+// MaxPages, if more).
+//
+// It returns an EINVALID error for an unknown agency or a breach the law engine cannot assess,
+// and a *FieldError (EINVALID) naming the field that is missing, holds a character the font
+// cannot print, or does not fit. Errors from w and the context's error are returned wrapped.
+func (d *Documents) AgencyLetter(ctx context.Context, w io.Writer, b *breach.Breach, agency breach.Agency,
+	counts breach.NoticeCounts, recipients breach.RecipientCounts, date breach.Date) error {
+	if b == nil {
+		return breach.Errorf(breach.EINVALID, "agency letter: no breach")
+	}
+	addr, ok := agencyAddresses[agency]
+	if !ok {
+		return breach.Errorf(breach.EINVALID, "agency letter for breach %s: %q is not a consumer reporting agency (want equifax, experian or transunion)", b.ID, agency)
+	}
+	if date.IsZero() {
+		return &FieldError{Field: "date", Err: ErrMissing, what: "agency letter"}
+	}
+	plan, err := rules.AssessWithRecipients(b.Determination, recipients, b.Holds, date)
+	if err != nil {
+		return fmt.Errorf("agency letter for breach %s: %w", b.ID, err)
+	}
+	lo, err := d.layoutAgencyLetter(b, addr, plan, counts, recipients, date)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("agency letter for breach %s: %w", b.ID, err)
+	}
+	pdf := d.r.newDoc(lo.title, "en", d.r.clock())
+	d.r.draw(pdf, lo)
+	if _, err := output(pdf, ctxWriter{ctx, w}); err != nil {
+		return fmt.Errorf("agency letter for breach %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+func (d *Documents) layoutAgencyLetter(b *breach.Breach, addr agencyAddress, plan breach.Plan,
+	counts breach.NoticeCounts, rc breach.RecipientCounts, date breach.Date) (*layout, error) {
+	t := english
+	ck := checker{face: d.r.regular}
+	lo := &layout{tmpl: t, ops: make([]op, 0, 128)}
+	top, err := d.r.layoutTop(lo, ck, t, &d.sender, envelope{date: date, refLabel: "Breach", ref: b.ID,
+		refField: "breach.id", names: []string{addr.name}, nameField: "agency.name", address: addr.address,
+		addressField: "agency.address"})
+	if err != nil {
+		return nil, asDocument(err, "agency letter")
+	}
+	wd, _, _, err := d.noticeWording(ck, b, onPaper)
+	if err != nil {
+		return nil, asDocument(err, "agency letter")
+	}
+	det := &b.Determination
+	title, err := ck.clean("determination.title", strings.TrimSpace(det.Title), false)
+	if err != nil {
+		return nil, asDocument(err, "agency letter")
+	}
+	if title == "" {
+		return nil, &FieldError{Field: "determination.title", Err: ErrMissing, what: "agency letter"}
+	}
+	assist, _ := ck.clean("determination.assistance_phone", strings.TrimSpace(det.AssistancePhone), false) // checked by compose
+	phone := strings.TrimSpace(d.sender.Phone)                                                             // checked by layoutTop
+	if phone == "" {
+		phone = assist
+	}
+
+	fb := flowBuilder{reg: d.r.regular, bold: d.r.bold}
+	heading := func(s string) { fb.para(s, true, bodySize, 1.75*paraGap, 2) }
+	body := func(s string) { fb.para(s, false, bodySize, 0, 0) }
+	date0 := t.formatDate
+
+	fb.para("Notice of a data breach affecting Indiana residents", true, titleSize, 0, 1)
+	fb.para("Dear Sir or Madam:", false, bodySize, 2*paraGap, 0)
+	fb.para(top.org+" is writing to tell "+addr.name+" of a breach of the security of data it holds and of the "+
+		"timing, distribution and content of the notices it is giving to the people affected, as Indiana law asks "+
+		"when more than 1,000 Indiana residents are notified (IC 24-4.9-3-1(b)).", false, bodySize, paraGap, 0)
+
+	heading("The breach")
+	s := title + ". We discovered the breach on " + date0(det.DiscoveredOn) + "."
+	if !det.OccurredOn.IsZero() {
+		s += " It took place on or about " + date0(det.OccurredOn) + "."
+	}
+	body(s + " Our reference is " + top.ref + ".")
+
+	heading("Timing of the notices")
+	var timing []string
+	switch {
+	case !plan.NotificationRequired:
+		timing = append(timing, "Under the law as we have applied it, notice to the people affected is not required; we are giving it nonetheless.")
+	case plan.Held || plan.Deadline.IsZero():
+		timing = append(timing, "A law-enforcement agency has asked us to delay notice because it would impede a criminal "+
+			"investigation (IC 24-4.9-3-3(b)). Individual notices will be given as soon as the agency says notice will "+
+			"no longer compromise the investigation.")
+	case plan.Deadline == det.DiscoveredOn.AddDays(45):
+		timing = append(timing, "Individual notices are being given in the most expedient time possible and no later than "+
+			date0(plan.Deadline)+", 45 days after we discovered the breach.")
+	default:
+		timing = append(timing, "Notice was delayed at the request of a law-enforcement agency (IC 24-4.9-3-3(b)). "+
+			"Individual notices are due by "+date0(plan.Deadline)+", the day the agency released the delay.")
+	}
+	total, given := 0, 0
+	for _, ch := range channelNames {
+		for st, n := range counts[ch.m] {
+			total += n
+			if breach.Delivered(ch.m, st) {
+				given += n
+			}
+		}
+	}
+	if total == 0 {
+		timing = append(timing, "As of "+date0(date)+", no individual notice has been sent yet.")
+	} else {
+		timing = append(timing, fmt.Sprintf("As of %s, %s of %s have been given (a letter mailed, an email accepted "+
+			"for delivery, or a telephone conversation held); the others are under way.", date0(date),
+			thousands(given), plural(total, "individual notice", "individual notices")))
+	}
+	body(strings.Join(timing, " "))
+
+	heading("Distribution of the notices")
+	affected, residents := rc.Affected, thousands(rc.IndianaResidents)
+	if affected == 0 { // nobody uploaded yet: the determination's estimate
+		affected = det.AffectedCount
+		residents = "an unknown number"
+		if det.IndianaResidents != nil {
+			residents = thousands(*det.IndianaResidents)
+		}
+	}
+	s = fmt.Sprintf("%s affected, of whom %s are Indiana residents.", plural(affected, "person is", "people are"), residents)
+	if rc.Minors > 0 {
+		s += fmt.Sprintf(" %s are minors; their notices go to a parent or guardian.", thousands(rc.Minors))
+	}
+	if rc.InsufficientContact > 0 {
+		s += fmt.Sprintf(" We have no usable contact details for %s.", thousands(rc.InsufficientContact))
+	}
+	body(s)
+	fb.para("Individual notices by channel:", false, bodySize, paraGap/2, 1)
+	for _, ch := range channelNames {
+		byStatus := counts[ch.m]
+		n := 0
+		var parts []string
+		for _, st := range breach.NoticeStatuses {
+			if k := byStatus[st]; k > 0 {
+				n += k
+				parts = append(parts, thousands(k)+" "+string(st))
+			}
+		}
+		line := ch.name + ": " + thousands(n)
+		if len(parts) > 0 {
+			line += " (" + strings.Join(parts, ", ") + ")"
+		}
+		fb.indented(line, false, bodySize, 0, 0, 18)
+	}
+	if sn := plan.SubstituteNotice; sn.Required {
+		s = "We are also giving substitute notice (IC 24-4.9-3-4): email to everyone with an address on file, a " +
+			"conspicuous posting on our web site, and notice to major media reaching at least 75% of Indiana's population."
+		if !sn.ReplacesIndividual {
+			s += " Everyone we can reach still receives an individual notice."
+		}
+		fb.para(s, false, bodySize, paraGap/2, 0)
+	}
+
+	heading("Content of the notices")
+	body("Every individual notice says the following, in these words. A notice to a parent or guardian names the " +
+		"child and adds advice on a child's credit report; notices are in English or Spanish.")
+	for _, sec := range wd.sections {
+		fb.indented(sec.heading, true, bodySize, paraGap, 2, 18)
+		fb.indented(sec.text, false, bodySize, 0, 0, 18)
+	}
+
+	heading("Contact")
+	who := strings.Join(wd.signature, ", ")
+	body("For questions about this notice, please contact " + who + " at " + phone + ". The people affected may call " +
+		assist + ".")
+	fb.closing(t.closing, wd.signature)
+
+	lo.placeFlow(fb.flow)
+	if limit := max(d.r.maxPages, 2); lo.pages > limit {
+		return nil, asDocument(pageLimitError("", &Content{Description: det.Description, Remediation: det.Remediation},
+			lo.pages, limit), "agency letter")
+	}
+	lo.furniture(d.r.regular, t, "Breach "+top.ref, addr.name)
+	lo.title = "Notice to " + addr.name + " — " + title
+	return lo, nil
+}
+
+// asDocument marks a *FieldError as one about a document rather than a letter.
+func asDocument(err error, what string) error {
+	if fe, ok := err.(*FieldError); ok {
+		fe.what = what
+	}
+	return err
+}
+
+// MediaNotice writes the substitute notice for the media as a one-page press release dated date:
+// "FOR IMMEDIATE RELEASE", the school, a headline, the five required elements and the media
+// contact. It returns a *FieldError (EINVALID) naming the field that is missing, cannot be printed
+// or makes the release longer than one page (ErrDoesNotFit). Errors from w and the context's
+// error are returned wrapped.
+func (d *Documents) MediaNotice(ctx context.Context, w io.Writer, b *breach.Breach, date breach.Date) error {
+	if b == nil {
+		return breach.Errorf(breach.EINVALID, "press release: no breach")
+	}
+	if date.IsZero() {
+		return &FieldError{Field: "date", Err: ErrMissing, what: "press release"}
+	}
+	ck := checker{face: d.r.regular}
+	wd, org, _, err := d.noticeWording(ck, b, onPaper)
+	if err != nil {
+		return asDocument(err, "press release")
+	}
+	t := english
+	rep := newReport(d.r, ck, nil)
+	phone := rep.clean("sender.phone", d.sender.Phone, false)
+	if rep.err != nil {
+		return asDocument(rep.err, "press release")
+	}
+	rep.text(true, 11, repMarginL, "FOR IMMEDIATE RELEASE")
+	ds := t.formatDate(date)
+	rep.text(false, 10, repMarginR-d.r.regular.width(ds, 10), ds)
+	rep.y += 20
+	rep.para(org, true, 10, 13, 0)
+	for _, l := range d.sender.ReturnAddress {
+		if l = rep.clean("sender.return_address", l, false); l != "" {
+			rep.para(l, false, 9, 11.5, 0)
+		}
+	}
+	contact := append([]string(nil), wd.signature...)
+	if len(contact) > 1 {
+		contact = contact[:len(contact)-1] // the organization is above
+	}
+	c := "Media contact: " + strings.Join(contact, ", ")
+	if len(contact) == 0 {
+		c = "Media contact: " + org
+	}
+	if phone != "" {
+		c += ", " + phone
+	}
+	rep.y += 4
+	rep.para(c, false, 9, 11.5, 0)
+	rep.y += 14
+	rep.para(org+" gives notice of a data security incident", true, 16, 20, 0)
+	title := rep.clean("determination.title", b.Determination.Title, false)
+	if rep.err != nil {
+		return asDocument(rep.err, "press release")
+	}
+	if title != "" {
+		rep.para(title, false, 11.5, 15, 0)
+	}
+	rep.y += 8
+	rep.para(ds+" — "+org+" is giving public notice of a data security incident that may have involved "+
+		"personal information of people whose records it holds. It is notifying the people affected directly "+
+		"where it can; this notice is for anyone it could not reach and for the public.", false, 10, 13.5, 0)
+	for _, sec := range wd.sections {
+		rep.y += 5
+		rep.room(2 * 13.5)
+		rep.para(sec.heading, true, 10, 13.5, 0)
+		rep.para(sec.text, false, 10, 13.5, 0)
+	}
+	rep.y += 10
+	rep.room(13.5)
+	rep.text(false, 10, (pageW-d.r.regular.width("###", 10))/2, "###")
+	if rep.lo.pages > 1 {
+		return asDocument(pageLimitError("", &Content{Description: b.Determination.Description,
+			Remediation: b.Determination.Remediation}, rep.lo.pages, 1), "press release")
+	}
+	rep.lo.round()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("press release for breach %s: %w", b.ID, err)
+	}
+	pdf := d.r.newDoc("Press release — "+org+" — "+cmp.Or(title, b.ID), "en", d.r.clock())
+	d.r.draw(pdf, rep.lo)
+	if _, err := output(pdf, ctxWriter{ctx, w}); err != nil {
+		return fmt.Errorf("press release for breach %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+// WebsiteNotice writes the substitute notice to post on the school's web site (LAW.md §5): a
+// heading, who posts it and when (the renderer's clock's day in the breach's time zone), the five
+// required elements in the words of every notice, and the assistance number. With html it is a
+// self-contained, accessible HTML fragment — a <section> with its own heading and a telephone
+// link, no scripts, styles or outside assets — whose text html/template escapes; without, the
+// same text as plain text. It is in English (see Documents).
+//
+// It returns a *FieldError (EINVALID) naming the field that is missing or holds a control
+// character.
+func (d *Documents) WebsiteNotice(b *breach.Breach, html bool) (string, error) {
+	if b == nil {
+		return "", breach.Errorf(breach.EINVALID, "web-site notice: no breach")
+	}
+	wd, org, _, err := d.noticeWording(checker{}, b, inEmail)
+	if err != nil {
+		return "", asDocument(err, "web-site notice")
+	}
+	t := english
+	day := breach.DateOf(d.r.clock(), b.Determination.Location())
+	v := websiteView{
+		ID:      "breach-notice-" + slug(b.ID),
+		Title:   t.title,
+		Org:     org,
+		Date:    t.formatDate(day),
+		ISODate: day.String(),
+		Intro: org + " is posting this notice because a data security incident may have involved personal " +
+			"information of people whose records it holds. We are telling the people affected directly where we " +
+			"can; if you received a letter, email or call from us about this incident, this notice says the same.",
+		Phone: strings.TrimSpace(b.Determination.AssistancePhone),
+	}
+	v.Tel = telURL(v.Phone)
+	for _, s := range wd.sections {
+		v.Sections = append(v.Sections, emailSection{Heading: s.heading, Paragraphs: paragraphs(s.text)})
+	}
+	if !html {
+		return v.text(), nil
+	}
+	var out strings.Builder
+	if err := websiteHTML.Execute(&out, v); err != nil {
+		return "", fmt.Errorf("web-site notice for breach %s: %w", b.ID, err)
+	}
+	return out.String(), nil
+}
+
+type websiteView struct {
+	ID, Title, Org, Date, ISODate, Intro, Phone string
+	Tel                                         htmltemplate.URL // "" when the number cannot be dialled as written
+	Sections                                    []emailSection
+}
+
+func (v *websiteView) text() string {
+	var b strings.Builder
+	b.WriteString(v.Title + "\n" + v.Org + " · Posted " + v.Date + "\n\n" + v.Intro + "\n")
+	for _, s := range v.Sections {
+		b.WriteString("\n" + s.Heading + "\n")
+		b.WriteString(strings.Join(s.Paragraphs, "\n\n") + "\n")
+	}
+	b.WriteString("\nQuestions: call " + v.Phone + ".\n")
+	return b.String()
+}
+
+// websiteHTML is the web-site notice: a fragment to paste into a page of the school's site. The
+// heading is an h2 (the page has its own h1); the section is labelled by it for screen readers.
+var websiteHTML = htmltemplate.Must(htmltemplate.New("website").Parse(`<section id="{{.ID}}" class="breach-notice" lang="en" aria-labelledby="{{.ID}}-title">
+<h2 id="{{.ID}}-title">{{.Title}}</h2>
+<p>{{.Org}} · Posted <time datetime="{{.ISODate}}">{{.Date}}</time></p>
+<p>{{.Intro}}</p>
+{{- range .Sections}}
+<h3>{{.Heading}}</h3>
+{{- range .Paragraphs}}
+<p>{{.}}</p>
+{{- end}}
+{{- end}}
+<p><strong>Questions:</strong> call {{if .Tel}}<a href="{{.Tel}}">{{.Phone}}</a>{{else}}{{.Phone}}{{end}}.</p>
+</section>
+`))
+
+// telURL returns a tel: link for a North American number written with digits and the usual
+// separators, or "" for anything else (an extension, letters), which is then shown unlinked.
+func telURL(phone string) htmltemplate.URL {
+	var digits strings.Builder
+	for _, r := range phone {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case strings.ContainsRune(" ()-.+", r):
+		default:
+			return ""
+		}
+	}
+	s := digits.String()
+	switch {
+	case len(s) == 10:
+		s = "1" + s
+	case len(s) == 11 && s[0] == '1':
+	default:
+		return ""
+	}
+	return htmltemplate.URL("tel:+" + s) // digits only: safe as a URL
+}
+
+// slug keeps letters, digits and hyphens of an ID for use in an HTML id.
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}

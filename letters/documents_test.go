@@ -1,0 +1,341 @@
+package letters
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	breach "github.com/breachd/breachd"
+)
+
+func testDocuments(t *testing.T) *Documents {
+	t.Helper()
+	return NewDocuments(testRenderer(t), testMailing().Sender)
+}
+
+// docBreach is testBreach with what the documents print besides the notices: 1,250 people, a
+// law-enforcement hold released before day 45, an incident record.
+func docBreach() *breach.Breach {
+	b := testBreach()
+	d := &b.Determination
+	d.AffectedCount = 1250
+	residents := 1200
+	d.IndianaResidents = &residents
+	d.ContactInfoSufficient = true
+	d.RiskOfHarm = breach.RiskLikely
+	cost := breach.Money(1_875_050)
+	d.NoticeCostEstimate = &cost
+	d.Reporter = breach.Reporter{Name: "Kim Søndergaard", Role: "Registrar", Email: "ksondergaard@pikecreek.example", Anonymous: true}
+	d.Category, d.Severity = breach.CategoryData, breach.SeverityMajor
+	d.SystemsAffected = []string{"Student information system", "Staff email"}
+	d.ActionsTaken = "Asked the recipient to delete the file; disabled the export."
+	b.DeterminationVersion = 2
+	b.CreatedAt = time.Date(2026, 3, 3, 15, 4, 0, 0, time.UTC)
+	b.CreatedBy = "k-3f9a admin"
+	b.Holds = []breach.Hold{{ID: "H-1", Agency: "Indiana State Police Cybercrime Unit", Contact: "Det. R. Alvarez",
+		InWriting: true, StartDate: breach.MustDate("2026-03-05"), EndDate: breach.MustDate("2026-03-12"),
+		PlacedBy: "k-3f9a", ReleasedBy: "k-3f9a"}}
+	return b
+}
+
+func docCounts() (breach.NoticeCounts, breach.RecipientCounts) {
+	return breach.NoticeCounts{
+			breach.MethodLetter: {breach.NoticeMailed: 812, breach.NoticeQueued: 12, breach.NoticeReturned: 9},
+			breach.MethodEmail:  {breach.NoticeSent: 301, breach.NoticeFailed: 14},
+			breach.MethodPhone:  {breach.NoticeDelivered: 40, breach.NoticeFailed: 6},
+		}, breach.RecipientCounts{Affected: 1250, IndianaResidents: 1203, InsufficientContact: 4, Minors: 980}
+}
+
+// writePDF writes a document to a file in a temporary directory and returns its path.
+func writePDF(t *testing.T, name string, render func(w io.Writer) error) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	path := filepath.Join(t.TempDir(), name+".pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, buf.Bytes()
+}
+
+// fiveElements are what every document must say, as pdftotext reads them with white space joined.
+func fiveElements(t *testing.T) []string {
+	t.Helper()
+	d := testDetermination()
+	return []string{
+		"spreadsheet exported from the student information system was sent by mistake", // (A)
+		"Social Security number", "medical information", // (B)
+		"required a second approval for any report containing Social Security numbers", // (C)
+		"(317) 555-0100",                      // (D)
+		"remain vigilant against fraud",       // (E)
+		"We discovered the incident on March 3, 2026.", d.AssistancePhone,
+	}
+}
+
+func TestAgencyLetter(t *testing.T) {
+	docs := testDocuments(t)
+	b := docBreach()
+	counts, rc := docCounts()
+	for _, tc := range []struct {
+		agency  breach.Agency
+		address []string
+	}{
+		{breach.AgencyEquifax, []string{"Equifax Information Services LLC", "P.O. Box 105069", "Atlanta GA 30348-5069"}},
+		{breach.AgencyExperian, []string{"Experian", "P.O. Box 9554", "Allen TX 75013"}},
+		{breach.AgencyTransUnion, []string{"TransUnion", "P.O. Box 2000", "Chester PA 19016"}},
+	} {
+		t.Run(string(tc.agency), func(t *testing.T) {
+			path, _ := writePDF(t, string(tc.agency), func(w io.Writer) error {
+				return docs.AgencyLetter(context.Background(), w, b, tc.agency, counts, rc, breach.MustDate("2026-03-20"))
+			})
+			text := pdfPlainText(t, path)
+			want := append(append([]string{}, tc.address...),
+				"Dear Sir or Madam:", "Student information system export", "We discovered the breach on March 3, 2026",
+				"no later than April 17, 2026", // the deadline: the hold was released before day 45
+				"1,250 people are affected, of whom 1,203 are Indiana residents", "980 are minors",
+				"Letter: 833 (12 queued, 812 mailed, 9 returned)", "Email: 315 (301 sent, 14 failed)",
+				"Telephone: 46 (40 delivered, 6 failed)",
+				"1,162 of 1,194 individual notices have been given", // 812+9 letters, 301 emails, 40 calls
+				"substitute notice", "Breach B-42", "Page 1 of")
+			want = append(want, fiveElements(t)...)
+			for _, s := range want {
+				if !strings.Contains(text, s) {
+					t.Errorf("letter to %s lacks %q:\n%s", tc.agency, s, text)
+				}
+			}
+			info := poppler(t, "pdfinfo", path)
+			for _, s := range []string{`Title:\s+Notice to ` + regexp.QuoteMeta(tc.address[0]) + ` — Student information system export\n`,
+				`Page size:\s+612 x 792 pts \(letter\)`} {
+				if !regexp.MustCompile(s).MatchString(info) {
+					t.Errorf("pdfinfo lacks %s:\n%s", s, info)
+				}
+			}
+			if !strings.Contains(info, "CreationDate:") || !strings.Contains(info, "Mar 20 ") || !strings.Contains(info, "2026") {
+				t.Errorf("pdfinfo has no creation date from the clock:\n%s", info)
+			}
+			if pages := strings.Count(poppler(t, "pdftotext", path, "-"), "\f"); pages > 2 {
+				t.Errorf("the letter has %d pages, want at most 2", pages)
+			}
+		})
+	}
+
+	t.Run("the address is in the envelope window", func(t *testing.T) {
+		path, _ := writePDF(t, "equifax", func(w io.Writer) error {
+			return docs.AgencyLetter(context.Background(), w, b, breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
+		})
+		// Crop to the recipient window (0.875"–5.375" across, 2.0"–3.125" down) at 72 dpi.
+		win := poppler(t, "pdftotext", "-f", "1", "-l", "1", "-x", "63", "-y", "144", "-W", "324", "-H", "81", path, "-")
+		for _, s := range []string{"Equifax Information Services LLC", "P.O. Box 105069", "Atlanta GA 30348-5069"} {
+			if !strings.Contains(win, s) {
+				t.Errorf("recipient window lacks %q:\n%s", s, win)
+			}
+		}
+	})
+
+	t.Run("unknown agency", func(t *testing.T) {
+		err := docs.AgencyLetter(context.Background(), io.Discard, b, "innovis", counts, rc, breach.MustDate("2026-03-20"))
+		if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(fmt.Sprint(err), "innovis") {
+			t.Errorf("err = %v, want EINVALID naming the agency", err)
+		}
+	})
+
+	t.Run("open hold over day 45", func(t *testing.T) {
+		held := docBreach()
+		held.Holds = []breach.Hold{{ID: "H-2", Agency: "FBI", StartDate: breach.MustDate("2026-04-01")}}
+		path, _ := writePDF(t, "held", func(w io.Writer) error {
+			return docs.AgencyLetter(context.Background(), w, held, breach.AgencyExperian, nil, breach.RecipientCounts{},
+				breach.MustDate("2026-04-20"))
+		})
+		text := pdfPlainText(t, path)
+		for _, s := range []string{"asked us to delay notice", "no individual notice has been sent yet",
+			"1,250 people are affected, of whom 1,200 are Indiana residents", "Letter: 0"} {
+			if !strings.Contains(text, s) {
+				t.Errorf("lacks %q:\n%s", s, text)
+			}
+		}
+	})
+
+	t.Run("a field the font cannot print", func(t *testing.T) {
+		bad := docBreach()
+		bad.Determination.Title = "学生 records"
+		err := docs.AgencyLetter(context.Background(), io.Discard, bad, breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "determination.title" || !errors.Is(err, ErrUnrenderable) ||
+			breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("err = %v, want an unrenderable determination.title", err)
+		}
+	})
+
+	t.Run("deterministic", func(t *testing.T) {
+		var a, c bytes.Buffer
+		for _, buf := range []*bytes.Buffer{&a, &c} {
+			if err := docs.AgencyLetter(context.Background(), buf, b, breach.AgencyTransUnion, counts, rc, breach.MustDate("2026-03-20")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(a.Bytes(), c.Bytes()) {
+			t.Error("the same letter rendered twice differs")
+		}
+	})
+}
+
+func TestWebsiteNotice(t *testing.T) {
+	docs := testDocuments(t)
+	b := docBreach()
+	for _, asHTML := range []bool{true, false} {
+		got, err := docs.WebsiteNotice(b, asHTML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "website-en.txt"
+		if asHTML {
+			name = "website-en.html"
+		}
+		plain := got
+		if asHTML {
+			plain = xmlText(t, got)
+		}
+		plain = strings.Join(strings.Fields(plain), " ")
+		for _, s := range append(fiveElements(t), "Notice of Data Breach", "Metropolitan School District of Pike Creek",
+			"Posted March 20, 2026", "www.pikecreek.k12.in.us") {
+			if !strings.Contains(plain, s) {
+				t.Errorf("%s lacks %q:\n%s", name, s, plain)
+			}
+		}
+		golden(t, name, got)
+	}
+
+	t.Run("html escapes the determination", func(t *testing.T) {
+		evil := docBreach()
+		evil.Determination.Description = `A file named <script>alert("x")</script> & "report.xlsx" was sent.`
+		got, err := docs.WebsiteNotice(evil, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "<script") || !strings.Contains(got, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;") {
+			t.Errorf("description not escaped:\n%s", got)
+		}
+		if txt := xmlText(t, got); !strings.Contains(txt, `<script>alert("x")</script> & "report.xlsx"`) {
+			t.Errorf("escaped text does not read back as written:\n%s", txt)
+		}
+		for _, s := range []string{`<a href="tel:+13175550100">(317) 555-0100</a>`, `aria-labelledby="breach-notice-b-42-title"`,
+			`<time datetime="2026-03-20">`, `lang="en"`} {
+			if !strings.Contains(html.UnescapeString(got), s) { // html/template writes + in a URL as &#43;
+				t.Errorf("HTML lacks %s:\n%s", s, got)
+			}
+		}
+		for _, s := range []string{"<link", "<img", "<style", "src=", "http://", "https://"} {
+			if strings.Contains(got, s) {
+				t.Errorf("HTML refers to an outside asset (%s):\n%s", s, got)
+			}
+		}
+	})
+
+	t.Run("missing content", func(t *testing.T) {
+		bare := docBreach()
+		bare.Determination.Remediation = ""
+		_, err := docs.WebsiteNotice(bare, false)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "content.remediation" || !errors.Is(err, ErrMissing) {
+			t.Errorf("err = %v, want content.remediation missing", err)
+		}
+	})
+}
+
+// xmlText parses an HTML fragment as XML — the fragment is written to be well-formed — and returns
+// its character data: proof that it parses and that the escaped text reads back as given.
+func xmlText(t *testing.T, s string) string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(s))
+	dec.Strict = true
+	var b strings.Builder
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the HTML fragment does not parse: %v\n%s", err, s)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			b.Write(tok)
+		}
+	}
+	if depth != 0 {
+		t.Fatalf("unbalanced elements in\n%s", s)
+	}
+	return b.String()
+}
+
+// golden compares got with testdata/name; -update rewrites it.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./letters -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", name, got)
+	}
+}
+
+func TestMediaNotice(t *testing.T) {
+	docs := testDocuments(t)
+	b := docBreach()
+	path, pdf := writePDF(t, "press", func(w io.Writer) error {
+		return docs.MediaNotice(context.Background(), w, b, breach.MustDate("2026-03-20"))
+	})
+	text := pdfPlainText(t, path)
+	for _, s := range append(fiveElements(t), "FOR IMMEDIATE RELEASE", "March 20, 2026",
+		"Metropolitan School District of Pike Creek gives notice of a data security incident",
+		"Media contact: Dr. Ana Ortiz-Bjørnsen, Superintendent, (317) 555-0199", "###") {
+		if !strings.Contains(text, s) {
+			t.Errorf("press release lacks %q:\n%s", s, text)
+		}
+	}
+	if info := poppler(t, "pdfinfo", path); !strings.Contains(info, "Pages:           1\n") {
+		t.Errorf("press release is not one page:\n%s", info)
+	}
+	var again bytes.Buffer
+	if err := docs.MediaNotice(context.Background(), &again, b, breach.MustDate("2026-03-20")); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pdf, again.Bytes()) {
+		t.Error("the same press release rendered twice differs")
+	}
+
+	t.Run("longer than a page", func(t *testing.T) {
+		long := docBreach()
+		long.Determination.Description = strings.Repeat("The export ran again and again. ", 150)
+		err := docs.MediaNotice(context.Background(), io.Discard, long, breach.MustDate("2026-03-20"))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "content.description" || !errors.Is(err, ErrDoesNotFit) {
+			t.Errorf("err = %v, want content.description does not fit", err)
+		}
+	})
+}
