@@ -196,8 +196,13 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 			codes = append(codes, row[0])
 		}
 		cw := rep.fit(codes, 0.36)
-		rep.table([]column{{title: "Code", width: cw}, {title: "Reason", width: 0.78 - cw}, {title: "Citation", width: 0.22}}, rows)
+		rep.table([]column{{title: "Code", width: cw}, {title: "Reason", width: 0.78 - cw}, {title: "Citation", width: 0.22}}, rows, nil)
 	}
+
+	rep.y += 4
+	rep.para("The plan is the law engine's assessment as of "+date(p.AsOf)+" from the determination and the holds; "+
+		"it does not know which notices went out, so a reason may still call notice overdue. Whether the deadline "+
+		"was met is below.", false, 8, 10, 0)
 
 	// The deadline.
 	section("Deadline")
@@ -218,7 +223,6 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 	rep.fields([][2]string{
 		{"Deadline", deadline},
 		{"Deadline met", met},
-		{"Overdue on " + date(p.AsOf), yes(p.Overdue)},
 		{"Last notice given", at(r.LastDelivered)},
 		{"Notices given", thousands(r.Delivered)},
 		{"Notices outstanding", thousands(r.Outstanding)},
@@ -240,7 +244,7 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		rep.para("No law-enforcement agency asked for notice to be delayed.", false, repBodySize, repBodyLead, 0)
 	} else {
 		rep.table([]column{{title: "Agency", width: 0.32}, {title: "Start", width: 0.13}, {title: "End", width: 0.13},
-			{title: "In writing", width: 0.1}, {title: "Placed by", width: 0.16}, {title: "Released by", width: 0.16}}, rows)
+			{title: "In writing", width: 0.1}, {title: "Placed by", width: 0.16}, {title: "Released by", width: 0.16}}, rows, nil)
 	}
 
 	// People and notices.
@@ -276,11 +280,11 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		colTotals[len(colTotals)-1] += given
 		rows = append(rows, append(row, thousands(total), thousands(given)))
 	}
-	row := []string{"All"}
+	foot := []string{"All"}
 	for _, n := range colTotals {
-		row = append(row, thousands(n))
+		foot = append(foot, thousands(n))
 	}
-	rep.table(cols, append(rows, row))
+	rep.table(cols, rows, foot)
 
 	// Substitute notice.
 	section("Substitute notice")
@@ -312,9 +316,9 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 	}
 	if len(rows) > 0 {
 		rep.y += 6
-		rows = append(rows, []string{"Total audience", "", thousands(audience), "", ""})
 		rep.table([]column{{title: "Media outlet", width: 0.4}, {title: "Kind", width: 0.15},
-			{title: "Audience", width: 0.15, right: true}, {title: "Local", width: 0.12}, {title: "Notified on", width: 0.18}}, rows)
+			{title: "Audience", width: 0.15, right: true}, {title: "Local", width: 0.12}, {title: "Notified on", width: 0.18}}, rows,
+			[]string{"Total audience", "", thousands(audience), "", ""})
 	} else {
 		rep.para("No media outlet is recorded.", false, repBodySize, repBodyLead, 0)
 	}
@@ -341,7 +345,7 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 	if len(rows) > 0 {
 		rep.y += 6
 		rep.table([]column{{title: "Agency", width: 0.3}, {title: "Sent on", width: 0.2}, {title: "Recorded at", width: 0.25},
-			{title: "Sent by", width: 0.25}}, rows)
+			{title: "Sent by", width: 0.25}}, rows, nil)
 	} else {
 		rep.para("No agency notice is recorded.", false, repBodySize, repBodyLead, 0)
 	}
@@ -380,7 +384,7 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		}
 		tw := rep.fit(times, 0.22)
 		rep.table([]column{{title: "Time", width: tw}, {title: "Actor", width: 0.17}, {title: "Role", width: 0.07},
-			{title: "Type", width: 0.18}, {title: "Summary", width: 0.58 - tw}}, rows)
+			{title: "Type", width: 0.18}, {title: "Summary", width: 0.58 - tw}}, rows, nil)
 	}
 	if rep.err != nil {
 		return fail(rep.err)

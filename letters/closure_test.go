@@ -289,7 +289,9 @@ func TestDocumentsPNG(t *testing.T) {
 		"agency-equifax": func(w io.Writer) error {
 			return docs.AgencyLetter(context.Background(), w, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
 		},
-		"press":   func(w io.Writer) error { return docs.MediaNotice(context.Background(), w, docBreach(), breach.MustDate("2026-03-20")) },
+		"press": func(w io.Writer) error {
+			return docs.MediaNotice(context.Background(), w, docBreach(), breach.MustDate("2026-03-20"))
+		},
 		"closure": func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, long) },
 	} {
 		path, _ := writePDF(t, name, render)

@@ -50,10 +50,10 @@ func docBreach() *breach.Breach {
 
 func docCounts() (breach.NoticeCounts, breach.RecipientCounts) {
 	return breach.NoticeCounts{
-			breach.MethodLetter: {breach.NoticeMailed: 812, breach.NoticeQueued: 12, breach.NoticeReturned: 9},
-			breach.MethodEmail:  {breach.NoticeSent: 301, breach.NoticeFailed: 14},
-			breach.MethodPhone:  {breach.NoticeDelivered: 40, breach.NoticeFailed: 6},
-		}, breach.RecipientCounts{Affected: 1250, IndianaResidents: 1203, InsufficientContact: 4, Minors: 980}
+		breach.MethodLetter: {breach.NoticeMailed: 812, breach.NoticeQueued: 12, breach.NoticeReturned: 9},
+		breach.MethodEmail:  {breach.NoticeSent: 301, breach.NoticeFailed: 14},
+		breach.MethodPhone:  {breach.NoticeDelivered: 40, breach.NoticeFailed: 6},
+	}, breach.RecipientCounts{Affected: 1250, IndianaResidents: 1203, InsufficientContact: 4, Minors: 980}
 }
 
 // writePDF writes a document to a file in a temporary directory and returns its path.
@@ -78,8 +78,8 @@ func fiveElements(t *testing.T) []string {
 		"spreadsheet exported from the student information system was sent by mistake", // (A)
 		"Social Security number", "medical information", // (B)
 		"required a second approval for any report containing Social Security numbers", // (C)
-		"(317) 555-0100",                      // (D)
-		"remain vigilant against fraud",       // (E)
+		"(317) 555-0100",                // (D)
+		"remain vigilant against fraud", // (E)
 		"We discovered the incident on March 3, 2026.", d.AssistancePhone,
 	}
 }

@@ -174,8 +174,9 @@ func (d *report) fit(cells []string, most float64) float64 {
 }
 
 // table lays out rows under a header row that is drawn again at the top of every page the table
-// continues on. A row is kept on one page when it fits on one.
-func (d *report) table(cols []column, rows [][]string) {
+// continues on, and then foot (totals, in bold below a rule) unless it is nil. A row is kept on
+// one page when it fits on one.
+func (d *report) table(cols []column, rows [][]string, foot []string) {
 	xs := make([]float64, len(cols)+1)
 	xs[0] = repMarginL
 	for i, c := range cols {
@@ -215,24 +216,36 @@ func (d *report) table(cols []column, rows [][]string) {
 	header()
 	d.repeat = header
 	defer func() { d.repeat = nil }()
-	for _, row := range rows {
+	if foot != nil {
+		rows = append(rows, foot)
+	}
+	for r, row := range rows {
+		b := foot != nil && r == len(rows)-1
 		cells := make([][]string, len(cols))
 		n := 1
 		for i := range cols {
 			if i < len(row) {
-				cells[i] = cell(false, i, row[i])
+				cells[i] = cell(b, i, row[i])
 			}
 			n = max(n, len(cells[i]))
 		}
 		h := float64(n)*repCellLead + 2
+		if b {
+			h += 4
+		}
 		if d.y+h > repBottom && h <= repBottom-repTopHeaded-4*repCellLead {
 			d.newPage()
+		}
+		if b {
+			d.y += 1
+			d.rule(repMarginL, repMarginR)
+			d.y += 3
 		}
 		for k := range n {
 			d.room(repCellLead)
 			for i := range cols {
 				if k < len(cells[i]) {
-					draw(false, i, cells[i][k])
+					draw(b, i, cells[i][k])
 				}
 			}
 			d.y += repCellLead
