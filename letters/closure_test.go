@@ -301,3 +301,22 @@ func TestDocumentsPNG(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDocumentsContext(t *testing.T) {
+	docs := testDocuments(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	counts, rc := docCounts()
+	for name, err := range map[string]error{
+		"agency letter": docs.AgencyLetter(ctx, io.Discard, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20")),
+		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), breach.MustDate("2026-03-20")),
+		"closure":       docs.ClosureReport(ctx, io.Discard, closureReport(t, 30)),
+	} {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: err = %v, want context.Canceled", name, err)
+		}
+	}
+	if err := docs.ClosureReport(context.Background(), io.Discard, breach.ClosureReport{}); breach.ErrorCode(err) != breach.EINVALID {
+		t.Errorf("closure report without a breach: err = %v, want EINVALID", err)
+	}
+}

@@ -3,6 +3,7 @@ package letters
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
@@ -268,7 +269,8 @@ func (d *Documents) layoutAgencyLetter(b *breach.Breach, addr agencyAddress, pla
 
 // asDocument marks a *FieldError as one about a document rather than a letter.
 func asDocument(err error, what string) error {
-	if fe, ok := err.(*FieldError); ok {
+	var fe *FieldError
+	if errors.As(err, &fe) {
 		fe.what = what
 	}
 	return err

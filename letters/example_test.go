@@ -143,3 +143,29 @@ func ExampleComposer_CallScript() {
 	// Output:
 	// If you have questions or need assistance, please call 3 1 7, 5 5 5, 0 1 0 0.
 }
+
+func ExampleDocuments_WebsiteNotice() {
+	r, err := letters.NewRenderer(letters.Options{
+		Clock: func() time.Time { return time.Date(2026, 3, 20, 14, 30, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	docs := letters.NewDocuments(r, letters.Sender{Organization: "MSD of Pike Creek"})
+	b := &breach.Breach{ID: "B-42", Determination: breach.Determination{
+		Title:           "Student information system export",
+		DiscoveredOn:    breach.MustDate("2026-03-03"),
+		Description:     "A spreadsheet of student records was emailed to the wrong address.",
+		DataElements:    []breach.DataElement{breach.ElementName, breach.ElementSSN},
+		Remediation:     "We disabled the export and retrained staff.",
+		AssistancePhone: "(317) 555-0100",
+	}}
+	text, err := docs.WebsiteNotice(b, false) // true: an HTML fragment for the site's page
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Join(strings.Split(text, "\n")[:2], "\n"))
+	// Output:
+	// Notice of Data Breach
+	// MSD of Pike Creek · Posted March 20, 2026
+}

@@ -18,6 +18,11 @@
 // each letter, its ContentSHA256, the hash a reprint is checked against. Composer implements
 // breach.Composer: the email and call-script notices, written from the same templates so that
 // every channel says the five required things in the same words.
+//
+// Documents implements breach.Documents: the letters to the consumer reporting agencies (the same
+// window-envelope layout as the notices), the substitute notice for the school's web site (HTML
+// and text) and for the media (a one-page press release), and the closure report an auditor files.
+// They take the five required elements from the same wording as the notices.
 package letters
 
 import (
