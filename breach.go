@@ -165,11 +165,17 @@ type Breach struct {
 	Determination Determination `json:"determination"`
 	// DeterminationVersion counts revisions: 1 when created, +1 on each revision. Earlier
 	// versions are kept (see BreachStore.DeterminationVersions).
-	DeterminationVersion int       `json:"determination_version"`
-	Holds                []Hold    `json:"holds"`
-	CreatedAt            time.Time `json:"created_at"`
-	CreatedBy            string    `json:"created_by"`
-	UpdatedAt            time.Time `json:"updated_at"`
+	DeterminationVersion int    `json:"determination_version"`
+	Holds                []Hold `json:"holds"`
+	// Substitute is what the school did for the substitute notice (website, media).
+	Substitute SubstituteRecord `json:"substitute"`
+	// AgencyNotices records the notices sent to the consumer reporting agencies.
+	AgencyNotices []AgencyNoticeRecord `json:"agency_notices"`
+	// Outcome is set when the breach is closed.
+	Outcome   *Outcome  `json:"outcome,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OpenHold returns the open hold, if any.
@@ -217,6 +223,11 @@ const (
 	EventHoldPlaced           EventType = "hold.placed"
 	EventHoldReleased         EventType = "hold.released"
 	EventRecipientsUploaded   EventType = "recipients.uploaded"
+	EventWebsitePosted        EventType = "substitute.website_posted"
+	EventWebsiteTakenDown     EventType = "substitute.website_taken_down"
+	EventMediaOutlets         EventType = "substitute.media_outlets"
+	EventAgencyNoticeSent     EventType = "agency_notice.sent"
+	EventBreachClosed         EventType = "breach.closed"
 )
 
 // Event is one entry in a breach's append-only audit trail.

@@ -44,6 +44,7 @@ type Config struct {
 	Calls      CallRecorder
 	PrintRoom  PrintRoom
 	Printer    breach.LetterPrinter
+	Documents  breach.Documents
 	// DeadLetters lists and retries failed tasks; TwilioCallback verifies and reads Twilio's
 	// callbacks (nil: Twilio is not configured and the webhook answers 404).
 	DeadLetters    DeadLetters
@@ -70,8 +71,8 @@ type Config struct {
 // New returns the HTTP handler serving the whole contract.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Store == nil || cfg.Recipients == nil || cfg.Notices == nil || cfg.Dispatcher == nil || cfg.Calls == nil ||
-		cfg.PrintRoom == nil || cfg.Printer == nil || cfg.DeadLetters == nil || cfg.Keys == nil {
-		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, PrintRoom, Printer, DeadLetters and Keys are required")
+		cfg.PrintRoom == nil || cfg.Printer == nil || cfg.Documents == nil || cfg.DeadLetters == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, PrintRoom, Printer, Documents, DeadLetters and Keys are required")
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000

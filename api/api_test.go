@@ -100,6 +100,19 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"listDeadLetters", "GET", "/v1/dead-letters", nil, admin},
 		{"retryDeadLetter", "POST", "/v1/dead-letters/no-such-task/retry", nil, admin},
 		{"twilioStatusCallback", "POST", "/v1/webhooks/twilio?notice=" + noNotice, "CallSid=CA1", nil},
+		// The hold was released above: these admin writes go through, and the last closes the breach.
+		{"getSubstituteNotice", "GET", "/v1/breaches/" + b.ID + "/substitute-notice", nil, everyone},
+		{"getWebsiteNoticeHTML", "GET", "/v1/breaches/" + b.ID + "/substitute-notice/website.html", nil, everyone},
+		{"getWebsiteNoticeText", "GET", "/v1/breaches/" + b.ID + "/substitute-notice/website.txt", nil, everyone},
+		{"getMediaNotice", "GET", "/v1/breaches/" + b.ID + "/substitute-notice/media.pdf", nil, everyone},
+		{"recordWebsitePosted", "POST", "/v1/breaches/" + b.ID + "/substitute-notice/website/posted", map[string]any{}, admin},
+		{"recordWebsiteTakenDown", "POST", "/v1/breaches/" + b.ID + "/substitute-notice/website/taken-down", nil, admin},
+		{"setMediaOutlets", "PUT", "/v1/breaches/" + b.ID + "/substitute-notice/outlets", map[string]any{"outlets": []any{}}, admin},
+		{"listAgencyNotices", "GET", "/v1/breaches/" + b.ID + "/agency-notices", nil, everyone},
+		{"getAgencyLetter", "GET", "/v1/breaches/" + b.ID + "/agency-notices/equifax/letter.pdf", nil, everyone},
+		{"recordAgencyNoticeSent", "POST", "/v1/breaches/" + b.ID + "/agency-notices/equifax/sent", map[string]any{"sent_on": "2026-03-19"}, admin},
+		{"closeBreach", "POST", "/v1/breaches/" + b.ID + "/close", map[string]any{"summary": "done"}, admin},
+		{"getClosureReport", "GET", "/v1/breaches/" + b.ID + "/closure-report.pdf", nil, everyone},
 	}
 
 	// Every operation in the contract must be in the table.
@@ -169,7 +182,8 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 			t.Errorf("event %s recorded for role %s", ev.Type, ev.Role)
 		}
 	}
-	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded"}
+	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded",
+		"substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "breach.closed"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

@@ -283,6 +283,13 @@ func TestDispatchEndToEnd(t *testing.T) {
 	if raw := string(e.do("GET", "/v1/breaches/"+b.ID+"/events?limit=200", breach.RoleAuditor, nil).Body); strings.Contains(raw, "@example.org") || strings.Contains(raw, "+1312") {
 		t.Error("the audit trail holds an email address or a phone number")
 	}
+	// Neither the API's nor the workers' logs carry personal data.
+	logs := e.logs.String()
+	for _, pii := range []string{"maria.pena@example.org", "lukasz.zolc@example.org", "+13125550190", "+17655550142", "Nguyễn", "Łukasz", "4120 N Keystone"} {
+		if strings.Contains(logs, pii) {
+			t.Errorf("the logs contain %q", pii)
+		}
+	}
 }
 
 // waitFor polls check until it says done, for at most 20 s.

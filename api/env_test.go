@@ -121,6 +121,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Calls:       worker,
 		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, func() string { return "pb_" + ulid.Make().String() }),
 		Printer:     letters.NewPrinter(renderer, sender),
+		Documents:   letters.NewDocuments(renderer, sender),
 		DeadLetters: worker,
 		Keys:        keys,
 		Ready:       store.Ping,

@@ -375,8 +375,18 @@ func (h *handlers) view(ctx context.Context, b *breach.Breach, plan breach.Plan)
 		c.Determination.Reporter = hideAnonymous(c.Determination.Reporter)
 		b = &c
 	}
-	if b.Holds == nil {
-		b.Holds = []breach.Hold{}
+	if b.Holds == nil || b.AgencyNotices == nil || b.Substitute.Outlets == nil {
+		c := *b
+		if c.Holds == nil {
+			c.Holds = []breach.Hold{}
+		}
+		if c.AgencyNotices == nil {
+			c.AgencyNotices = []breach.AgencyNoticeRecord{}
+		}
+		if c.Substitute.Outlets == nil {
+			c.Substitute.Outlets = []breach.MediaOutlet{}
+		}
+		b = &c
 	}
 	return BreachView{Breach: b, Plan: plan}
 }

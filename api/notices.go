@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/rules"
@@ -136,63 +135,11 @@ func (h *handlers) GetNotice(ctx context.Context, req GetNoticeRequestObject) (G
 }
 
 func (h *handlers) GetDeliveryStatus(ctx context.Context, req GetDeliveryStatusRequestObject) (GetDeliveryStatusResponseObject, error) {
-	b, err := h.cfg.Store.Breach(ctx, req.Id)
+	s, err := h.load(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}
-	counts, err := h.cfg.Notices.NoticeCounts(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	today := h.today(b.Determination)
-	if today.Before(b.Determination.DiscoveredOn) {
-		today = b.Determination.DiscoveredOn
-	}
-	plan, err := rules.AssessWithRecipients(b.Determination, rc, b.Holds, today)
-	if err != nil {
-		return nil, err
-	}
-	st := DeliveryStatus{AsOf: today, Counts: map[string]map[string]int{}}
-	for ch, byStatus := range counts {
-		st.Counts[string(ch)] = map[string]int{}
-		for s, n := range byStatus {
-			st.Counts[string(ch)][string(s)] = n
-			st.Total += n
-			switch {
-			case breach.Delivered(ch, s):
-				st.Done += n
-			case s == breach.NoticeQueued || s == breach.NoticeSent:
-				st.Outstanding += n
-			}
-		}
-	}
-	if !plan.Deadline.IsZero() {
-		d := plan.Deadline
-		st.Deadline = &openapi_types.Date{Time: d.Time()}
-		last, err := h.cfg.Notices.LastDelivered(ctx, b.ID)
-		if err != nil {
-			return nil, err
-		}
-		var met *bool
-		switch {
-		case st.Total == 0:
-			// nothing dispatched: met only by the passing of the deadline (it is not)
-			if today.After(d) {
-				met = new(bool)
-			}
-		case st.Outstanding == 0:
-			v := !breach.DateOf(last, b.Determination.Location()).After(d)
-			met = &v
-		case today.After(d):
-			met = new(bool)
-		}
-		st.DeadlineMet = met
-	}
-	return GetDeliveryStatus200JSONResponse(st), nil
+	return GetDeliveryStatus200JSONResponse(s.status), nil
 }
 
 func (h *handlers) ExportNotices(ctx context.Context, req ExportNoticesRequestObject) (ExportNoticesResponseObject, error) {

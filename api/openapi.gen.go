@@ -210,6 +210,27 @@ func (e ProblemCode) Valid() bool {
 	}
 }
 
+// Defines values for Agency.
+const (
+	Equifax    Agency = "equifax"
+	Experian   Agency = "experian"
+	Transunion Agency = "transunion"
+)
+
+// Valid indicates whether the value is a known member of the Agency enum.
+func (e Agency) Valid() bool {
+	switch e {
+	case Equifax:
+		return true
+	case Experian:
+		return true
+	case Transunion:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListNoticesParamsChannel.
 const (
 	ListNoticesParamsChannelEmail  ListNoticesParamsChannel = "email"
@@ -238,6 +259,17 @@ type AgencyNotice struct {
 	// Example: 2026-03-03
 	Due      *Date `json:"due,omitempty"`
 	Required bool  `json:"required"`
+}
+
+// AgencyNoticeRecord defines model for AgencyNoticeRecord.
+type AgencyNoticeRecord = breach.AgencyNoticeRecord
+
+// AgencyNotices defines model for AgencyNotices.
+type AgencyNotices struct {
+	Items []AgencyNoticeRecord `json:"items"`
+
+	// Required More than 1,000 Indiana residents are affected (IC 24-4.9-3-1(b)).
+	Required bool `json:"required"`
 }
 
 // AssessmentHold defines model for AssessmentHold.
@@ -291,6 +323,12 @@ type CallAttemptRequest struct {
 
 // CallAttemptRequestOutcome defines model for CallAttemptRequest.Outcome.
 type CallAttemptRequestOutcome string
+
+// CloseRequest defines model for CloseRequest.
+type CloseRequest struct {
+	LessonsLearned *string `json:"lessons_learned,omitempty"`
+	Summary        string  `json:"summary"`
+}
 
 // CreateBreachRequest defines model for CreateBreachRequest.
 type CreateBreachRequest struct {
@@ -393,6 +431,14 @@ type MailedRequest struct {
 	MailedOn Date `json:"mailed_on"`
 }
 
+// MediaOutlet defines model for MediaOutlet.
+type MediaOutlet = breach.MediaOutlet
+
+// MediaOutletsRequest defines model for MediaOutletsRequest.
+type MediaOutletsRequest struct {
+	Outlets []MediaOutlet `json:"outlets"`
+}
+
 // Notice defines model for Notice.
 type Notice = breach.Notice
 
@@ -457,14 +503,7 @@ type Problem struct {
 type ProblemCode string
 
 // Reason defines model for Reason.
-type Reason struct {
-	// Citation Example: IN guideline §Notification; IC 24-4.9-3-3
-	Citation string `json:"citation"`
-
-	// Code Example: deadline_45_days
-	Code string `json:"code"`
-	Text string `json:"text"`
-}
+type Reason = breach.Reason
 
 // Recipient defines model for Recipient.
 type Recipient = breach.Recipient
@@ -516,8 +555,44 @@ type RowProblem struct {
 	Row int `json:"row"`
 }
 
+// SentRequest defines model for SentRequest.
+type SentRequest struct {
+	// SentOn A calendar date, YYYY-MM-DD.
+	//
+	// Example: 2026-03-03
+	SentOn Date `json:"sent_on"`
+}
+
+// SubstituteStatus defines model for SubstituteStatus.
+type SubstituteStatus struct {
+	// Audience The outlets' cumulative audience.
+	Audience int           `json:"audience"`
+	Outlets  []MediaOutlet `json:"outlets"`
+
+	// ReachBasisPoints The audience as hundredths of a percent of Indiana's population (7500 = 75%).
+	ReachBasisPoints   int            `json:"reach_basis_points"`
+	Reaches75Percent   bool           `json:"reaches_75_percent"`
+	Reasons            []Reason       `json:"reasons"`
+	ReplacesIndividual bool           `json:"replaces_individual"`
+	Required           bool           `json:"required"`
+	Triggers           []string       `json:"triggers"`
+	Website            WebsitePosting `json:"website"`
+}
+
 // UploadReport defines model for UploadReport.
 type UploadReport = breach.UploadReport
+
+// WebsitePostedRequest defines model for WebsitePostedRequest.
+type WebsitePostedRequest struct {
+	// Url Where the notice is posted.
+	Url *string `json:"url,omitempty"`
+}
+
+// WebsitePosting defines model for WebsitePosting.
+type WebsitePosting = breach.WebsitePosting
+
+// Agency defines model for Agency.
+type Agency string
 
 // BatchID defines model for BatchID.
 type BatchID = string
@@ -633,6 +708,12 @@ type CreateAssessmentJSONRequestBody = AssessmentRequest
 // CreateBreachJSONRequestBody defines body for CreateBreach for application/json ContentType.
 type CreateBreachJSONRequestBody = CreateBreachRequest
 
+// RecordAgencyNoticeSentJSONRequestBody defines body for RecordAgencyNoticeSent for application/json ContentType.
+type RecordAgencyNoticeSentJSONRequestBody = SentRequest
+
+// CloseBreachJSONRequestBody defines body for CloseBreach for application/json ContentType.
+type CloseBreachJSONRequestBody = CloseRequest
+
 // ReviseDeterminationJSONRequestBody defines body for ReviseDetermination for application/json ContentType.
 type ReviseDeterminationJSONRequestBody = Determination
 
@@ -644,6 +725,12 @@ type ReleaseHoldJSONRequestBody = ReleaseHoldRequest
 
 // MarkPrintBatchMailedJSONRequestBody defines body for MarkPrintBatchMailed for application/json ContentType.
 type MarkPrintBatchMailedJSONRequestBody = MailedRequest
+
+// SetMediaOutletsJSONRequestBody defines body for SetMediaOutlets for application/json ContentType.
+type SetMediaOutletsJSONRequestBody = MediaOutletsRequest
+
+// RecordWebsitePostedJSONRequestBody defines body for RecordWebsitePosted for application/json ContentType.
+type RecordWebsitePostedJSONRequestBody = WebsitePostedRequest
 
 // RecordCallAttemptJSONRequestBody defines body for RecordCallAttempt for application/json ContentType.
 type RecordCallAttemptJSONRequestBody = CallAttemptRequest
@@ -677,6 +764,21 @@ type ServerInterface interface {
 	// GetBreach One breach, with its plan as of today.
 	// (GET /v1/breaches/{id})
 	GetBreach(ctx *echo.Context, id BreachID) error
+	// ListAgencyNotices The notices owed to the consumer reporting agencies and when each was sent.
+	// (GET /v1/breaches/{id}/agency-notices)
+	ListAgencyNotices(ctx *echo.Context, id BreachID) error
+	// GetAgencyLetter The letter to one consumer reporting agency: timing, distribution and content of the notices.
+	// (GET /v1/breaches/{id}/agency-notices/{agency}/letter.pdf)
+	GetAgencyLetter(ctx *echo.Context, id BreachID, agency Agency) error
+	// RecordAgencyNoticeSent Record that the letter to the agency was sent.
+	// (POST /v1/breaches/{id}/agency-notices/{agency}/sent)
+	RecordAgencyNoticeSent(ctx *echo.Context, id BreachID, agency Agency) error
+	// CloseBreach Close the breach with its outcome report; nothing more is sent.
+	// (POST /v1/breaches/{id}/close)
+	CloseBreach(ctx *echo.Context, id BreachID) error
+	// GetClosureReport The closure (outcome) report: the record an auditor files.
+	// (GET /v1/breaches/{id}/closure-report.pdf)
+	GetClosureReport(ctx *echo.Context, id BreachID) error
 	// ReviseDetermination Revise the determination; the old version is kept and the plan re-assessed.
 	// (PUT /v1/breaches/{id}/determination)
 	ReviseDetermination(ctx *echo.Context, id BreachID) error
@@ -722,6 +824,27 @@ type ServerInterface interface {
 	// GetDeliveryStatus Counts of notices by channel and status, and whether the deadline was met (O(1)).
 	// (GET /v1/breaches/{id}/status)
 	GetDeliveryStatus(ctx *echo.Context, id BreachID) error
+	// GetSubstituteNotice Whether substitute notice is required, and what was done: website posting, media outlets and their reach.
+	// (GET /v1/breaches/{id}/substitute-notice)
+	GetSubstituteNotice(ctx *echo.Context, id BreachID) error
+	// GetMediaNotice The substitute notice for the media (a press release).
+	// (GET /v1/breaches/{id}/substitute-notice/media.pdf)
+	GetMediaNotice(ctx *echo.Context, id BreachID) error
+	// SetMediaOutlets Record the media outlets given the notice, with their audiences; replaces the list.
+	// (PUT /v1/breaches/{id}/substitute-notice/outlets)
+	SetMediaOutlets(ctx *echo.Context, id BreachID) error
+	// GetWebsiteNoticeHTML The substitute notice to post on the school's web site (HTML).
+	// (GET /v1/breaches/{id}/substitute-notice/website.html)
+	GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID) error
+	// GetWebsiteNoticeText The substitute notice to post on the school's web site (plain text).
+	// (GET /v1/breaches/{id}/substitute-notice/website.txt)
+	GetWebsiteNoticeText(ctx *echo.Context, id BreachID) error
+	// RecordWebsitePosted Record that the notice was posted on the web site.
+	// (POST /v1/breaches/{id}/substitute-notice/website/posted)
+	RecordWebsitePosted(ctx *echo.Context, id BreachID) error
+	// RecordWebsiteTakenDown Record that the notice was taken down from the web site.
+	// (POST /v1/breaches/{id}/substitute-notice/website/taken-down)
+	RecordWebsiteTakenDown(ctx *echo.Context, id BreachID) error
 	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
 	// (GET /v1/call-tasks)
 	ListCallTasks(ctx *echo.Context, params ListCallTasksParams) error
@@ -849,6 +972,102 @@ func (w *ServerInterfaceWrapper) GetBreach(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetBreach(ctx, id)
+	return err
+}
+
+// ListAgencyNotices converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAgencyNotices(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAgencyNotices(ctx, id)
+	return err
+}
+
+// GetAgencyLetter converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAgencyLetter(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "agency" -------------
+	var agency Agency
+
+	err = runtime.BindStyledParameterWithOptions("simple", "agency", ctx.Param("agency"), &agency, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAgencyLetter(ctx, id, agency)
+	return err
+}
+
+// RecordAgencyNoticeSent converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordAgencyNoticeSent(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "agency" -------------
+	var agency Agency
+
+	err = runtime.BindStyledParameterWithOptions("simple", "agency", ctx.Param("agency"), &agency, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordAgencyNoticeSent(ctx, id, agency)
+	return err
+}
+
+// CloseBreach converts echo context to params.
+func (w *ServerInterfaceWrapper) CloseBreach(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CloseBreach(ctx, id)
+	return err
+}
+
+// GetClosureReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetClosureReport(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetClosureReport(ctx, id)
 	return err
 }
 
@@ -1201,6 +1420,118 @@ func (w *ServerInterfaceWrapper) GetDeliveryStatus(ctx *echo.Context) error {
 	return err
 }
 
+// GetSubstituteNotice converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSubstituteNotice(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSubstituteNotice(ctx, id)
+	return err
+}
+
+// GetMediaNotice converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMediaNotice(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMediaNotice(ctx, id)
+	return err
+}
+
+// SetMediaOutlets converts echo context to params.
+func (w *ServerInterfaceWrapper) SetMediaOutlets(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetMediaOutlets(ctx, id)
+	return err
+}
+
+// GetWebsiteNoticeHTML converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebsiteNoticeHTML(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebsiteNoticeHTML(ctx, id)
+	return err
+}
+
+// GetWebsiteNoticeText converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebsiteNoticeText(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebsiteNoticeText(ctx, id)
+	return err
+}
+
+// RecordWebsitePosted converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordWebsitePosted(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordWebsitePosted(ctx, id)
+	return err
+}
+
+// RecordWebsiteTakenDown converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordWebsiteTakenDown(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordWebsiteTakenDown(ctx, id)
+	return err
+}
+
 // ListCallTasks converts echo context to params.
 func (w *ServerInterfaceWrapper) ListCallTasks(ctx *echo.Context) error {
 	var err error
@@ -1399,6 +1730,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches/:bid/mailed", wrapper.MarkPrintBatchMailed, options.OperationMiddlewares["markPrintBatchMailed"]...)
 	router.GET(options.BaseURL+"/v1/dead-letters", wrapper.ListDeadLetters, options.OperationMiddlewares["listDeadLetters"]...)
 	router.POST(options.BaseURL+"/v1/dead-letters/:tid/retry", wrapper.RetryDeadLetter, options.OperationMiddlewares["retryDeadLetter"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice", wrapper.GetSubstituteNotice, options.OperationMiddlewares["getSubstituteNotice"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice/website.html", wrapper.GetWebsiteNoticeHTML, options.OperationMiddlewares["getWebsiteNoticeHTML"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice/website.txt", wrapper.GetWebsiteNoticeText, options.OperationMiddlewares["getWebsiteNoticeText"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice/media.pdf", wrapper.GetMediaNotice, options.OperationMiddlewares["getMediaNotice"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/substitute-notice/website/posted", wrapper.RecordWebsitePosted, options.OperationMiddlewares["recordWebsitePosted"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/substitute-notice/website/taken-down", wrapper.RecordWebsiteTakenDown, options.OperationMiddlewares["recordWebsiteTakenDown"]...)
+	router.PUT(options.BaseURL+"/v1/breaches/:id/substitute-notice/outlets", wrapper.SetMediaOutlets, options.OperationMiddlewares["setMediaOutlets"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/agency-notices", wrapper.ListAgencyNotices, options.OperationMiddlewares["listAgencyNotices"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/agency-notices/:agency/letter.pdf", wrapper.GetAgencyLetter, options.OperationMiddlewares["getAgencyLetter"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/agency-notices/:agency/sent", wrapper.RecordAgencyNoticeSent, options.OperationMiddlewares["recordAgencyNoticeSent"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/close", wrapper.CloseBreach, options.OperationMiddlewares["closeBreach"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/closure-report.pdf", wrapper.GetClosureReport, options.OperationMiddlewares["getClosureReport"]...)
 
 }
 
@@ -1960,6 +2303,660 @@ type GetBreach503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetBreach503ApplicationProblemPlusJSONResponse) VisitGetBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNoticesRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type ListAgencyNoticesResponseObject interface {
+	VisitListAgencyNoticesResponse(w http.ResponseWriter) error
+}
+
+type ListAgencyNotices200JSONResponse AgencyNotices
+
+func (response ListAgencyNotices200JSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNotices401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgencyNotices401ApplicationProblemPlusJSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNotices403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgencyNotices403ApplicationProblemPlusJSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNotices404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgencyNotices404ApplicationProblemPlusJSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNotices422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgencyNotices422ApplicationProblemPlusJSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgencyNotices503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAgencyNotices503ApplicationProblemPlusJSONResponse) VisitListAgencyNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyLetterRequestObject struct {
+	Id     BreachID `json:"id"`
+	Agency Agency   `json:"agency"`
+}
+
+type GetAgencyLetterResponseObject interface {
+	VisitGetAgencyLetterResponse(w http.ResponseWriter) error
+}
+
+type GetAgencyLetter200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetAgencyLetter200ApplicationpdfResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetAgencyLetter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgencyLetter401ApplicationProblemPlusJSONResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyLetter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgencyLetter403ApplicationProblemPlusJSONResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyLetter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgencyLetter404ApplicationProblemPlusJSONResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyLetter422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgencyLetter422ApplicationProblemPlusJSONResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyLetter503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAgencyLetter503ApplicationProblemPlusJSONResponse) VisitGetAgencyLetterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSentRequestObject struct {
+	Id     BreachID `json:"id"`
+	Agency Agency   `json:"agency"`
+	Body   *RecordAgencyNoticeSentJSONRequestBody
+}
+
+type RecordAgencyNoticeSentResponseObject interface {
+	VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error
+}
+
+type RecordAgencyNoticeSent200JSONResponse AgencyNotices
+
+func (response RecordAgencyNoticeSent200JSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent400ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent401ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent403ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent404ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent409ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent413ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent415ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent422ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordAgencyNoticeSent503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordAgencyNoticeSent503ApplicationProblemPlusJSONResponse) VisitRecordAgencyNoticeSentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreachRequestObject struct {
+	Id   BreachID `json:"id"`
+	Body *CloseBreachJSONRequestBody
+}
+
+type CloseBreachResponseObject interface {
+	VisitCloseBreachResponse(w http.ResponseWriter) error
+}
+
+type CloseBreach200JSONResponse BreachDetail
+
+func (response CloseBreach200JSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach400ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach401ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach403ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach404ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach409ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach413ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach415ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach422ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseBreach503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CloseBreach503ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClosureReportRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetClosureReportResponseObject interface {
+	VisitGetClosureReportResponse(w http.ResponseWriter) error
+}
+
+type GetClosureReport200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetClosureReport200ApplicationpdfResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetClosureReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetClosureReport401ApplicationProblemPlusJSONResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClosureReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetClosureReport403ApplicationProblemPlusJSONResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClosureReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetClosureReport404ApplicationProblemPlusJSONResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClosureReport422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetClosureReport422ApplicationProblemPlusJSONResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClosureReport503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetClosureReport503ApplicationProblemPlusJSONResponse) VisitGetClosureReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3806,6 +4803,875 @@ func (response GetDeliveryStatus503ApplicationProblemPlusJSONResponse) VisitGetD
 	return err
 }
 
+type GetSubstituteNoticeRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetSubstituteNoticeResponseObject interface {
+	VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error
+}
+
+type GetSubstituteNotice200JSONResponse SubstituteStatus
+
+func (response GetSubstituteNotice200JSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubstituteNotice401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubstituteNotice401ApplicationProblemPlusJSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubstituteNotice403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubstituteNotice403ApplicationProblemPlusJSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubstituteNotice404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubstituteNotice404ApplicationProblemPlusJSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubstituteNotice422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubstituteNotice422ApplicationProblemPlusJSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSubstituteNotice503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSubstituteNotice503ApplicationProblemPlusJSONResponse) VisitGetSubstituteNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMediaNoticeRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetMediaNoticeResponseObject interface {
+	VisitGetMediaNoticeResponse(w http.ResponseWriter) error
+}
+
+type GetMediaNotice200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetMediaNotice200ApplicationpdfResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetMediaNotice401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMediaNotice401ApplicationProblemPlusJSONResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMediaNotice403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMediaNotice403ApplicationProblemPlusJSONResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMediaNotice404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMediaNotice404ApplicationProblemPlusJSONResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMediaNotice422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetMediaNotice422ApplicationProblemPlusJSONResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMediaNotice503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMediaNotice503ApplicationProblemPlusJSONResponse) VisitGetMediaNoticeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutletsRequestObject struct {
+	Id   BreachID `json:"id"`
+	Body *SetMediaOutletsJSONRequestBody
+}
+
+type SetMediaOutletsResponseObject interface {
+	VisitSetMediaOutletsResponse(w http.ResponseWriter) error
+}
+
+type SetMediaOutlets200JSONResponse SubstituteStatus
+
+func (response SetMediaOutlets200JSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets400ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets401ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets403ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets404ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets409ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets413ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets415ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets422ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetMediaOutlets503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SetMediaOutlets503ApplicationProblemPlusJSONResponse) VisitSetMediaOutletsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeHTMLRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetWebsiteNoticeHTMLResponseObject interface {
+	VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error
+}
+
+type GetWebsiteNoticeHTML200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetWebsiteNoticeHTML200TexthtmlResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetWebsiteNoticeHTML401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeHTML401ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeHTML403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeHTML403ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeHTML404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeHTML404ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeHTML422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeHTML422ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeHTML503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeHTML503ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeHTMLResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeTextRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetWebsiteNoticeTextResponseObject interface {
+	VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error
+}
+
+type GetWebsiteNoticeText200TextResponse string
+
+func (response GetWebsiteNoticeText200TextResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type GetWebsiteNoticeText401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeText401ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeText403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeText403ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeText404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeText404ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeText422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeText422ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebsiteNoticeText503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebsiteNoticeText503ApplicationProblemPlusJSONResponse) VisitGetWebsiteNoticeTextResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePostedRequestObject struct {
+	Id   BreachID `json:"id"`
+	Body *RecordWebsitePostedJSONRequestBody
+}
+
+type RecordWebsitePostedResponseObject interface {
+	VisitRecordWebsitePostedResponse(w http.ResponseWriter) error
+}
+
+type RecordWebsitePosted200JSONResponse SubstituteStatus
+
+func (response RecordWebsitePosted200JSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted400ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted401ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted403ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted404ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted409ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted413ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted415ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted422ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsitePosted503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsitePosted503ApplicationProblemPlusJSONResponse) VisitRecordWebsitePostedResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDownRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type RecordWebsiteTakenDownResponseObject interface {
+	VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error
+}
+
+type RecordWebsiteTakenDown200JSONResponse SubstituteStatus
+
+func (response RecordWebsiteTakenDown200JSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown401ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown403ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown404ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown409ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown422ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordWebsiteTakenDown503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordWebsiteTakenDown503ApplicationProblemPlusJSONResponse) VisitRecordWebsiteTakenDownResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCallTasksRequestObject struct {
 	Params ListCallTasksParams
 }
@@ -4649,6 +6515,21 @@ type StrictServerInterface interface {
 	// GetBreach One breach, with its plan as of today.
 	// (GET /v1/breaches/{id})
 	GetBreach(ctx context.Context, request GetBreachRequestObject) (GetBreachResponseObject, error)
+	// ListAgencyNotices The notices owed to the consumer reporting agencies and when each was sent.
+	// (GET /v1/breaches/{id}/agency-notices)
+	ListAgencyNotices(ctx context.Context, request ListAgencyNoticesRequestObject) (ListAgencyNoticesResponseObject, error)
+	// GetAgencyLetter The letter to one consumer reporting agency: timing, distribution and content of the notices.
+	// (GET /v1/breaches/{id}/agency-notices/{agency}/letter.pdf)
+	GetAgencyLetter(ctx context.Context, request GetAgencyLetterRequestObject) (GetAgencyLetterResponseObject, error)
+	// RecordAgencyNoticeSent Record that the letter to the agency was sent.
+	// (POST /v1/breaches/{id}/agency-notices/{agency}/sent)
+	RecordAgencyNoticeSent(ctx context.Context, request RecordAgencyNoticeSentRequestObject) (RecordAgencyNoticeSentResponseObject, error)
+	// CloseBreach Close the breach with its outcome report; nothing more is sent.
+	// (POST /v1/breaches/{id}/close)
+	CloseBreach(ctx context.Context, request CloseBreachRequestObject) (CloseBreachResponseObject, error)
+	// GetClosureReport The closure (outcome) report: the record an auditor files.
+	// (GET /v1/breaches/{id}/closure-report.pdf)
+	GetClosureReport(ctx context.Context, request GetClosureReportRequestObject) (GetClosureReportResponseObject, error)
 	// ReviseDetermination Revise the determination; the old version is kept and the plan re-assessed.
 	// (PUT /v1/breaches/{id}/determination)
 	ReviseDetermination(ctx context.Context, request ReviseDeterminationRequestObject) (ReviseDeterminationResponseObject, error)
@@ -4694,6 +6575,27 @@ type StrictServerInterface interface {
 	// GetDeliveryStatus Counts of notices by channel and status, and whether the deadline was met (O(1)).
 	// (GET /v1/breaches/{id}/status)
 	GetDeliveryStatus(ctx context.Context, request GetDeliveryStatusRequestObject) (GetDeliveryStatusResponseObject, error)
+	// GetSubstituteNotice Whether substitute notice is required, and what was done: website posting, media outlets and their reach.
+	// (GET /v1/breaches/{id}/substitute-notice)
+	GetSubstituteNotice(ctx context.Context, request GetSubstituteNoticeRequestObject) (GetSubstituteNoticeResponseObject, error)
+	// GetMediaNotice The substitute notice for the media (a press release).
+	// (GET /v1/breaches/{id}/substitute-notice/media.pdf)
+	GetMediaNotice(ctx context.Context, request GetMediaNoticeRequestObject) (GetMediaNoticeResponseObject, error)
+	// SetMediaOutlets Record the media outlets given the notice, with their audiences; replaces the list.
+	// (PUT /v1/breaches/{id}/substitute-notice/outlets)
+	SetMediaOutlets(ctx context.Context, request SetMediaOutletsRequestObject) (SetMediaOutletsResponseObject, error)
+	// GetWebsiteNoticeHTML The substitute notice to post on the school's web site (HTML).
+	// (GET /v1/breaches/{id}/substitute-notice/website.html)
+	GetWebsiteNoticeHTML(ctx context.Context, request GetWebsiteNoticeHTMLRequestObject) (GetWebsiteNoticeHTMLResponseObject, error)
+	// GetWebsiteNoticeText The substitute notice to post on the school's web site (plain text).
+	// (GET /v1/breaches/{id}/substitute-notice/website.txt)
+	GetWebsiteNoticeText(ctx context.Context, request GetWebsiteNoticeTextRequestObject) (GetWebsiteNoticeTextResponseObject, error)
+	// RecordWebsitePosted Record that the notice was posted on the web site.
+	// (POST /v1/breaches/{id}/substitute-notice/website/posted)
+	RecordWebsitePosted(ctx context.Context, request RecordWebsitePostedRequestObject) (RecordWebsitePostedResponseObject, error)
+	// RecordWebsiteTakenDown Record that the notice was taken down from the web site.
+	// (POST /v1/breaches/{id}/substitute-notice/website/taken-down)
+	RecordWebsiteTakenDown(ctx context.Context, request RecordWebsiteTakenDownRequestObject) (RecordWebsiteTakenDownResponseObject, error)
 	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
 	// (GET /v1/call-tasks)
 	ListCallTasks(ctx context.Context, request ListCallTasksRequestObject) (ListCallTasksResponseObject, error)
@@ -4957,6 +6859,179 @@ func (sh *strictHandler) GetBreach(ctx *echo.Context, id BreachID) error {
 		return err
 	} else if validResponse, ok := response.(GetBreachResponseObject); ok {
 		return validResponse.VisitGetBreachResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAgencyNotices operation middleware
+func (sh *strictHandler) ListAgencyNotices(ctx *echo.Context, id BreachID) error {
+	var request ListAgencyNoticesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgencyNotices(ctx.Request().Context(), request.(ListAgencyNoticesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgencyNotices")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAgencyNoticesResponseObject); ok {
+		return validResponse.VisitListAgencyNoticesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAgencyLetter operation middleware
+func (sh *strictHandler) GetAgencyLetter(ctx *echo.Context, id BreachID, agency Agency) error {
+	var request GetAgencyLetterRequestObject
+
+	request.Id = id
+	request.Agency = agency
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgencyLetter(ctx.Request().Context(), request.(GetAgencyLetterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgencyLetter")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAgencyLetterResponseObject); ok {
+		return validResponse.VisitGetAgencyLetterResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordAgencyNoticeSent operation middleware
+func (sh *strictHandler) RecordAgencyNoticeSent(ctx *echo.Context, id BreachID, agency Agency) error {
+	var request RecordAgencyNoticeSentRequestObject
+
+	request.Id = id
+	request.Agency = agency
+
+	var body RecordAgencyNoticeSentJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordAgencyNoticeSent(ctx.Request().Context(), request.(RecordAgencyNoticeSentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordAgencyNoticeSent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordAgencyNoticeSentResponseObject); ok {
+		return validResponse.VisitRecordAgencyNoticeSentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CloseBreach operation middleware
+func (sh *strictHandler) CloseBreach(ctx *echo.Context, id BreachID) error {
+	var request CloseBreachRequestObject
+
+	request.Id = id
+
+	var body CloseBreachJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CloseBreach(ctx.Request().Context(), request.(CloseBreachRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CloseBreach")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CloseBreachResponseObject); ok {
+		return validResponse.VisitCloseBreachResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetClosureReport operation middleware
+func (sh *strictHandler) GetClosureReport(ctx *echo.Context, id BreachID) error {
+	var request GetClosureReportRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClosureReport(ctx.Request().Context(), request.(GetClosureReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClosureReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetClosureReportResponseObject); ok {
+		return validResponse.VisitGetClosureReportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5431,6 +7506,227 @@ func (sh *strictHandler) GetDeliveryStatus(ctx *echo.Context, id BreachID) error
 		return err
 	} else if validResponse, ok := response.(GetDeliveryStatusResponseObject); ok {
 		return validResponse.VisitGetDeliveryStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSubstituteNotice operation middleware
+func (sh *strictHandler) GetSubstituteNotice(ctx *echo.Context, id BreachID) error {
+	var request GetSubstituteNoticeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSubstituteNotice(ctx.Request().Context(), request.(GetSubstituteNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSubstituteNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSubstituteNoticeResponseObject); ok {
+		return validResponse.VisitGetSubstituteNoticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMediaNotice operation middleware
+func (sh *strictHandler) GetMediaNotice(ctx *echo.Context, id BreachID) error {
+	var request GetMediaNoticeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMediaNotice(ctx.Request().Context(), request.(GetMediaNoticeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMediaNotice")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMediaNoticeResponseObject); ok {
+		return validResponse.VisitGetMediaNoticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetMediaOutlets operation middleware
+func (sh *strictHandler) SetMediaOutlets(ctx *echo.Context, id BreachID) error {
+	var request SetMediaOutletsRequestObject
+
+	request.Id = id
+
+	var body SetMediaOutletsJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetMediaOutlets(ctx.Request().Context(), request.(SetMediaOutletsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetMediaOutlets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetMediaOutletsResponseObject); ok {
+		return validResponse.VisitSetMediaOutletsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebsiteNoticeHTML operation middleware
+func (sh *strictHandler) GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID) error {
+	var request GetWebsiteNoticeHTMLRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebsiteNoticeHTML(ctx.Request().Context(), request.(GetWebsiteNoticeHTMLRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebsiteNoticeHTML")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebsiteNoticeHTMLResponseObject); ok {
+		return validResponse.VisitGetWebsiteNoticeHTMLResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebsiteNoticeText operation middleware
+func (sh *strictHandler) GetWebsiteNoticeText(ctx *echo.Context, id BreachID) error {
+	var request GetWebsiteNoticeTextRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebsiteNoticeText(ctx.Request().Context(), request.(GetWebsiteNoticeTextRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebsiteNoticeText")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebsiteNoticeTextResponseObject); ok {
+		return validResponse.VisitGetWebsiteNoticeTextResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordWebsitePosted operation middleware
+func (sh *strictHandler) RecordWebsitePosted(ctx *echo.Context, id BreachID) error {
+	var request RecordWebsitePostedRequestObject
+
+	request.Id = id
+
+	var body RecordWebsitePostedJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordWebsitePosted(ctx.Request().Context(), request.(RecordWebsitePostedRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordWebsitePosted")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordWebsitePostedResponseObject); ok {
+		return validResponse.VisitRecordWebsitePostedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordWebsiteTakenDown operation middleware
+func (sh *strictHandler) RecordWebsiteTakenDown(ctx *echo.Context, id BreachID) error {
+	var request RecordWebsiteTakenDownRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordWebsiteTakenDown(ctx.Request().Context(), request.(RecordWebsiteTakenDownRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordWebsiteTakenDown")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordWebsiteTakenDownResponseObject); ok {
+		return validResponse.VisitRecordWebsiteTakenDownResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -382,9 +382,15 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		for i, row := range rows {
 			times[i] = row[0]
 		}
-		tw := rep.fit(times, 0.22)
+		types := make([]string, len(rows))
+		for i, row := range rows {
+			types[i] = row[3]
+		}
+		// Time and Type take what their widest cell needs, so a time or an event type (searched
+		// for by auditors) never breaks across lines; Summary wraps in what is left.
+		tw, yw := rep.fit(times, 0.22), rep.fit(types, 0.26)
 		rep.table([]column{{title: "Time", width: tw}, {title: "Actor", width: 0.17}, {title: "Role", width: 0.07},
-			{title: "Type", width: 0.18}, {title: "Summary", width: 0.58 - tw}}, rows, nil)
+			{title: "Type", width: yw}, {title: "Summary", width: 0.76 - tw - yw}}, rows, nil)
 	}
 	if rep.err != nil {
 		return fail(rep.err)

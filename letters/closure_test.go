@@ -124,7 +124,7 @@ func TestClosureReport(t *testing.T) {
 		}
 	}
 	// Each entry's summary, read from the summary column alone so that wrapped cells read whole.
-	summaries := summaryColumn(t, path)
+	summaries := summaryColumn(t, path, r.Events)
 	for _, e := range r.Events {
 		if !strings.Contains(summaries+" ", e.Summary+" ") { // "event 3: " is not a prefix of "event 30: "
 			t.Errorf("timeline lacks %q", e.Summary)
@@ -216,7 +216,7 @@ func TestClosureReportLongTimeline(t *testing.T) {
 			t.Errorf("timeline page %d lacks the table header:\n%s", i+1, pages[i])
 		}
 	}
-	summaries := summaryColumn(t, pLong) + " "
+	summaries := summaryColumn(t, pLong, long.Events) + " "
 	last := -1
 	for _, e := range long.Events {
 		i := strings.Index(summaries, e.Summary+" ")
@@ -256,11 +256,17 @@ func pdfLayoutPlain(t *testing.T, path string) string {
 
 // summaryColumn is the text of every page right of where the timeline's Summary column starts,
 // with white space joined: wrapped summaries read whole.
-func summaryColumn(t *testing.T, path string) string {
+func summaryColumn(t *testing.T, path string, events []breach.Event) string {
 	t.Helper()
-	// The Time column is as wide as "2026-03-03 09:00 EST" needs; Actor, Role and Type take 42%.
-	tw := newReport(testRenderer(t), checker{}, nil).fit([]string{"2026-03-03 09:00 EST"}, 0.22)
-	x := int(float64(repMarginL) + (tw+0.42)*float64(repWidth) - 2)
+	// Time and Type are as wide as their widest cells need; Actor and Role take 24%.
+	rep := newReport(testRenderer(t), checker{}, nil)
+	tw := rep.fit([]string{"2026-03-03 09:00 EST"}, 0.22)
+	types := make([]string, len(events))
+	for i, e := range events {
+		types[i] = string(e.Type)
+	}
+	yw := rep.fit(types, 0.26)
+	x := int(float64(repMarginL) + (tw+0.24+yw)*float64(repWidth) - 2)
 	return strings.Join(strings.Fields(poppler(t, "pdftotext", "-x", strconv.Itoa(x), "-y", "0",
 		"-W", strconv.Itoa(612-x), "-H", "750", path, "-")), " ")
 }

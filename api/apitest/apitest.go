@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
@@ -22,9 +23,19 @@ type Contract struct {
 	router routers.Router
 }
 
+// registerHTML lets the validator read text/html responses (the web-site notice) as strings, as
+// it reads text/plain.
+var registerHTML sync.Once
+
 // New loads the contract; it fails the test if the contract does not load.
 func New(t testing.TB) *Contract {
 	t.Helper()
+	registerHTML.Do(func() {
+		openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(r)
+			return string(b), err
+		})
+	})
 	doc, err := api.LoadSpec()
 	if err != nil {
 		t.Fatal(err)

@@ -171,6 +171,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Calls:          worker,
 		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, func() string { return "pb_" + ulid.Make().String() }),
 		Printer:        printer,
+		Documents:      letters.NewDocuments(renderer, cfg.Sender),
 		DeadLetters:    worker,
 		TwilioCallback: twilioCallback,
 		BatchSize:      cfg.BatchSize,

@@ -1,0 +1,362 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
+)
+
+// state is a stored breach with everything the law engine and the reports need about it now.
+type state struct {
+	b      *breach.Breach
+	today  breach.Date
+	rc     breach.RecipientCounts
+	plan   breach.Plan
+	counts breach.NoticeCounts
+	status DeliveryStatus
+	last   time.Time
+}
+
+// load reads a breach and assesses it as of today with its uploaded people and its notices.
+func (h *handlers) load(ctx context.Context, id string) (*state, error) {
+	b, err := h.cfg.Store.Breach(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s := &state{b: b, today: h.today(b.Determination)}
+	if s.today.Before(b.Determination.DiscoveredOn) {
+		s.today = b.Determination.DiscoveredOn
+	}
+	if s.rc, err = h.cfg.Recipients.RecipientCounts(ctx, b.ID); err != nil {
+		return nil, err
+	}
+	if s.plan, err = rules.AssessWithRecipients(b.Determination, s.rc, b.Holds, s.today); err != nil {
+		return nil, err
+	}
+	if s.counts, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
+		return nil, err
+	}
+	if s.last, err = h.cfg.Notices.LastDelivered(ctx, b.ID); err != nil {
+		return nil, err
+	}
+	s.status = deliveryStatus(s)
+	return s, nil
+}
+
+// deliveryStatus counts the notices and says whether every one went out by the deadline: met
+// when none is outstanding and the last was delivered on or before the deadline; missed once the
+// deadline has passed with notices outstanding (or none sent); open (nil) before that.
+func deliveryStatus(s *state) DeliveryStatus {
+	st := DeliveryStatus{AsOf: s.today, Counts: map[string]map[string]int{}}
+	for ch, byStatus := range s.counts {
+		st.Counts[string(ch)] = map[string]int{}
+		for status, n := range byStatus {
+			st.Counts[string(ch)][string(status)] = n
+			st.Total += n
+			switch {
+			case breach.Delivered(ch, status):
+				st.Done += n
+			case status == breach.NoticeQueued || status == breach.NoticeSent:
+				st.Outstanding += n
+			}
+		}
+	}
+	d := s.plan.Deadline
+	if d.IsZero() {
+		return st
+	}
+	st.Deadline = &openapi_types.Date{Time: d.Time()}
+	var met *bool
+	switch {
+	case st.Total > 0 && st.Outstanding == 0:
+		v := !breach.DateOf(s.last, s.b.Determination.Location()).After(d)
+		met = &v
+	case s.today.After(d):
+		met = new(bool)
+	}
+	st.DeadlineMet = met
+	return st
+}
+
+func (h *handlers) GetSubstituteNotice(ctx context.Context, req GetSubstituteNoticeRequestObject) (GetSubstituteNoticeResponseObject, error) {
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return GetSubstituteNotice200JSONResponse(substituteStatus(s.b, s.plan)), nil
+}
+
+func substituteStatus(b *breach.Breach, plan breach.Plan) SubstituteStatus {
+	outlets := b.Substitute.Outlets
+	if outlets == nil {
+		outlets = []breach.MediaOutlet{}
+	}
+	audience, bp, reaches, reasons := rules.MediaReach(outlets)
+	triggers := make([]string, len(plan.SubstituteNotice.Triggers))
+	for i, t := range plan.SubstituteNotice.Triggers {
+		triggers[i] = string(t)
+	}
+	return SubstituteStatus{Required: plan.SubstituteNotice.Required, Triggers: triggers, ReplacesIndividual: plan.SubstituteNotice.ReplacesIndividual,
+		Website: b.Substitute.Website, Outlets: outlets, Audience: audience, ReachBasisPoints: bp, Reaches75Percent: reaches, Reasons: reasons}
+}
+
+func (h *handlers) GetWebsiteNoticeHTML(ctx context.Context, req GetWebsiteNoticeHTMLRequestObject) (GetWebsiteNoticeHTMLResponseObject, error) {
+	b, err := h.cfg.Store.Breach(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	html, err := h.cfg.Documents.WebsiteNotice(b, true)
+	if err != nil {
+		return nil, err
+	}
+	return GetWebsiteNoticeHTML200TexthtmlResponse{Body: strings.NewReader(html), ContentLength: int64(len(html))}, nil
+}
+
+func (h *handlers) GetWebsiteNoticeText(ctx context.Context, req GetWebsiteNoticeTextRequestObject) (GetWebsiteNoticeTextResponseObject, error) {
+	b, err := h.cfg.Store.Breach(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	text, err := h.cfg.Documents.WebsiteNotice(b, false)
+	if err != nil {
+		return nil, err
+	}
+	return GetWebsiteNoticeText200TextResponse(text), nil
+}
+
+func (h *handlers) GetMediaNotice(ctx context.Context, req GetMediaNoticeRequestObject) (GetMediaNoticeResponseObject, error) {
+	b, err := h.cfg.Store.Breach(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := h.cfg.Documents.MediaNotice(ctx, &buf, b, h.today(b.Determination)); err != nil {
+		return nil, err
+	}
+	return GetMediaNotice200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
+}
+
+// notHeld refuses to record anything going out while a hold is open.
+func notHeld(b *breach.Breach) error {
+	if h, held := b.OpenHold(); held {
+		return breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open: nothing may be published or sent until it is released", h.ID)
+	}
+	if b.Status == breach.StatusClosed {
+		return breach.Errorf(breach.ECONFLICT, "breach %s is closed", b.ID)
+	}
+	return nil
+}
+
+func (h *handlers) RecordWebsitePosted(ctx context.Context, req RecordWebsitePostedRequestObject) (RecordWebsitePostedResponseObject, error) {
+	actor := actorFrom(ctx)
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		if err := notHeld(b); err != nil {
+			return breach.Event{}, err
+		}
+		w := b.Substitute.Website
+		if !w.PostedAt.IsZero() && w.TakenDownAt.IsZero() {
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "the notice has been posted since %s", w.PostedAt.Format(time.RFC3339))
+		}
+		now := h.cfg.Now().UTC()
+		b.Substitute.Website = breach.WebsitePosting{URL: deref(req.Body.Url), PostedAt: now, PostedBy: actor.ID}
+		b.UpdatedAt = now
+		return h.event(actor, breach.EventWebsitePosted, "substitute notice posted on the web site",
+			map[string]any{"url": deref(req.Body.Url)}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return RecordWebsitePosted200JSONResponse(h.substituteNow(b)), nil
+}
+
+func (h *handlers) RecordWebsiteTakenDown(ctx context.Context, req RecordWebsiteTakenDownRequestObject) (RecordWebsiteTakenDownResponseObject, error) {
+	actor := actorFrom(ctx)
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		w := &b.Substitute.Website
+		if w.PostedAt.IsZero() || !w.TakenDownAt.IsZero() {
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "the notice is not posted")
+		}
+		now := h.cfg.Now().UTC()
+		w.TakenDownAt, w.TakenDownBy = now, actor.ID
+		b.UpdatedAt = now
+		return h.event(actor, breach.EventWebsiteTakenDown, "substitute notice taken down from the web site",
+			map[string]any{"posted_days": int(now.Sub(w.PostedAt).Hours() / 24)}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return RecordWebsiteTakenDown200JSONResponse(h.substituteNow(b)), nil
+}
+
+func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsRequestObject) (SetMediaOutletsResponseObject, error) {
+	actor := actorFrom(ctx)
+	outlets := req.Body.Outlets
+	var fe []breach.FieldError
+	for i, o := range outlets {
+		if strings.TrimSpace(o.Name) == "" {
+			fe = append(fe, breach.FieldError{Field: fmt.Sprintf("outlets[%d].name", i), Reason: "is required"})
+		}
+		if slices.IndexFunc(outlets[:i], func(p breach.MediaOutlet) bool { return strings.EqualFold(p.Name, o.Name) }) >= 0 {
+			fe = append(fe, breach.FieldError{Field: fmt.Sprintf("outlets[%d].name", i), Reason: "is listed twice"})
+		}
+	}
+	if err := breach.InvalidFields(fe); err != nil {
+		return nil, err
+	}
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		if err := notHeld(b); err != nil {
+			return breach.Event{}, err
+		}
+		b.Substitute.Outlets = outlets
+		b.UpdatedAt = h.cfg.Now().UTC()
+		audience, bp, reaches, _ := rules.MediaReach(outlets)
+		return h.event(actor, breach.EventMediaOutlets, fmt.Sprintf("%d media outlets recorded: %d.%02d%% of Indiana", len(outlets), bp/100, bp%100),
+			map[string]any{"outlets": len(outlets), "audience": audience, "reach_basis_points": bp, "reaches_75_percent": reaches}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return SetMediaOutlets200JSONResponse(h.substituteNow(b)), nil
+}
+
+// substituteNow is the substitute notice's status after a change: assessed as of today.
+func (h *handlers) substituteNow(b *breach.Breach) SubstituteStatus {
+	plan, err := rules.Assess(b.Determination, b.Holds, maxDate(h.today(b.Determination), b.Determination.DiscoveredOn))
+	if err != nil {
+		plan = breach.Plan{}
+	}
+	return substituteStatus(b, plan)
+}
+
+func maxDate(a, b breach.Date) breach.Date {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+func (h *handlers) ListAgencyNotices(ctx context.Context, req ListAgencyNoticesRequestObject) (ListAgencyNoticesResponseObject, error) {
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return ListAgencyNotices200JSONResponse(agencyNotices(s.b, s.plan)), nil
+}
+
+// agencyNotices lists the three agencies, each with what was recorded for it.
+func agencyNotices(b *breach.Breach, plan breach.Plan) AgencyNotices {
+	items := make([]breach.AgencyNoticeRecord, 0, len(breach.ConsumerReportingAgencies))
+	for _, a := range breach.ConsumerReportingAgencies {
+		rec := breach.AgencyNoticeRecord{Agency: a}
+		for _, r := range b.AgencyNotices {
+			if r.Agency == a {
+				rec = r
+			}
+		}
+		items = append(items, rec)
+	}
+	return AgencyNotices{Required: plan.ConsumerReportingAgencies.Required, Items: items}
+}
+
+func (h *handlers) GetAgencyLetter(ctx context.Context, req GetAgencyLetterRequestObject) (GetAgencyLetterResponseObject, error) {
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := h.cfg.Documents.AgencyLetter(ctx, &buf, s.b, breach.Agency(req.Agency), s.counts, s.rc, s.today); err != nil {
+		return nil, err
+	}
+	return GetAgencyLetter200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
+}
+
+func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyNoticeSentRequestObject) (RecordAgencyNoticeSentResponseObject, error) {
+	actor := actorFrom(ctx)
+	agency := breach.Agency(req.Agency)
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		if err := notHeld(b); err != nil {
+			return breach.Event{}, err
+		}
+		if req.Body.SentOn.Before(b.Determination.DiscoveredOn) || req.Body.SentOn.After(h.today(b.Determination)) {
+			return breach.Event{}, breach.InvalidFields([]breach.FieldError{{Field: "sent_on", Reason: "must be between discovery and today"}})
+		}
+		for _, r := range b.AgencyNotices {
+			if r.Agency == agency {
+				return breach.Event{}, breach.Errorf(breach.ECONFLICT, "the notice to %s was recorded as sent on %s", agency, r.SentOn)
+			}
+		}
+		now := h.cfg.Now().UTC()
+		b.AgencyNotices = append(b.AgencyNotices, breach.AgencyNoticeRecord{Agency: agency, SentOn: req.Body.SentOn, SentBy: actor.ID, SentAt: now})
+		b.UpdatedAt = now
+		return h.event(actor, breach.EventAgencyNoticeSent, "notice sent to "+string(agency)+" on "+req.Body.SentOn.String(),
+			map[string]any{"agency": string(agency), "sent_on": req.Body.SentOn.String()}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s, err := h.load(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	return RecordAgencyNoticeSent200JSONResponse(agencyNotices(s.b, s.plan)), nil
+}
+
+func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject) (CloseBreachResponseObject, error) {
+	actor := actorFrom(ctx)
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		if b.Status == breach.StatusClosed {
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "breach %s was closed on %s", b.ID, b.Outcome.ClosedAt.Format(time.RFC3339))
+		}
+		if hd, held := b.OpenHold(); held {
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open: release it before closing", hd.ID)
+		}
+		now := h.cfg.Now().UTC()
+		b.Outcome = &breach.Outcome{Summary: req.Body.Summary, LessonsLearned: deref(req.Body.LessonsLearned), ClosedAt: now, ClosedBy: actor.ID}
+		b.Status, b.UpdatedAt = breach.StatusClosed, now
+		return h.event(actor, breach.EventBreachClosed, "breach closed with its outcome report", nil), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.viewToday(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return CloseBreach200JSONResponse(v), nil
+}
+
+func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportRequestObject) (GetClosureReportResponseObject, error) {
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	var events []breach.Event
+	cursor := ""
+	for {
+		page, next, err := h.cfg.Store.Events(ctx, s.b.ID, cursor, 200)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Delivered: s.status.Done,
+		Outstanding: s.status.Outstanding, LastDelivered: s.last, DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute,
+		Agencies: s.b.AgencyNotices, Events: events, Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
+	var buf bytes.Buffer
+	if err := h.cfg.Documents.ClosureReport(ctx, &buf, r); err != nil {
+		return nil, err
+	}
+	return GetClosureReport200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
+}
