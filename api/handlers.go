@@ -201,7 +201,7 @@ func (h *handlers) ReviseDetermination(ctx context.Context, req ReviseDeterminat
 		b.DeterminationVersion++
 		b.UpdatedAt = h.cfg.Now().UTC()
 		return h.event(actor, breach.EventDeterminationRevised,
-			fmt.Sprintf("determination revised (version %d → %d)", from, b.DeterminationVersion),
+			fmt.Sprintf("determination revised (version %d to %d)", from, b.DeterminationVersion),
 			map[string]any{"from_version": from, "to_version": b.DeterminationVersion, "changed_fields": changed}), nil
 	})
 	if err != nil {
