@@ -248,7 +248,7 @@ func (h *handlers) GetPlan(ctx context.Context, req GetPlanRequestObject) (GetPl
 	if err != nil {
 		return nil, err
 	}
-	return GetPlan200JSONResponse(plan), nil
+	return GetPlan200JSONResponse(rules.WithSubstituteRecord(plan, b.Substitute)), nil
 }
 
 func (h *handlers) PlaceHold(ctx context.Context, req PlaceHoldRequestObject) (PlaceHoldResponseObject, error) {
@@ -364,6 +364,7 @@ func (h *handlers) viewToday(ctx context.Context, b *breach.Breach) (BreachView,
 	if err != nil {
 		return BreachView{}, fmt.Errorf("assess stored breach %s: %w", b.ID, err)
 	}
+	plan = rules.WithSubstituteRecord(plan, b.Substitute)
 	v := h.view(ctx, b, plan)
 	v.RecipientCounts = counts
 	return v, nil

@@ -41,6 +41,7 @@ func (h *handlers) load(ctx context.Context, id string) (*state, error) {
 	if s.plan, err = rules.AssessWithRecipients(b.Determination, s.rc, b.Holds, s.today); err != nil {
 		return nil, err
 	}
+	s.plan = rules.WithSubstituteRecord(s.plan, b.Substitute)
 	if s.counts, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
 		return nil, err
 	}

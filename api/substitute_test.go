@@ -37,6 +37,11 @@ func TestSubstituteAgenciesAndClosure(t *testing.T) {
 	if !st.Reaches75Percent || st.Audience != 5_100_000 || st.ReachBasisPoints != 7515 || st.Reasons[0].Code != rules.CodeMediaReach {
 		t.Fatalf("after outlets: %+v", st)
 	}
+	var plan breach.Plan
+	e.do("GET", base+"/plan", breach.RoleAuditor, nil).json(t, &plan)
+	if last := plan.Reasons[len(plan.Reasons)-1]; last.Code != rules.CodeMediaReach {
+		t.Errorf("the plan does not show the media reach: last reason %+v", last)
+	}
 	for _, bad := range []struct {
 		name  string
 		body  any

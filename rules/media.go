@@ -51,3 +51,14 @@ func MediaReach(outlets []breach.MediaOutlet) (audience int, basisPoints int, re
 	}
 	return audience, basisPoints, reaches, reasons
 }
+
+// WithSubstituteRecord adds to a plan what the school has done for its substitute notice: when the
+// plan requires one, whether the media outlets recorded reach 75% of Indiana (and a local outlet).
+func WithSubstituteRecord(p breach.Plan, r breach.SubstituteRecord) breach.Plan {
+	if !p.SubstituteNotice.Required {
+		return p
+	}
+	_, _, _, reasons := MediaReach(r.Outlets)
+	p.Reasons = append(p.Reasons, reasons...)
+	return p
+}

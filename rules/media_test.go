@@ -41,3 +41,15 @@ func TestMediaReach(t *testing.T) {
 		})
 	}
 }
+
+func TestWithSubstituteRecord(t *testing.T) {
+	p := breach.Plan{SubstituteNotice: breach.SubstituteNotice{Required: true}, Reasons: []breach.Reason{{Code: "x"}}}
+	got := rules.WithSubstituteRecord(p, breach.SubstituteRecord{Outlets: []breach.MediaOutlet{{Name: "WTHR", Audience: rules.IndianaPopulation, Local: true}}})
+	if len(got.Reasons) != 2 || got.Reasons[1].Code != rules.CodeMediaReach || len(p.Reasons) != 1 {
+		t.Fatalf("required: %+v (input changed: %v)", got.Reasons, len(p.Reasons) != 1)
+	}
+	p.SubstituteNotice.Required = false
+	if got := rules.WithSubstituteRecord(p, breach.SubstituteRecord{}); len(got.Reasons) != 1 {
+		t.Fatalf("not required: %+v", got.Reasons)
+	}
+}
