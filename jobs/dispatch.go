@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -447,37 +448,44 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 	return created, existing, firstErr
 }
 
+// recipientPageScript returns nil when the breach does not exist, else {ids, records}: up to
+// ARGV[2] recipient IDs after ARGV[1] ("-" or "(<id>") in ID order, and their records.
+//
+// KEYS: breach record, recipient records, recipient index.
+var recipientPageScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local ids = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+if #ids == 0 then return {ids, {}} end
+return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
+`)
+
 // recipientPage reads up to n recipients of a breach after start ("-" or "(<id>") in ID order,
 // with their stored records; done is true when there are no more. ENOTFOUND for an unknown
-// breach. Native commands in two round trips: moving a page of records through a Lua script
-// cost Redis more than reading them (a seventh of its time in a dispatch). The two reads need not
-// be atomic: recipients are added, never removed.
+// breach.
 func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int) (ids []string, recs [][]byte, done bool, err error) {
 	keys := recipientKeysOf(breachID)
-	pipe := s.rdb.Pipeline()
-	exists := pipe.Exists(ctx, keys.breach)
-	rng := pipe.ZRangeByLex(ctx, keys.index, &redis.ZRangeBy{Min: start, Max: "+", Count: int64(n)})
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, nil, false, storeErr("read recipients of breach "+breachID, err)
-	}
-	if exists.Val() == 0 {
+	res, err := recipientPageScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.index}, start, n).Slice()
+	if errors.Is(err, redis.Nil) {
 		return nil, nil, false, notFound(breachID)
 	}
-	ids = rng.Val()
-	if len(ids) == 0 {
-		return nil, nil, true, nil
-	}
-	vals, err := s.rdb.HMGet(ctx, keys.records, ids...).Result()
 	if err != nil {
 		return nil, nil, false, storeErr("read recipients of breach "+breachID, err)
 	}
-	if len(vals) != len(ids) {
-		return nil, nil, false, fmt.Errorf("read recipients of breach %s: %d records for %d IDs", breachID, len(vals), len(ids))
+	rawIDs, ok1 := res[0].([]any)
+	rawRecs, ok2 := res[1].([]any)
+	if len(res) != 2 || !ok1 || !ok2 || len(rawIDs) != len(rawRecs) {
+		return nil, nil, false, fmt.Errorf("read recipients of breach %s: script answered an unexpected shape", breachID)
 	}
-	recs = make([][]byte, len(ids))
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			recs[i] = []byte(str)
+	ids = make([]string, len(rawIDs))
+	recs = make([][]byte, len(rawIDs))
+	for i := range rawIDs {
+		id, ok := rawIDs[i].(string)
+		if !ok {
+			return nil, nil, false, fmt.Errorf("read recipients of breach %s: a recipient ID is not a string", breachID)
+		}
+		ids[i] = id
+		if v, ok := rawRecs[i].(string); ok {
+			recs[i] = []byte(v)
 		}
 	}
 	return ids, recs, len(ids) < n, nil
