@@ -65,6 +65,10 @@ type Notice struct {
 	FallbackFor string `json:"fallback_for,omitempty"`
 	// FallbackID is the letter that replaced this notice.
 	FallbackID string `json:"fallback_id,omitempty"`
+	// Substitute marks the email part of a substitute notice (LAW.md §5 (A)): an email to an
+	// affected person whose individual notice goes by another channel. It is never replaced by a
+	// letter — the individual notice is that person's letter or call.
+	Substitute bool `json:"substitute,omitempty"`
 
 	// Calls: the first attempt opens the 72-hour window (LAW.md §3).
 	FirstAttemptAt time.Time `json:"first_attempt_at,omitzero"`
@@ -104,7 +108,9 @@ type DispatchReport struct {
 	Existing    int            `json:"existing"`
 	Households  int            `json:"households"`  // guardian letters, each naming every child of one household
 	Unreachable int            `json:"unreachable"` // no contact details: the substitute notice covers them
-	Tasks       int            `json:"tasks"`       // batch tasks newly queued
+	// SubstituteEmails counts the emails of the substitute notice (also in Created["email"]).
+	SubstituteEmails int `json:"substitute_emails"`
+	Tasks            int `json:"tasks"` // batch tasks newly queued
 }
 
 // Event types of notices; persisted, never renamed.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
+	"github.com/breachd/breachd/internal/gen"
 	"github.com/breachd/breachd/rules"
 )
 
@@ -136,4 +138,70 @@ func TestSubstituteAgenciesAndClosure(t *testing.T) {
 			t.Errorf("the closure report lacks %q", want)
 		}
 	}
+}
+
+// TestSubstituteEmails: with more than 500 people affected, the substitute notice's first part is
+// an email to every affected person with an address on file whose individual notice goes another
+// way (LAW.md §5 (A)); it is flagged, queued, sent, and never replaced by a letter.
+func TestSubstituteEmails(t *testing.T) {
+	e := newEnv(t)
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Shutdown)
+	b := createBreach(t, e, nil)
+	var file bytes.Buffer
+	if err := gen.Write(&file, gen.Options{Rows: 600, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, file.Bytes(), "text/csv"); r.Status != 200 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil)
+	var rep breach.DispatchReport
+	r.json(t, &rep)
+	if r.Status != 200 || rep.SubstituteEmails == 0 || rep.Created[breach.MethodEmail] <= rep.SubstituteEmails {
+		t.Fatalf("dispatch: %d %+v", r.Status, rep)
+	}
+	// Every substitute email goes to someone whose individual notice is a letter or a call.
+	var subs, individual []breach.Notice
+	cursor := ""
+	for {
+		var page api.NoticeList
+		e.do("GET", "/v1/breaches/"+b.ID+"/notices?limit=200&cursor="+cursor, breach.RoleAuditor, nil).json(t, &page)
+		for _, n := range page.Items {
+			if n.Substitute {
+				subs = append(subs, n)
+			} else {
+				individual = append(individual, n)
+			}
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	if len(subs) != rep.SubstituteEmails {
+		t.Fatalf("%d substitute notices listed, %d reported", len(subs), rep.SubstituteEmails)
+	}
+	channelOf := map[string]breach.Method{}
+	for _, n := range individual {
+		for _, rid := range n.RecipientIDs {
+			channelOf[rid] = n.Channel
+		}
+	}
+	for _, s := range subs {
+		if s.Channel != breach.MethodEmail || s.Email == "" || len(s.RecipientIDs) != 1 {
+			t.Fatalf("substitute notice %+v", s)
+		}
+		if ch := channelOf[s.RecipientIDs[0]]; ch == breach.MethodEmail || ch == "" {
+			t.Fatalf("substitute email for a person whose individual notice is %q", ch)
+		}
+	}
+	// They are sent like any email (to the outbox here).
+	waitFor(t, "every email sent", func() (struct{}, bool) {
+		var st api.DeliveryStatus
+		e.do("GET", "/v1/breaches/"+b.ID+"/status", breach.RoleAuditor, nil).json(t, &st)
+		return struct{}{}, st.Counts["email"]["queued"] == 0 && st.Counts["email"]["sent"] == rep.Created[breach.MethodEmail]
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,9 +48,10 @@ func noticeID(breachID string, channel breach.Method, key string, generation int
 // Addressee keys of notice IDs. A household is keyed by its first member's recipient ID rather
 // than by its address and guardian name, so that no personal information is hashed into an ID
 // that appears in events, task payloads and URLs.
-func personKey(recipientID string) string    { return "recipient:" + recipientID }
-func householdKey(recipientID string) string { return "household:" + recipientID }
-func fallbackKey(noticeID string) string     { return "fallback:" + noticeID }
+func personKey(recipientID string) string     { return "recipient:" + recipientID }
+func householdKey(recipientID string) string  { return "household:" + recipientID }
+func fallbackKey(noticeID string) string      { return "fallback:" + noticeID }
+func substituteKey(recipientID string) string { return "substitute:" + recipientID }
 
 // DispatcherConfig configures a Dispatcher.
 type DispatcherConfig struct {
@@ -117,6 +119,7 @@ type page struct {
 	created     map[breach.Method]int
 	existing    int
 	unreachable int
+	substitute  int // substitute-notice emails among the notices
 	members     []hhMember
 	email       []string
 	phone       []string
@@ -151,6 +154,15 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	keys := noticeKeysOf(breachID)
 	recordsKey := recipientKeysOf(breachID).records
 	now := d.now()
+	counts, err := d.store.RecipientCounts(ctx, breachID)
+	if err != nil {
+		return rep, err
+	}
+	plan, err := rules.AssessWithRecipients(fresh.Determination, counts, fresh.Holds, asOf)
+	if err != nil {
+		return rep, err
+	}
+	substitute := substituteEmails(plan.SubstituteNotice)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -203,7 +215,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	for range d.inFlight {
 		wg.Go(func() {
 			for p := range pages {
-				d.processPage(ctx, keys, recordsKey, breachID, asOf, actor, now, p)
+				d.processPage(ctx, keys, recordsKey, breachID, asOf, substitute, actor, now, p)
 				select {
 				case done <- p:
 				case <-ctx.Done():
@@ -254,6 +266,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 			}
 			rep.Existing += q.existing
 			rep.Unreachable += q.unreachable
+			rep.SubstituteEmails += q.substitute
 			for _, m := range q.members {
 				i, ok := households[m.key]
 				if !ok {
@@ -314,7 +327,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 				"recipients": rep.Recipients, "created": total, "existing": rep.Existing,
 				"letters": rep.Created[breach.MethodLetter], "emails": rep.Created[breach.MethodEmail],
 				"calls": rep.Created[breach.MethodPhone], "households": rep.Households,
-				"unreachable": rep.Unreachable, "tasks": rep.Tasks, "as_of": asOf.String(),
+				"unreachable": rep.Unreachable, "substitute_emails": rep.SubstituteEmails, "tasks": rep.Tasks, "as_of": asOf.String(),
 			}}, nil
 	})
 	return rep, err
@@ -323,7 +336,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 // processPage routes one page of recipients and stores the notices of the people not in a
 // household; it fills in p's results (or p.err) and drops the records.
 func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKey, breachID string,
-	asOf breach.Date, actor breach.Actor, now time.Time, p *page) {
+	asOf breach.Date, substitute bool, actor breach.Actor, now time.Time, p *page) {
 	p.created = map[breach.Method]int{}
 	enc := make([]encodedNotice, 0, len(p.ids))
 	for i, id := range p.ids {
@@ -338,6 +351,18 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 		}
 		p.recs[i] = nil
 		rt := rules.ChooseRoute(*r, asOf)
+		if substitute && !rt.NoChannel && rt.Channel != breach.MethodEmail {
+			if sn, ok := substituteEmail(breachID, r, rt, asOf); ok {
+				e, err := d.store.prepareNotice(keys.records, breachID, &sn, now)
+				if err != nil {
+					p.err = err
+					return
+				}
+				enc = append(enc, e)
+				p.email = append(p.email, sn.ID)
+				p.substitute++
+			}
+		}
 		switch {
 		case rt.NoChannel:
 			p.unreachable++
@@ -379,6 +404,37 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 		p.created[c] = created[i]
 		p.existing -= created[i]
 	}
+}
+
+// substituteEmails says whether the substitute notice's first part — an email to every affected
+// person with an address on file (LAW.md §5 (A)) — is sent. It is when more than 500 people are
+// affected or notice would cost over $250,000. When contact information is insufficient and
+// nothing else triggered the substitute notice, it exists to reach the unreachable (LAW.md §5:
+// "the substitute notice covers the unreachable people"), who have no email address: part (A)
+// then has nobody to write to, and the web site and the media carry it.
+func substituteEmails(s breach.SubstituteNotice) bool {
+	return s.Required && (slices.Contains(s.Triggers, breach.TriggerAffectedOver500) || slices.Contains(s.Triggers, breach.TriggerCostOver250000))
+}
+
+// substituteEmail is the email part of a substitute notice for a person whose individual notice
+// goes by letter or phone: to the address on file (for a minor, the guardian's when there is one).
+func substituteEmail(breachID string, r *breach.Recipient, rt rules.Route, asOf breach.Date) (breach.Notice, bool) {
+	to := r.Email
+	if rt.ToGuardian && r.Guardian.Email != "" {
+		to = r.Guardian.Email
+	}
+	if to == "" {
+		return breach.Notice{}, false
+	}
+	n := breach.Notice{
+		ID: noticeID(breachID, breach.MethodEmail, substituteKey(r.ID), dispatchGeneration), Channel: breach.MethodEmail,
+		RecipientIDs: []string{r.ID}, AddresseeName: rt.Name, ToGuardian: rt.ToGuardian, Email: to, Language: r.Language,
+		Substitute: true,
+	}
+	if rt.ToGuardian {
+		n.Children = []string{r.Name()}
+	}
+	return n, true
 }
 
 // householdGroup is the key minors' letters are gathered by: the address (street lines and ZIP
@@ -752,7 +808,7 @@ func (d *jsonReader) int(dst *int) bool {
 // ok is false for a notice with fields it does not write (times other than the creation times,
 // dates): the caller then uses encoding/json.
 func appendNoticeJSON(b []byte, n *breach.Notice) ([]byte, bool) {
-	if !n.FirstAttemptAt.IsZero() || !n.CallWindowEnds.IsZero() || !n.MailedOn.IsZero() || !n.SentAt.IsZero() || len(n.History) > 0 ||
+	if !n.FirstAttemptAt.IsZero() || !n.CallWindowEnds.IsZero() || !n.MailedOn.IsZero() || !n.SentAt.IsZero() || len(n.History) > 0 || n.Substitute ||
 		!validJSONTime(n.CreatedAt) || !validJSONTime(n.UpdatedAt) {
 		return b, false
 	}

@@ -403,6 +403,9 @@ func (w *Worker) ensureFallback(ctx context.Context, b *breach.Breach, n *breach
 	if n.FallbackID != "" {
 		return n.FallbackID, nil
 	}
+	if n.Substitute {
+		return "", nil // the person's individual notice is their letter or call: nothing replaces this email
+	}
 	letter, ok, err := w.fallbackLetter(ctx, b, n)
 	if err != nil || !ok {
 		return "", err
@@ -446,7 +449,11 @@ func (w *Worker) failWithFallback(ctx context.Context, b *breach.Breach, id, rea
 			data["substitute_notice"] = true
 		}
 		summary := "Notice failed; a letter replaces it"
-		if fallbackID == "" {
+		switch {
+		case n.Substitute:
+			summary = "Substitute-notice email failed; the person's individual notice goes on by its own channel"
+			delete(data, "substitute_notice")
+		case fallbackID == "":
 			summary = "Notice failed and there is no postal address: the substitute notice must reach this person"
 		}
 		evs = append(evs, breach.Event{Type: breach.EventNoticeFailed, Actor: workerActor.ID, Role: workerActor.Role, At: now,
