@@ -22,7 +22,12 @@ const (
 	keyPrintBatchesFmt = "breachd:breach:{%s}:print-batches"
 	// keyPrintBatchSeqFmt numbers a breach's batches 1, 2, …
 	keyPrintBatchSeqFmt = "breachd:breach:{%s}:print-batches:seq"
+	// keyPrintBatchLockFmt is held while a batch is made, so two clerks never take the same letters.
+	keyPrintBatchLockFmt = "breachd:breach:{%s}:print-batches:lock"
 )
+
+// printLockTTL frees the lock should the process die while making a batch.
+const printLockTTL = 5 * time.Minute
 
 // DefaultBatchSize is how many letters a print batch takes by default (the issue's N).
 const DefaultBatchSize = 1000
@@ -54,6 +59,16 @@ func (p *PrintRoom) Create(ctx context.Context, b *breach.Breach, max int, actor
 	if max <= 0 || max > DefaultBatchSize {
 		max = DefaultBatchSize
 	}
+	lock := fmt.Sprintf(keyPrintBatchLockFmt, b.ID)
+	token := p.newID()
+	ok, err := p.store.rdb.SetNX(ctx, lock, token, printLockTTL).Result()
+	if err != nil {
+		return nil, breach.PrintResult{}, storeErr("lock print batches of "+b.ID, err)
+	}
+	if !ok {
+		return nil, breach.PrintResult{}, breach.Errorf(breach.ECONFLICT, "another print batch of breach %s is being made; try again in a moment", b.ID)
+	}
+	defer releaseLock.Run(context.WithoutCancel(ctx), p.store.rdb, []string{lock}, token)
 	var queued []breach.Notice
 	cursor := ""
 	for len(queued) < max {
@@ -225,3 +240,6 @@ func (p *PrintRoom) MarkMailed(ctx context.Context, b *breach.Breach, id string,
 	})
 	return batch, err
 }
+
+// releaseLock deletes a lock only if it is still the caller's.
+var releaseLock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
