@@ -38,7 +38,7 @@ func TestPrintBatchesNeverShareLetters(t *testing.T) {
 	now := time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC)
 	b := &breach.Breach{ID: "br_01JQ6Z8Y3T9V5K2M4N7P0R1S2T", Status: breach.StatusDispatched, DeterminationVersion: 1,
 		Determination: breach.Determination{Title: "t", DiscoveredOn: breach.MustDate("2026-03-03"), DataElements: []breach.DataElement{breach.ElementSSN}},
-		CreatedAt: now, UpdatedAt: now}
+		CreatedAt:     now, UpdatedAt: now}
 	if err := s.CreateBreach(ctx, b, breach.Event{Type: breach.EventBreachCreated, Actor: "a", Role: breach.RoleAdmin, At: now, Summary: "s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,9 @@ func TestPrintBatchesNeverShareLetters(t *testing.T) {
 	results := make([]error, 2)
 	batches := make([]*breach.PrintBatch, 2)
 	for i := range 2 {
-		wg.Go(func() { batches[i], _, results[i] = room.Create(ctx, b, 10, breach.Actor{ID: "c", Role: breach.RoleClerk}) })
+		wg.Go(func() {
+			batches[i], _, results[i] = room.Create(ctx, b, 10, breach.Actor{ID: "c", Role: breach.RoleClerk})
+		})
 	}
 	wg.Wait()
 	made, refused := 0, 0
