@@ -124,6 +124,7 @@ const (
 	EventNoticeFallback   EventType = "notice.fallback"  // data: notice_id, fallback_id
 	EventNoticeMailed     EventType = "notice.mailed"    // data: notice_id, batch_id, mailed_on
 	EventNoticeReturned   EventType = "notice.returned"  // data: notice_id, reason
+	EventNoticeBounced    EventType = "notice.bounced"   // data: notice_id, reason (an email bounced after it was accepted)
 	EventCallAttempt      EventType = "call.attempt"     // data: notice_id, outcome, by (clerk or twilio)
 	EventPrintBatch       EventType = "print_batch.created"
 	EventPrintBatchMailed EventType = "print_batch.mailed"

@@ -89,6 +89,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"exportNotices", "GET", "/v1/breaches/" + b.ID + "/notices.csv", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
 		{"getNotice", "GET", "/v1/notices/" + noNotice, nil, everyone},
 		{"getLetterPDF", "GET", "/v1/notices/" + noNotice + "/letter.pdf", nil, everyone},
+		{"recordBounce", "POST", "/v1/notices/" + noNotice + "/bounced", map[string]any{"reason": "550"}, clerks},
 		{"recordReturnedMail", "POST", "/v1/notices/" + noNotice + "/returned", map[string]any{"returned_on": "2026-03-30"}, clerks},
 		{"listCallTasks", "GET", "/v1/call-tasks?breach_id=" + b.ID, nil, clerks},
 		{"recordCallAttempt", "POST", "/v1/call-tasks/" + noNotice + "/attempts", map[string]any{"outcome": "voicemail"}, clerks},

@@ -331,3 +331,58 @@ func pdfText(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// TestBounceMeansALetter: an email that bounces after the server accepted it fails, and a letter
+// replaces it; what the clerk pastes from the bounce is recorded without addresses or numbers.
+func TestBounceMeansALetter(t *testing.T) {
+	e := newEnv(t)
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Shutdown)
+	b := createBreach(t, e, nil)
+	sample, err := os.ReadFile("testdata/recipients-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
+		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
+	}
+	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
+		var l api.NoticeList
+		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
+		return l.Items, len(l.Items) == 2
+	})
+	var lukasz breach.Notice
+	for _, n := range emails {
+		if n.Email == "lukasz.zolc@example.org" {
+			lukasz = n
+		}
+	}
+	r := e.do("POST", "/v1/notices/"+lukasz.ID+"/bounced", breach.RoleClerk,
+		map[string]any{"reason": "550 5.1.1 <lukasz.zolc@example.org>: mailbox unavailable; call +1 (574) 555-0177"})
+	if r.Status != 200 {
+		t.Fatalf("bounce: %d %s", r.Status, r.Body)
+	}
+	var n breach.Notice
+	r.json(t, &n)
+	if n.Status != breach.NoticeFailed || n.FallbackID == "" || strings.Contains(n.LastError, "lukasz") || strings.Contains(n.LastError, "555") {
+		t.Fatalf("after the bounce: %+v", n)
+	}
+	var letter api.NoticeDetail
+	e.do("GET", "/v1/notices/"+n.FallbackID, breach.RoleAuditor, nil).json(t, &letter)
+	if letter.Notice.Channel != breach.MethodLetter || letter.Notice.FallbackFor != n.ID || letter.Notice.Address.City != "South Bend" {
+		t.Fatalf("fallback letter %+v", letter.Notice)
+	}
+	if r := e.do("POST", "/v1/notices/"+lukasz.ID+"/bounced", breach.RoleClerk, map[string]any{"reason": "again"}); r.Status != 409 {
+		t.Fatalf("bounced twice: %d", r.Status)
+	}
+	if r := e.do("POST", "/v1/notices/"+n.FallbackID+"/bounced", breach.RoleClerk, map[string]any{"reason": "x"}); r.Status != 409 {
+		t.Fatalf("a letter bounced: %d", r.Status)
+	}
+	events := string(e.do("GET", "/v1/breaches/"+b.ID+"/events?limit=200", breach.RoleAuditor, nil).Body)
+	if !strings.Contains(events, "notice.bounced") || strings.Contains(events, "lukasz") || strings.Contains(events, "555-0177") {
+		t.Fatal("the bounce is missing from the audit trail, or it carries the address or number")
+	}
+}

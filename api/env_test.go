@@ -119,6 +119,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Notices:     store,
 		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock, TwilioCalls: ch.caller != nil}),
 		Calls:       worker,
+		Bounces:     worker,
 		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, func() string { return "pb_" + ulid.Make().String() }),
 		Printer:     letters.NewPrinter(renderer, sender),
 		Documents:   letters.NewDocuments(renderer, sender),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ type Dispatcher interface {
 // CallRecorder records call attempts, by clerks or from Twilio's callbacks.
 type CallRecorder interface {
 	RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome, actor breach.Actor, at time.Time) (*breach.Notice, error)
+}
+
+// BounceRecorder records an email that bounced after the mail server accepted it.
+type BounceRecorder interface {
+	RecordBounce(ctx context.Context, noticeID, reason string, actor breach.Actor) (*breach.Notice, error)
 }
 
 // DeadLetters lists and retries the tasks that failed every retry.
@@ -270,6 +276,27 @@ func (h *handlers) twilioCallback(c *echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+func (h *handlers) RecordBounce(ctx context.Context, req RecordBounceRequestObject) (RecordBounceResponseObject, error) {
+	n, err := h.cfg.Bounces.RecordBounce(ctx, req.Nid, redact(req.Body.Reason), actorFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	n.History = nil
+	return RecordBounce200JSONResponse(*n), nil
+}
+
+var (
+	emailLike = regexp.MustCompile(`[^\s<>"'()\[\],;:]+@[^\s<>"'()\[\],;:]+`)
+	phoneLike = regexp.MustCompile(`\+?\d[\d ().-]{6,}\d`)
+)
+
+// redact replaces what looks like an email address or a telephone number in free text that goes
+// into the audit trail, which is not encrypted and must hold no personal data.
+func redact(s string) string {
+	s = emailLike.ReplaceAllString(s, "[address]")
+	return phoneLike.ReplaceAllString(s, "[number]")
+}
+
 func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMailRequestObject) (RecordReturnedMailResponseObject, error) {
 	actor := actorFrom(ctx)
 	n, err := h.cfg.Notices.UpdateNotice(ctx, req.Nid, func(n *breach.Notice) ([]breach.Event, error) {
@@ -279,11 +306,12 @@ func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMai
 		if req.Body.ReturnedOn.Before(n.MailedOn) {
 			return nil, breach.InvalidFields([]breach.FieldError{{Field: "returned_on", Reason: "is before the letter was mailed (" + n.MailedOn.String() + ")"}})
 		}
+		reason := redact(deref(req.Body.Reason))
 		n.Status = breach.NoticeReturned
-		n.LastError = "returned by the post office: " + deref(req.Body.Reason)
+		n.LastError = "returned by the post office: " + reason
 		return []breach.Event{{Type: breach.EventNoticeReturned, Actor: actor.ID, Role: actor.Role,
 			Summary: "letter returned undelivered on " + req.Body.ReturnedOn.String(),
-			Data:    map[string]any{"notice_id": n.ID, "returned_on": req.Body.ReturnedOn.String(), "reason": deref(req.Body.Reason)}}}, nil
+			Data:    map[string]any{"notice_id": n.ID, "returned_on": req.Body.ReturnedOn.String(), "reason": reason}}}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -285,6 +285,12 @@ type AssessmentRequest struct {
 	Holds         *[]AssessmentHold `json:"holds,omitempty"`
 }
 
+// BounceRequest defines model for BounceRequest.
+type BounceRequest struct {
+	// Reason What the bounce said, e.g. its status code.
+	Reason string `json:"reason"`
+}
+
 // BreachDetail defines model for BreachDetail.
 type BreachDetail = BreachView
 
@@ -735,6 +741,9 @@ type RecordWebsitePostedJSONRequestBody = WebsitePostedRequest
 // RecordCallAttemptJSONRequestBody defines body for RecordCallAttempt for application/json ContentType.
 type RecordCallAttemptJSONRequestBody = CallAttemptRequest
 
+// RecordBounceJSONRequestBody defines body for RecordBounce for application/json ContentType.
+type RecordBounceJSONRequestBody = BounceRequest
+
 // RecordReturnedMailJSONRequestBody defines body for RecordReturnedMail for application/json ContentType.
 type RecordReturnedMailJSONRequestBody = ReturnedMailRequest
 
@@ -860,6 +869,9 @@ type ServerInterface interface {
 	// GetNotice One notice and its history.
 	// (GET /v1/notices/{nid})
 	GetNotice(ctx *echo.Context, nid NoticeID) error
+	// RecordBounce Record that a sent email bounced afterwards; a letter replaces it.
+	// (POST /v1/notices/{nid}/bounced)
+	RecordBounce(ctx *echo.Context, nid NoticeID) error
 	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
 	// (GET /v1/notices/{nid}/letter.pdf)
 	GetLetterPDF(ctx *echo.Context, nid NoticeID) error
@@ -1621,6 +1633,22 @@ func (w *ServerInterfaceWrapper) GetNotice(ctx *echo.Context) error {
 	return err
 }
 
+// RecordBounce converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordBounce(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordBounce(ctx, nid)
+	return err
+}
+
 // GetLetterPDF converts echo context to params.
 func (w *ServerInterfaceWrapper) GetLetterPDF(ctx *echo.Context) error {
 	var err error
@@ -1724,6 +1752,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/call-tasks/:nid/attempts", wrapper.RecordCallAttempt, options.OperationMiddlewares["recordCallAttempt"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/notices.csv", wrapper.ExportNotices, options.OperationMiddlewares["exportNotices"]...)
 	router.POST(options.BaseURL+"/v1/notices/:nid/returned", wrapper.RecordReturnedMail, options.OperationMiddlewares["recordReturnedMail"]...)
+	router.POST(options.BaseURL+"/v1/notices/:nid/bounced", wrapper.RecordBounce, options.OperationMiddlewares["recordBounce"]...)
 	router.GET(options.BaseURL+"/v1/notices/:nid/letter.pdf", wrapper.GetLetterPDF, options.OperationMiddlewares["getLetterPDF"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.ListPrintBatches, options.OperationMiddlewares["listPrintBatches"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.CreatePrintBatch, options.OperationMiddlewares["createPrintBatch"]...)
@@ -6192,6 +6221,173 @@ func (response GetNotice503ApplicationProblemPlusJSONResponse) VisitGetNoticeRes
 	return err
 }
 
+type RecordBounceRequestObject struct {
+	Nid  NoticeID `json:"nid"`
+	Body *RecordBounceJSONRequestBody
+}
+
+type RecordBounceResponseObject interface {
+	VisitRecordBounceResponse(w http.ResponseWriter) error
+}
+
+type RecordBounce200JSONResponse Notice
+
+func (response RecordBounce200JSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce400ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce401ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce403ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce404ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce409ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce413ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce415ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce422ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordBounce503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordBounce503ApplicationProblemPlusJSONResponse) VisitRecordBounceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLetterPDFRequestObject struct {
 	Nid NoticeID `json:"nid"`
 }
@@ -6611,6 +6807,9 @@ type StrictServerInterface interface {
 	// GetNotice One notice and its history.
 	// (GET /v1/notices/{nid})
 	GetNotice(ctx context.Context, request GetNoticeRequestObject) (GetNoticeResponseObject, error)
+	// RecordBounce Record that a sent email bounced afterwards; a letter replaces it.
+	// (POST /v1/notices/{nid}/bounced)
+	RecordBounce(ctx context.Context, request RecordBounceRequestObject) (RecordBounceResponseObject, error)
 	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
 	// (GET /v1/notices/{nid}/letter.pdf)
 	GetLetterPDF(ctx context.Context, request GetLetterPDFRequestObject) (GetLetterPDFResponseObject, error)
@@ -7873,6 +8072,54 @@ func (sh *strictHandler) GetNotice(ctx *echo.Context, nid NoticeID) error {
 		return err
 	} else if validResponse, ok := response.(GetNoticeResponseObject); ok {
 		return validResponse.VisitGetNoticeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordBounce operation middleware
+func (sh *strictHandler) RecordBounce(ctx *echo.Context, nid NoticeID) error {
+	var request RecordBounceRequestObject
+
+	request.Nid = nid
+
+	var body RecordBounceJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordBounce(ctx.Request().Context(), request.(RecordBounceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordBounce")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordBounceResponseObject); ok {
+		return validResponse.VisitRecordBounceResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -737,6 +737,35 @@ func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome
 	return updated, nil
 }
 
+// RecordBounce records that an email notice bounced after the mail server had accepted it (a
+// delivery-status notification a clerk found in the school's mailbox). A bounce means a letter,
+// inside the deadline (LAW.md §3): the notice fails and the letter that replaces it is queued. A
+// substitute-notice email that bounces just fails: the person's individual notice goes on.
+//
+// ENOTFOUND for an unknown notice; ECONFLICT for a notice that is not an email that was sent.
+func (w *Worker) RecordBounce(ctx context.Context, noticeID, reason string, actor breach.Actor) (*breach.Notice, error) {
+	n, err := w.store.Notice(ctx, noticeID)
+	if err != nil {
+		return nil, err
+	}
+	if n.Channel != breach.MethodEmail || n.Status != breach.NoticeSent {
+		return nil, breach.Errorf(breach.ECONFLICT, "only a sent email can bounce; notice %s is a %s notice in status %s", n.ID, n.Channel, n.Status)
+	}
+	b, err := w.store.Breach(ctx, n.BreachID)
+	if err != nil {
+		return nil, err
+	}
+	reason = "bounced: " + reason
+	err = w.failWithFallback(ctx, b, noticeID, reason, func(n *breach.Notice) []breach.Event {
+		return []breach.Event{{Type: breach.EventNoticeBounced, Actor: actor.ID, Role: actor.Role, At: w.now(),
+			Summary: "Email bounced after it was accepted", Data: map[string]any{"notice_id": n.ID, "reason": reason}}}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w.store.Notice(ctx, noticeID)
+}
+
 // callable says why an outcome cannot be recorded on the notice, if it cannot.
 func callable(n *breach.Notice, outcome breach.CallOutcome, at time.Time) error {
 	switch {

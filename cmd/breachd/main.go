@@ -169,6 +169,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Notices:        store,
 		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
 		Calls:          worker,
+		Bounces:        worker,
 		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, func() string { return "pb_" + ulid.Make().String() }),
 		Printer:        printer,
 		Documents:      letters.NewDocuments(renderer, cfg.Sender),
