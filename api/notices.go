@@ -157,6 +157,9 @@ func (h *handlers) ExportNotices(ctx context.Context, req ExportNoticesRequestOb
 	go func() {
 		pw.CloseWithError(h.writeNoticesCSV(ctx, pw, req.Id))
 	}()
+	// The request's context ends when the handler returns, even if the client stopped reading
+	// half way: closing the reader then unblocks the writer, so it never outlives the request.
+	context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
 	return ExportNotices200TextcsvResponse{Body: pr}, nil
 }
 
