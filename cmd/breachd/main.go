@@ -23,6 +23,8 @@ import (
 
 	"github.com/oklog/ulid/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	breach "github.com/breachd/breachd"
@@ -156,14 +158,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			worker.Shutdown()
 		}()
 	}
-	if cfg.Mode == "worker" {
-		log.Info("workers running (BREACHD_MODE=worker: no HTTP API)")
-		<-ctx.Done()
-		return nil
-	}
-
 	reg := prometheus.NewRegistry()
-	handler, err := api.New(api.Config{
+	var handler http.Handler
+	if cfg.Mode == "worker" {
+		log.Info("BREACHD_MODE=worker: workers only; HTTP serves /healthz, /readyz and /metrics")
+		handler = opsHandler(store.Ping, reg)
+	} else if handler, err = api.New(api.Config{
 		Store:          store,
 		Recipients:     store,
 		Notices:        store,
@@ -181,8 +181,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
 		Registry:       reg,
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 
@@ -252,4 +251,27 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// opsHandler is what a worker-only process serves, so an orchestrator can watch it: liveness,
+// readiness (Redis answers) and metrics.
+func opsHandler(ready func(context.Context) error, reg *prometheus.Registry) http.Handler {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context()); err != nil {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"type":"urn:breachd:problem:unavailable","title":"Service unavailable","status":503,"code":"unavailable","detail":"the store cannot be reached; try again shortly"}` + "\n"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }

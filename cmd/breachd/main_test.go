@@ -203,6 +203,32 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWorkerMode: a worker-only process runs the queue and serves only health and metrics.
+func TestWorkerMode(t *testing.T) {
+	rdb := redistest.New(t)
+	o := rdb.Options()
+	s := start(t, school(map[string]string{
+		"REDIS_URL":          fmt.Sprintf("redis://%s/%d", o.Addr, o.DB),
+		"BREACHD_API_KEYS":   "admin:" + adminKey,
+		"BREACHD_MODE":       "worker",
+		"BREACHD_OUTBOX_DIR": t.TempDir(),
+	}))
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/v1/breaches": 404} {
+		res, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
+		}
+	}
+	s.stop()
+	if !strings.Contains(s.stdout.String(), "workers only") {
+		t.Errorf("the log does not say the process runs workers only:\n%s", s.stdout.String())
+	}
+}
+
 // TestEmbeddedMode: with no configuration at all the service runs on an in-memory Redis, says
 // loudly that nothing survives, and prints an admin key that works.
 func TestEmbeddedMode(t *testing.T) {
