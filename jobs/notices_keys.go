@@ -18,11 +18,20 @@ const (
 	// keyNoticesStatusFmt is a sorted set per status and channel (e.g.
 	// "…:notices:status:queued:email") of notice IDs, all with score 0 so that they sort
 	// lexicographically. A notice is a member of exactly the set of its current status and its
-	// channel, moved in the script that changes its status. Together the eighteen sets are the
+	// channel (a new one possibly still in its queued log instead: keyNoticesQueuedLogFmt), moved
+	// in the script that changes its status. Together the eighteen sets are the
 	// index of every notice: a list by status, by channel, by both or of all merges the sets that
 	// match (at most eighteen ranges of one page each). One set per notice rather than an index
 	// and a status set halves the sorted-set writes of a dispatch.
 	keyNoticesStatusFmt = "breachd:breach:{%s}:notices:status:%s:%s"
+	// keyNoticesQueuedLogFmt is a LIST per channel (e.g. "…:notices:queued-log:email") of the IDs
+	// of notices created since the queued sets were last brought up to date: creating a notice
+	// appends its ID here (cheap) instead of inserting it into its queued sorted set (a random
+	// insertion into a set of up to a million). Before anything reads a queued set, the log is
+	// folded into it (foldQueuedScript), skipping a notice that has since moved to another status.
+	// So a notice is queued exactly when it is in its queued set or in the log and in no other
+	// status set of its channel.
+	keyNoticesQueuedLogFmt = "breachd:breach:{%s}:notices:queued-log:%s"
 	// keyNoticeCountsFmt is a HASH of counters, field "<channel>:<status>" (e.g. "email:sent"),
 	// kept in the same script or transaction that writes the records.
 	keyNoticeCountsFmt = "breachd:breach:{%s}:notices:counts"
@@ -43,6 +52,7 @@ var (
 type noticeKeys struct {
 	breach, records, counts, events string
 	status                          []string // by noticeStatuses, then by noticeChannels
+	queuedLog                       []string // by noticeChannels
 }
 
 // statusKey is the key of the set of notices in status s of channel c.
@@ -62,15 +72,20 @@ func noticeKeysOf(breachID string) noticeKeys {
 			k.status = append(k.status, fmt.Sprintf(keyNoticesStatusFmt, breachID, s, c))
 		}
 	}
+	for _, c := range noticeChannels {
+		k.queuedLog = append(k.queuedLog, fmt.Sprintf(keyNoticesQueuedLogFmt, breachID, c))
+	}
 	return k
 }
 
 // scriptKeys is the KEYS the notice scripts share: breach record, records, counts, events, global
 // notice→breach hash, then the status sets by status and channel: the set of status s and channel
-// c (1-based) is KEYS[5 + (s-1)*3 + c].
+// c (1-based) is KEYS[5 + (s-1)*3 + c]; then the queued logs by channel: that of channel c is
+// KEYS[#KEYS - 3 + c].
 func (k noticeKeys) scriptKeys() []string {
 	out := []string{k.breach, k.records, k.counts, k.events, keyNoticeBreach}
-	return append(out, k.status...)
+	out = append(out, k.status...)
+	return append(out, k.queuedLog...)
 }
 
 // noticeAD is the additional data a notice record is sealed with, so that a sealed value copied
