@@ -330,7 +330,13 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 				"unreachable": rep.Unreachable, "substitute_emails": rep.SubstituteEmails, "tasks": rep.Tasks, "as_of": asOf.String(),
 			}}, nil
 	})
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	// Fold the new notices into the queued sets in the background, so that the clerks' first
+	// lists are fast. Best effort: a list folds whatever is left before it reads.
+	_, _ = d.queue.enqueueFold(ctx, breachID)
+	return rep, nil
 }
 
 // processPage routes one page of recipients and stores the notices of the people not in a

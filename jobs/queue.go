@@ -30,6 +30,10 @@ const (
 	// TypeCallWindow runs when a telephone notice's 72 hours are over (LAW.md §3): no
 	// conversation by then, and the notice fails and a letter replaces it. Payload: noticePayload.
 	TypeCallWindow = "notice:call-window"
+	// TypeFoldQueued folds a breach's queued logs into its queued sets (see
+	// keyNoticesQueuedLogFmt), so that the first list after a large dispatch is fast. Payload:
+	// noticePayload with only BreachID.
+	TypeFoldQueued = "notices:fold-queued"
 )
 
 // Queue defaults.
@@ -53,6 +57,7 @@ const (
 	taskIDCallBatch  = "call-batch:"
 	taskIDCall       = "call:"
 	taskIDCallWindow = "call-window:"
+	taskIDFoldQueued = "fold-queued:"
 )
 
 // batchPayload is the payload of TypeEmailBatch and TypeCallBatch.
@@ -152,6 +157,12 @@ func (q *Queue) enqueueCall(ctx context.Context, breachID, noticeID string, atte
 func (q *Queue) enqueueCallWindow(ctx context.Context, breachID, noticeID string, at time.Time) (bool, error) {
 	return q.enqueue(ctx, TypeCallWindow, noticePayload{BreachID: breachID, NoticeID: noticeID},
 		taskIDCallWindow+noticeID, asynq.ProcessAt(at))
+}
+
+// enqueueFold queues the folding of a breach's queued logs. One such task waits at a time: a
+// second request while one is queued adds nothing, since the one queued folds everything.
+func (q *Queue) enqueueFold(ctx context.Context, breachID string) (bool, error) {
+	return q.enqueue(ctx, TypeFoldQueued, noticePayload{BreachID: breachID}, taskIDFoldQueued+breachID)
 }
 
 // DeadLetter is a task that failed every retry (see breach.DeadLetter).

@@ -201,6 +201,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return w.handleCall(ctx, t)
 	case TypeCallWindow:
 		return w.handleCallWindow(ctx, t)
+	case TypeFoldQueued:
+		p, err := decodePayload[noticePayload](t)
+		if err != nil {
+			return err
+		}
+		return w.store.foldQueued(ctx, noticeKeysOf(p.BreachID), noticeChannels)
 	}
 	return fmt.Errorf("unknown task type %q: %w", t.Type(), asynq.SkipRetry)
 }

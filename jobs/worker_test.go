@@ -577,3 +577,34 @@ func TestTwilioCallsPlacedWithCallbackURL(t *testing.T) {
 		t.Fatalf("after the callback %+v, %v", got, err)
 	}
 }
+
+// TestFoldQueuedTask: dispatch queues a task that folds the new notices into the queued sets, so
+// the clerks' first lists do not pay for it; the logs are empty after it runs.
+func TestFoldQueuedTask(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	logLen := func() int64 {
+		var n int64
+		for _, ch := range []string{"letter", "email", "phone"} {
+			n += e.rdb.LLen(ctx, "breachd:breach:{"+e.b.ID+"}:notices:queued-log:"+ch).Val()
+		}
+		return n
+	}
+	if got := logLen(); got != 8 {
+		t.Fatalf("queued logs hold %d IDs after dispatch, want 8", got)
+	}
+	info, err := asynq.NewInspector(asynq.RedisClientOpt{Addr: e.rdb.Options().Addr, DB: e.rdb.Options().DB, Password: e.rdb.Options().Password}).
+		GetTaskInfo(jobs.QueueName, "fold-queued:"+e.b.ID)
+	if err != nil || info.Type != jobs.TypeFoldQueued {
+		t.Fatalf("fold task not queued: %v %+v", err, info)
+	}
+	if err := e.worker.ProcessTask(ctx, asynq.NewTask(jobs.TypeFoldQueued, info.Payload)); err != nil {
+		t.Fatal(err)
+	}
+	if got := logLen(); got != 0 {
+		t.Fatalf("queued logs hold %d IDs after the fold", got)
+	}
+	if got := e.rdb.ZCard(ctx, "breachd:breach:{"+e.b.ID+"}:notices:status:queued:letter").Val(); got != 4 {
+		t.Fatalf("queued letters set holds %d, want 4", got)
+	}
+}
