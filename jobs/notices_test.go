@@ -70,14 +70,6 @@ func wantCounts(t *testing.T, s *jobs.Store, breachID string, want map[string]in
 	equalJSON(t, "counts", got, want)
 }
 
-func eventTypes(evs []breach.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = string(e.Type)
-	}
-	return out
-}
-
 func TestCreateNoticesOnceAndCounts(t *testing.T) {
 	s, _, b := ntStore(t)
 	ctx := context.Background()
