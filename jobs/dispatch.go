@@ -561,7 +561,7 @@ func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int
 
 // decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path.
 func (s *Store) decodeRecipientFast(recordsKey, id string, data []byte) (*breach.Recipient, error) {
-	plain, err := s.open(recipientAD(recordsKey, id), data)
+	plain, err := s.open(fieldAD(recordsKey, id), data)
 	if err != nil {
 		return nil, err
 	}

@@ -192,19 +192,11 @@ func (s *Store) encodeNotice(recordsKey string, n *breach.Notice) ([]byte, error
 			return nil, fmt.Errorf("encode notice %s: %w", n.ID, err)
 		}
 	}
-	return s.seal(noticeAD(recordsKey, n.ID), plain), nil
+	return s.seal(fieldAD(recordsKey, n.ID), plain), nil
 }
 
 func (s *Store) decodeNotice(recordsKey, id string, data []byte) (*breach.Notice, error) {
-	plain, err := s.open(noticeAD(recordsKey, id), data)
-	if err != nil {
-		return nil, err
-	}
-	var n breach.Notice
-	if err := json.Unmarshal(plain, &n); err != nil {
-		return nil, fmt.Errorf("decode notice %s: %w", id, err)
-	}
-	return &n, nil
+	return openField[breach.Notice](s, recordsKey, id, data, "notice")
 }
 
 // checkNotice refuses a notice the store could not index.

@@ -88,10 +88,6 @@ func (k noticeKeys) scriptKeys() []string {
 	return append(out, k.queuedLog...)
 }
 
-// noticeAD is the additional data a notice record is sealed with, so that a sealed value copied
-// to another notice or breach does not open.
-func noticeAD(recordsKey, id string) string { return recordsKey + "#" + id }
-
 // noticeCountField is the field of keyNoticeCountsFmt counting notices of a channel in a status.
 func noticeCountField(c breach.Method, s breach.NoticeStatus) string {
 	return string(c) + ":" + string(s)

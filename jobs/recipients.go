@@ -305,21 +305,26 @@ func (s *Store) encodeRecipientRange(args []any, recordsKey, breachID string, rs
 			adultOn = strconv.Itoa(dateScore(r.DateOfBirth.AddYears(18)))
 		}
 		a := args[5*(first+i):]
-		a[0], a[1], a[2], a[3], a[4] = r.ID, r.ExternalID, s.seal(recipientAD(recordsKey, r.ID), plain), string(flags), adultOn
+		a[0], a[1], a[2], a[3], a[4] = r.ID, r.ExternalID, s.seal(fieldAD(recordsKey, r.ID), plain), string(flags), adultOn
 	}
 	return nil
 }
 
 func (s *Store) decodeRecipient(recordsKey, id string, data []byte) (*breach.Recipient, error) {
-	plain, err := s.open(recipientAD(recordsKey, id), data)
+	return openField[breach.Recipient](s, recordsKey, id, data, "recipient")
+}
+
+// openField opens a sealed record kept as a hash field (see fieldAD) and decodes its JSON.
+func openField[T any](s *Store, recordsKey, id string, data []byte, what string) (*T, error) {
+	plain, err := s.open(fieldAD(recordsKey, id), data)
 	if err != nil {
 		return nil, err
 	}
-	var r breach.Recipient
-	if err := json.Unmarshal(plain, &r); err != nil {
-		return nil, fmt.Errorf("decode recipient %s: %w", id, err)
+	var v T
+	if err := json.Unmarshal(plain, &v); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", what, id, err)
 	}
-	return &r, nil
+	return &v, nil
 }
 
 // Recipient returns one recipient of the breach; ENOTFOUND for an unknown breach or recipient.
