@@ -67,6 +67,33 @@ func (h *handlers) today(d breach.Determination) breach.Date {
 	return breach.DateOf(h.cfg.Now(), d.Location())
 }
 
+// todayFor is today in the breach's zone, never before its discovery (a server clock in another
+// zone can be a day behind): a plan cannot be made before the breach is discovered.
+func (h *handlers) todayFor(b *breach.Breach) breach.Date {
+	today := h.today(b.Determination)
+	if today.Before(b.Determination.DiscoveredOn) {
+		return b.Determination.DiscoveredOn
+	}
+	return today
+}
+
+// planOf is the one way a stored breach is assessed: as of asOf (zero: today), with the people
+// uploaded (their counts replace the estimates) and the substitute notice recorded.
+func (h *handlers) planOf(ctx context.Context, b *breach.Breach, asOf breach.Date) (breach.Plan, breach.RecipientCounts, error) {
+	if asOf.IsZero() {
+		asOf = h.todayFor(b)
+	}
+	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
+	if err != nil {
+		return breach.Plan{}, counts, err
+	}
+	plan, err := assessCounted(b.Determination, counts, b.Holds, asOf, "as_of")
+	if err != nil {
+		return breach.Plan{}, counts, err
+	}
+	return rules.WithSubstituteRecord(plan, b.Substitute), counts, nil
+}
+
 // assess runs the law engine, first refusing an as-of date before discovery.
 func assess(d breach.Determination, holds []breach.Hold, asOf breach.Date, asOfField string) (breach.Plan, error) {
 	return assessCounted(d, breach.RecipientCounts{}, holds, asOf, asOfField)
@@ -236,19 +263,15 @@ func (h *handlers) GetPlan(ctx context.Context, req GetPlanRequestObject) (GetPl
 	if err != nil {
 		return nil, err
 	}
-	asOf := h.today(b.Determination)
+	var asOf breach.Date
 	if req.Params.AsOf != nil {
 		asOf = breach.DateOf(req.Params.AsOf.Time, time.UTC)
 	}
-	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
+	plan, _, err := h.planOf(ctx, b, asOf)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := assessCounted(b.Determination, counts, b.Holds, asOf, "as_of")
-	if err != nil {
-		return nil, err
-	}
-	return GetPlan200JSONResponse(rules.WithSubstituteRecord(plan, b.Substitute)), nil
+	return GetPlan200JSONResponse(plan), nil
 }
 
 func (h *handlers) PlaceHold(ctx context.Context, req PlaceHoldRequestObject) (PlaceHoldResponseObject, error) {
@@ -351,20 +374,10 @@ func (h *handlers) ListEvents(ctx context.Context, req ListEventsRequestObject) 
 
 // viewToday assesses the stored breach as of today and shapes it for the caller's role.
 func (h *handlers) viewToday(ctx context.Context, b *breach.Breach) (BreachView, error) {
-	today := h.today(b.Determination)
-	if today.Before(b.Determination.DiscoveredOn) {
-		// Discovered "in the future" by the server's clock (a zone edge): assess as of discovery.
-		today = b.Determination.DiscoveredOn
-	}
-	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
-	if err != nil {
-		return BreachView{}, err
-	}
-	plan, err := rules.AssessWithRecipients(b.Determination, counts, b.Holds, today)
+	plan, counts, err := h.planOf(ctx, b, breach.Date{})
 	if err != nil {
 		return BreachView{}, fmt.Errorf("assess stored breach %s: %w", b.ID, err)
 	}
-	plan = rules.WithSubstituteRecord(plan, b.Substitute)
 	v := h.view(ctx, b, plan)
 	v.RecipientCounts = counts
 	return v, nil

@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v5"
 
 	breach "github.com/breachd/breachd"
-	"github.com/breachd/breachd/rules"
 )
 
 // The dispatch half of breachd is reached through these small interfaces; package jobs
@@ -62,12 +61,8 @@ func (h *handlers) DispatchBreach(ctx context.Context, req DispatchBreachRequest
 	if err != nil {
 		return nil, err
 	}
-	counts, err := h.cfg.Recipients.RecipientCounts(ctx, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	today := h.today(b.Determination)
-	plan, err := rules.AssessWithRecipients(b.Determination, counts, b.Holds, today)
+	today := h.todayFor(b)
+	plan, counts, err := h.planOf(ctx, b, today)
 	if err != nil {
 		return nil, err
 	}

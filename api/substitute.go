@@ -31,17 +31,10 @@ func (h *handlers) load(ctx context.Context, id string) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &state{b: b, today: h.today(b.Determination)}
-	if s.today.Before(b.Determination.DiscoveredOn) {
-		s.today = b.Determination.DiscoveredOn
-	}
-	if s.rc, err = h.cfg.Recipients.RecipientCounts(ctx, b.ID); err != nil {
+	s := &state{b: b, today: h.todayFor(b)}
+	if s.plan, s.rc, err = h.planOf(ctx, b, s.today); err != nil {
 		return nil, err
 	}
-	if s.plan, err = rules.AssessWithRecipients(b.Determination, s.rc, b.Holds, s.today); err != nil {
-		return nil, err
-	}
-	s.plan = rules.WithSubstituteRecord(s.plan, b.Substitute)
 	if s.counts, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
 		return nil, err
 	}
@@ -175,7 +168,11 @@ func (h *handlers) RecordWebsitePosted(ctx context.Context, req RecordWebsitePos
 	if err != nil {
 		return nil, err
 	}
-	return RecordWebsitePosted200JSONResponse(h.substituteNow(b)), nil
+	st, err := h.substituteNow(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return RecordWebsitePosted200JSONResponse(st), nil
 }
 
 func (h *handlers) RecordWebsiteTakenDown(ctx context.Context, req RecordWebsiteTakenDownRequestObject) (RecordWebsiteTakenDownResponseObject, error) {
@@ -194,7 +191,11 @@ func (h *handlers) RecordWebsiteTakenDown(ctx context.Context, req RecordWebsite
 	if err != nil {
 		return nil, err
 	}
-	return RecordWebsiteTakenDown200JSONResponse(h.substituteNow(b)), nil
+	st, err := h.substituteNow(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return RecordWebsiteTakenDown200JSONResponse(st), nil
 }
 
 func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsRequestObject) (SetMediaOutletsResponseObject, error) {
@@ -225,23 +226,17 @@ func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsReque
 	if err != nil {
 		return nil, err
 	}
-	return SetMediaOutlets200JSONResponse(h.substituteNow(b)), nil
-}
-
-// substituteNow is the substitute notice's status after a change: assessed as of today.
-func (h *handlers) substituteNow(b *breach.Breach) SubstituteStatus {
-	plan, err := rules.Assess(b.Determination, b.Holds, maxDate(h.today(b.Determination), b.Determination.DiscoveredOn))
+	st, err := h.substituteNow(ctx, b)
 	if err != nil {
-		plan = breach.Plan{}
+		return nil, err
 	}
-	return substituteStatus(b, plan)
+	return SetMediaOutlets200JSONResponse(st), nil
 }
 
-func maxDate(a, b breach.Date) breach.Date {
-	if a.Before(b) {
-		return b
-	}
-	return a
+// substituteNow is the substitute notice's status after a change, assessed as every plan is.
+func (h *handlers) substituteNow(ctx context.Context, b *breach.Breach) (SubstituteStatus, error) {
+	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	return substituteStatus(b, plan), err
 }
 
 func (h *handlers) ListAgencyNotices(ctx context.Context, req ListAgencyNoticesRequestObject) (ListAgencyNoticesResponseObject, error) {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -204,4 +205,28 @@ func TestSubstituteEmails(t *testing.T) {
 		e.do("GET", "/v1/breaches/"+b.ID+"/status", breach.RoleAuditor, nil).json(t, &st)
 		return struct{}{}, st.Counts["email"]["queued"] == 0 && st.Counts["email"]["sent"] == rep.Created[breach.MethodEmail]
 	})
+}
+
+// TestSubstituteStatusCountsUploadedPeople: every answer about the substitute notice is assessed as
+// the plan is — with the people uploaded, not the determination's estimate.
+func TestSubstituteStatusCountsUploadedPeople(t *testing.T) {
+	e := newEnv(t)
+	b := createBreach(t, e, nil) // the estimate: 1,200 affected
+	sample, err := os.ReadFile("testdata/recipients-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
+	// 10 uploaded, one unreachable: only insufficient_contact triggers the substitute notice.
+	want := []string{"insufficient_contact"}
+	var st api.SubstituteStatus
+	e.do("GET", "/v1/breaches/"+b.ID+"/substitute-notice", breach.RoleAuditor, nil).json(t, &st)
+	if !slices.Equal(st.Triggers, want) {
+		t.Fatalf("read: triggers %v, want %v", st.Triggers, want)
+	}
+	r := e.do("POST", "/v1/breaches/"+b.ID+"/substitute-notice/website/posted", breach.RoleAdmin, map[string]any{})
+	r.json(t, &st)
+	if r.Status != 200 || !slices.Equal(st.Triggers, want) {
+		t.Fatalf("after posting: %d triggers %v, want %v", r.Status, st.Triggers, want)
+	}
 }
