@@ -375,6 +375,9 @@ func TestBounceMeansALetter(t *testing.T) {
 	if letter.Notice.Channel != breach.MethodLetter || letter.Notice.FallbackFor != n.ID || letter.Notice.Address.City != "South Bend" {
 		t.Fatalf("fallback letter %+v", letter.Notice)
 	}
+	if h := letter.History[0]; h.Actor != "worker" || !strings.Contains(h.Summary, "replace notice "+n.ID) {
+		t.Fatalf("the fallback letter's history begins %+v", h)
+	}
 	if r := e.do("POST", "/v1/notices/"+lukasz.ID+"/bounced", breach.RoleClerk, map[string]any{"reason": "again"}); r.Status != 409 {
 		t.Fatalf("bounced twice: %d", r.Status)
 	}

@@ -125,9 +125,15 @@ func (h *handlers) GetNotice(ctx context.Context, req GetNoticeRequestObject) (G
 	if err != nil {
 		return nil, err
 	}
-	history := []breach.Event{{ID: "0", Type: breach.EventNoticeQueued, Actor: "dispatch", Role: "system", At: n.CreatedAt,
+	// The creation is in the breach's stream; the notice keeps only what happened after it.
+	created := breach.Event{ID: "0", Type: breach.EventNoticeQueued, Actor: "dispatch", Role: "system", At: n.CreatedAt,
 		Summary: "created and queued by the dispatch of the plan (see the breach's plan.dispatched event for who approved it)",
-		Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}}}
+		Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}}
+	if n.FallbackFor != "" {
+		created.Actor = "worker"
+		created.Summary = "created and queued to replace notice " + n.FallbackFor
+	}
+	history := []breach.Event{created}
 	for i, e := range n.History {
 		history = append(history, breach.Event{ID: strconv.Itoa(i + 1), Type: e.Type, Actor: e.Actor, Role: e.Role, At: e.At, Summary: e.Summary, Data: e.Data})
 	}
