@@ -29,11 +29,8 @@ var codeStatus = map[string]int{
 	breach.EINTERNAL:     http.StatusInternalServerError,
 }
 
-// Codes with no breach.E* constant, used only for HTTP-level refusals.
-const (
-	codeMethodNotAllowed     = "method_not_allowed"
-	codeUnsupportedMediaType = "unsupported_media_type" // shown as malformed with status 415
-)
+// codeMethodNotAllowed has no breach.E* constant: only the router refuses a method.
+const codeMethodNotAllowed = "method_not_allowed"
 
 var titles = map[int]string{
 	http.StatusBadRequest:            "Malformed request",
@@ -122,9 +119,6 @@ func problemFor(err error) Problem {
 }
 
 func newProblem(status int, code, detail string) Problem {
-	if code == codeUnsupportedMediaType {
-		code = breach.EMALFORMED
-	}
 	return Problem{
 		Type:   "urn:breachd:problem:" + code,
 		Title:  titles[status],
