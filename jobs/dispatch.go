@@ -1,11 +1,9 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -13,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,10 +27,11 @@ import (
 // new generation.
 const dispatchGeneration = 1
 
-// Dispatch page sizes: recipients are read, routed and written MaxNoticeBatch at a time, with a
-// few pages in flight so that Redis runs one page's script while Go decodes the next.
+// Dispatch page size: recipients are read, routed and written dispatchPage at a time (one
+// transaction per page), with a few pages in flight so that Redis writes one page while Go decodes
+// the next.
 const (
-	dispatchPage = MaxNoticeBatch
+	dispatchPage = 2 * MaxNoticeBatch
 )
 
 // noticeIDEncoding writes notice IDs: base32 without padding (A–Z, 2–7), which validID accepts.
@@ -114,7 +115,7 @@ type hhMember struct {
 type page struct {
 	seq  int
 	ids  []string
-	recs [][]byte
+	recs []string // the stored records, as Redis answered them ("" for a missing one)
 
 	created     map[breach.Method]int
 	existing    int
@@ -154,6 +155,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	keys := noticeKeysOf(breachID)
 	recordsKey := recipientKeysOf(breachID).records
 	now := d.now()
+	lock, err := d.store.lockDispatch(ctx, keys, breachID)
+	if err != nil {
+		return rep, err
+	}
+	defer d.store.unlock(ctx, lock)
 	counts, err := d.store.RecipientCounts(ctx, breachID)
 	if err != nil {
 		return rep, err
@@ -215,7 +221,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	for range d.inFlight {
 		wg.Go(func() {
 			for p := range pages {
-				d.processPage(ctx, keys, recordsKey, breachID, asOf, substitute, actor, now, p)
+				d.processPage(ctx, keys, lock, recordsKey, breachID, asOf, substitute, actor, now, p)
 				select {
 				case done <- p:
 				case <-ctx.Done():
@@ -271,7 +277,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 				i, ok := households[m.key]
 				if !ok {
 					i = int32(len(hs))
-					hs = append(hs, household{first: m.id, addressee: m.addresse, address: m.address, lang: m.lang})
+					hs = append(hs, household{first: m.id, addressee: strings.Clone(m.addresse), address: cloneAddress(m.address), lang: strings.Clone(m.lang)})
 					households[m.key] = i
 				}
 				h := &hs[i]
@@ -305,7 +311,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	// One letter per household, in the order the households were met.
 	households = nil
 	rep.Households = len(hs)
-	created, existing, err := d.createHouseholds(ctx, keys, breachID, hs, actor, now)
+	created, existing, err := d.createHouseholds(ctx, keys, lock, breachID, hs, actor, now)
 	if err != nil {
 		return rep, err
 	}
@@ -341,12 +347,12 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 
 // processPage routes one page of recipients and stores the notices of the people not in a
 // household; it fills in p's results (or p.err) and drops the records.
-func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKey, breachID string,
+func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, lock *dispatchLock, recordsKey, breachID string,
 	asOf breach.Date, substitute bool, actor breach.Actor, now time.Time, p *page) {
 	p.created = map[breach.Method]int{}
 	enc := make([]encodedNotice, 0, len(p.ids))
 	for i, id := range p.ids {
-		if p.recs[i] == nil {
+		if p.recs[i] == "" {
 			p.err = fmt.Errorf("dispatch breach %s: recipient %s is indexed but has no record", breachID, id)
 			return
 		}
@@ -355,7 +361,7 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 			p.err = err
 			return
 		}
-		p.recs[i] = nil
+		p.recs[i] = ""
 		rt := rules.ChooseRoute(*r, asOf)
 		if substitute && !rt.NoChannel && rt.Channel != breach.MethodEmail {
 			if sn, ok := substituteEmail(breachID, r, rt, asOf); ok {
@@ -374,7 +380,9 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 			p.unreachable++
 			continue
 		case rt.ToGuardian && rt.Channel == breach.MethodLetter:
-			m := hhMember{key: householdGroup(rt), id: r.ID, name: r.Name(), lang: r.Language, addresse: rt.Name, address: rt.Address}
+			// id is the page's copy of the ID; the other strings are cut from the record and are
+			// copied when the household is created (gatherMember), so the record is not kept.
+			m := hhMember{key: householdGroup(rt), id: id, name: r.Name(), lang: r.Language, addresse: rt.Name, address: rt.Address}
 			p.members = append(p.members, m)
 			continue
 		}
@@ -400,7 +408,7 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, recordsKe
 		}
 	}
 	p.recs = nil
-	created, err := d.store.createEncoded(ctx, keys, breachID, enc, actor, now)
+	created, err := d.store.createUnderLock(ctx, keys, lock, breachID, enc, actor, now)
 	if err != nil {
 		p.err = err
 		return
@@ -447,15 +455,37 @@ func substituteEmail(breachID string, r *breach.Recipient, rt rules.Route, asOf 
 // code, lowercased, spaces collapsed) and the guardian's name. A minor whose guardian is unnamed
 // is addressed "Parent or Guardian of <child>", so is never grouped with another child.
 func householdGroup(rt rules.Route) [16]byte {
-	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
-	sum := sha256.Sum256([]byte(norm(rt.Address.Line1) + "\x00" + norm(rt.Address.Line2) + "\x00" +
-		norm(rt.Address.PostalCode) + "\x00" + norm(rt.Name)))
+	var buf [256]byte
+	b := appendNorm(buf[:0], rt.Address.Line1)
+	b = appendNorm(append(b, 0), rt.Address.Line2)
+	b = appendNorm(append(b, 0), rt.Address.PostalCode)
+	b = appendNorm(append(b, 0), rt.Name)
+	sum := sha256.Sum256(b)
 	return [16]byte(sum[:16]) // a fixed-size map key; 128 bits do not collide
 }
 
-// createHouseholds stores the household letters, MaxNoticeBatch per script run, several runs in
+// appendNorm appends s lowercased, with its runs of white space made one space and none at
+// either end: strings.Join(strings.Fields(strings.ToLower(s)), " ") without the allocations.
+func appendNorm(b []byte, s string) []byte {
+	started, space := false, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = started
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		started = true
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return b
+}
+
+// createHouseholds stores the household letters, dispatchPage per transaction, several in
 // flight; it returns how many were new and how many existed.
-func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, breachID string, hs []household,
+func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, lock *dispatchLock, breachID string, hs []household,
 	actor breach.Actor, now time.Time) (created, existing int, err error) {
 	type chunk struct{ hs []household }
 	chunks := make(chan chunk)
@@ -486,7 +516,7 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 				}
 				var k [3]int
 				if err == nil {
-					k, err = d.store.createEncoded(ctx, keys, breachID, enc, actor, now)
+					k, err = d.store.createUnderLock(ctx, keys, lock, breachID, enc, actor, now)
 				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
@@ -499,9 +529,9 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 			}
 		})
 	}
-	for i := 0; i < len(hs); i += MaxNoticeBatch {
+	for i := 0; i < len(hs); i += dispatchPage {
 		select {
-		case chunks <- chunk{hs[i:min(i+MaxNoticeBatch, len(hs))]}:
+		case chunks <- chunk{hs[i:min(i+dispatchPage, len(hs))]}:
 		case <-ctx.Done():
 		}
 	}
@@ -510,47 +540,38 @@ func (d *Dispatcher) createHouseholds(ctx context.Context, keys noticeKeys, brea
 	return created, existing, firstErr
 }
 
-// recipientPageScript returns nil when the breach does not exist, else {ids, records}: up to
-// ARGV[2] recipient IDs after ARGV[1] ("-" or "(<id>") in ID order, and their records.
-//
-// KEYS: breach record, recipient records, recipient index.
-var recipientPageScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local ids = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
-if #ids == 0 then return {ids, {}} end
-return {ids, redis.call('HMGET', KEYS[2], unpack(ids))}
-`)
-
 // recipientPage reads up to n recipients of a breach after start ("-" or "(<id>") in ID order,
-// with their stored records; done is true when there are no more. ENOTFOUND for an unknown
-// breach.
-func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int) (ids []string, recs [][]byte, done bool, err error) {
+// with their stored records; done is true when there are no more. Two plain reads rather than a
+// script, so that the records (about a kilobyte each) are not copied through Lua: recipients are
+// never removed, so a record indexed by the first read is there for the second.
+func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int) (ids, recs []string, done bool, err error) {
 	keys := recipientKeysOf(breachID)
-	res, err := recipientPageScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.index}, start, n).Slice()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil, false, notFound(breachID)
-	}
+	op := "read recipients of breach " + breachID
+	ids, err = s.rdb.ZRangeByLex(ctx, keys.index, &redis.ZRangeBy{Min: start, Max: "+", Count: int64(n)}).Result()
 	if err != nil {
-		return nil, nil, false, storeErr("read recipients of breach "+breachID, err)
+		return nil, nil, false, storeErr(op, err)
 	}
-	rawIDs, ok1 := res[0].([]any)
-	rawRecs, ok2 := res[1].([]any)
-	if len(res) != 2 || !ok1 || !ok2 || len(rawIDs) != len(rawRecs) {
-		return nil, nil, false, fmt.Errorf("read recipients of breach %s: script answered an unexpected shape", breachID)
+	if len(ids) == 0 {
+		return nil, nil, true, nil
 	}
-	ids = make([]string, len(rawIDs))
-	recs = make([][]byte, len(rawIDs))
-	for i := range rawIDs {
-		id, ok := rawIDs[i].(string)
-		if !ok {
-			return nil, nil, false, fmt.Errorf("read recipients of breach %s: a recipient ID is not a string", breachID)
-		}
-		ids[i] = id
-		if v, ok := rawRecs[i].(string); ok {
-			recs[i] = []byte(v)
-		}
+	vals, err := s.rdb.HMGet(ctx, keys.records, ids...).Result()
+	if err != nil {
+		return nil, nil, false, storeErr(op, err)
+	}
+	if len(vals) != len(ids) {
+		return nil, nil, false, fmt.Errorf("%s: %d records for %d IDs", op, len(vals), len(ids))
+	}
+	recs = make([]string, len(ids))
+	for i, v := range vals {
+		recs[i], _ = v.(string) // nil (no record) stays ""
 	}
 	return ids, recs, len(ids) < n, nil
+}
+
+// cloneAddress copies an address whose strings may be cut from a larger one.
+func cloneAddress(a breach.PostalAddress) breach.PostalAddress {
+	return breach.PostalAddress{Line1: strings.Clone(a.Line1), Line2: strings.Clone(a.Line2), City: strings.Clone(a.City),
+		State: strings.Clone(a.State), PostalCode: strings.Clone(a.PostalCode)}
 }
 
 // The dispatch reads every recipient record and writes every notice record, and encoding/json
@@ -559,21 +580,33 @@ func (s *Store) recipientPage(ctx context.Context, breachID, start string, n int
 // anything else back to encoding/json, so they are a fast path, never a second format; the tests
 // check them against encoding/json.
 
-// decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path.
-func (s *Store) decodeRecipientFast(recordsKey, id string, data []byte) (*breach.Recipient, error) {
-	plain, err := s.open(fieldAD(recordsKey, id), data)
-	if err != nil {
-		return nil, err
+// decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path. The
+// strings of the recipient it returns are cut from one copy of the record, so keeping any of them
+// keeps the whole record: clone what outlives the page.
+func (s *Store) decodeRecipientFast(recordsKey, id string, data string) (*breach.Recipient, error) {
+	plain := data
+	if !strings.HasPrefix(data, "{") {
+		// A read-only view of the stored bytes (AEAD.Open only reads its input) and, as a string,
+		// the plaintext Open has just allocated and nothing else holds: two copies of every record
+		// saved, on the path a million people go through.
+		b, err := s.open(fieldAD(recordsKey, id), unsafe.Slice(unsafe.StringData(data), len(data)))
+		if err != nil {
+			return nil, err
+		}
+		plain = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	if r, ok := decodeRecipientJSON(plain); ok {
 		return &r, nil
 	}
-	return s.decodeRecipient(recordsKey, id, data)
+	return s.decodeRecipient(recordsKey, id, []byte(data))
 }
 
 // decodeRecipientJSON decodes a stored recipient record; ok is false for anything it does not
 // expect (the caller then uses encoding/json).
-func decodeRecipientJSON(data []byte) (r breach.Recipient, ok bool) {
+func decodeRecipientJSON(data string) (r breach.Recipient, ok bool) {
+	if !utf8.ValidString(data) {
+		return r, false // then every string cut from it between two quotes is valid UTF-8 too
+	}
 	d := jsonReader{b: data}
 	ok = d.object(func(key string) bool {
 		switch key {
@@ -653,9 +686,9 @@ func decodeRecipientJSON(data []byte) (r breach.Recipient, ok bool) {
 }
 
 // jsonReader reads the JSON that json.Marshal writes: no whitespace between tokens is needed,
-// but some is accepted.
+// but some is accepted. The strings it reads are cut from b unless they hold escapes.
 type jsonReader struct {
-	b []byte
+	b string
 	i int
 }
 
@@ -669,7 +702,7 @@ func (d *jsonReader) end() bool { d.ws(); return d.i == len(d.b) }
 
 func (d *jsonReader) lit(s string) bool {
 	d.ws()
-	if !bytes.HasPrefix(d.b[d.i:], []byte(s)) {
+	if !strings.HasPrefix(d.b[d.i:], s) {
 		return false
 	}
 	d.i += len(s)
@@ -707,25 +740,22 @@ func (d *jsonReader) str(dst *string) bool {
 	}
 	d.i++
 	start := d.i
-	simple := true
+	if q := strings.IndexByte(d.b[start:], '"'); q >= 0 && strings.IndexByte(d.b[start:start+q], '\\') < 0 {
+		// No escapes (the usual case): the string is what lies between the quotes. A raw control
+		// character, which encoding/json would refuse, is let through: json.Marshal never writes one.
+		d.i = start + q + 1
+		*dst = d.b[start : start+q] // valid UTF-8: decodeRecipientJSON checked the whole record
+		return true
+	}
 	for d.i < len(d.b) {
 		c := d.b[d.i]
 		switch {
 		case c == '"':
-			raw := d.b[start:d.i]
+			s, ok := unescapeJSON(d.b[start:d.i])
 			d.i++
-			if simple {
-				if !utf8.Valid(raw) {
-					return false
-				}
-				*dst = string(raw)
-				return true
-			}
-			s, ok := unescapeJSON(raw)
 			*dst = s
 			return ok
 		case c == '\\':
-			simple = false
 			d.i += 2
 			continue
 		case c < 0x20:
@@ -736,7 +766,7 @@ func (d *jsonReader) str(dst *string) bool {
 	return false
 }
 
-func unescapeJSON(raw []byte) (string, bool) {
+func unescapeJSON(raw string) (string, bool) {
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
@@ -765,7 +795,7 @@ func unescapeJSON(raw []byte) (string, bool) {
 			if i+4 >= len(raw) {
 				return "", false
 			}
-			v, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 16)
+			v, err := strconv.ParseUint(raw[i+1:i+5], 16, 16)
 			if err != nil || utf16.IsSurrogate(rune(v)) {
 				return "", false // surrogate pairs: leave them to encoding/json
 			}
@@ -802,7 +832,7 @@ func (d *jsonReader) int(dst *int) bool {
 	for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
 		j++
 	}
-	n, err := strconv.Atoi(string(d.b[d.i:j]))
+	n, err := strconv.Atoi(d.b[d.i:j])
 	if err != nil {
 		return false
 	}

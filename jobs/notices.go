@@ -36,8 +36,9 @@ const MaxNoticeBatch = 1000
 // createNoticesScript stores the notices of a batch whose IDs are not stored yet and returns how
 // many it stored of each channel ({letters, emails, calls}), or nil when the breach does not
 // exist. Each new notice gets its record, its notice→breach entry, its entry in the queued log
-// of its channel (keyNoticesQueuedLogFmt), its counter and a notice.queued event (the entry
-// layout of store.go's eventValues, data {"channel","notice_id"} as json.Marshal orders it).
+// of its channel (keyNoticesQueuedLogFmt) and its counter; each channel with new notices gets one
+// notice.queued event listing them (queuedEventData); and the creation epoch is bumped, so that a
+// dispatch writing under its lock sees that notices appeared (see createUnderLock).
 //
 // KEYS: noticeKeys.scriptKeys().
 // ARGV: breach ID, actor, role, at (RFC 3339), then per notice three values: ID, channel index
@@ -51,7 +52,6 @@ local function each(cmd, key, args, n)
   end
 end
 local channels = {'letter', 'email', 'phone'}
-local summaries = {'Notice queued (letter)', 'Notice queued (email)', 'Notice queued (phone)'}
 local breachID, actor, role, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local n = (#ARGV - 4) / 3
 local ids = {}
@@ -63,29 +63,31 @@ for i = 1, n, step do
 end
 -- Explicit lengths: # on a Lua table is a binary search.
 local seen, recs, glob, nr = {}, {}, {}, 0
-local logs, ni, counts = {{}, {}, {}}, {0, 0, 0}, {0, 0, 0}
+local logs, counts = {{}, {}, {}}, {0, 0, 0}
 for i = 1, n do
   local id = ids[i]
   if not held[i] and not seen[id] then
     seen[id] = true
     local c = tonumber(ARGV[3 * i + 3])
-    local ch = channels[c]
     recs[nr + 1], recs[nr + 2] = id, ARGV[3 * i + 4]
     glob[nr + 1], glob[nr + 2] = id, breachID
     nr = nr + 2
-    ni[c] = ni[c] + 1; logs[c][ni[c]] = id
-    counts[c] = counts[c] + 1
-    redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
-      'summary', summaries[c],
-      'data', '{"channel":"' .. ch .. '","notice_id":"' .. id .. '"}')
+    counts[c] = counts[c] + 1; logs[c][counts[c]] = id
   end
 end
+if nr == 0 then return counts end
 each('HSET', KEYS[2], recs, nr)
 each('HSET', KEYS[5], glob, nr)
 for c = 1, 3 do
-  each('RPUSH', KEYS[#KEYS - 3 + c], logs[c], ni[c]) -- the queued log (foldQueuedScript)
-  if counts[c] > 0 then redis.call('HINCRBY', KEYS[3], channels[c] .. ':queued', counts[c]) end
+  if counts[c] > 0 then
+    each('RPUSH', KEYS[#KEYS - 3 + c], logs[c], counts[c]) -- the queued log (foldQueuedScript)
+    redis.call('HINCRBY', KEYS[3], channels[c] .. ':queued', counts[c])
+    redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
+      'summary', counts[c] .. ' ' .. channels[c] .. ' notices queued',
+      'data', '{"channel":"' .. channels[c] .. '","count":' .. counts[c] .. ',"notice_ids":["' .. table.concat(logs[c], '","') .. '"]}')
+  end
 end
+redis.call('INCR', KEYS[6])
 return counts
 `)
 
@@ -98,7 +100,7 @@ return counts
 // KEYS: noticeKeys.scriptKeys().
 var foldQueuedScript = redis.NewScript(`
 local max = tonumber(ARGV[1])
-local nstatus = (#KEYS - 8) / 3
+local nstatus = (#KEYS - 9) / 3
 local left = 0
 for a = 2, #ARGV do
   local c = tonumber(ARGV[a])
@@ -107,7 +109,7 @@ for a = 2, #ARGV do
   if ids then
     local keep = {}
     for s = 2, nstatus do -- queued is status 1
-      local sc = redis.call('ZMSCORE', KEYS[5 + (s - 1) * 3 + c], unpack(ids))
+      local sc = redis.call('ZMSCORE', KEYS[6 + (s - 1) * 3 + c], unpack(ids))
       for i = 1, #ids do
         if sc[i] then keep[i] = false end
       end
@@ -116,7 +118,7 @@ for a = 2, #ARGV do
     for i = 1, #ids do
       if keep[i] == nil then z[nz + 1], z[nz + 2] = 0, ids[i]; nz = nz + 2 end
     end
-    if nz > 0 then redis.call('ZADD', KEYS[5 + c], unpack(z, 1, nz)) end
+    if nz > 0 then redis.call('ZADD', KEYS[6 + c], unpack(z, 1, nz)) end
     left = left + redis.call('LLEN', log)
   end
 end
@@ -161,8 +163,8 @@ if cur ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local c, o, s = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 if o ~= s then
-  redis.call('ZREM', KEYS[5 + (o - 1) * 3 + c], ARGV[1])
-  redis.call('ZADD', KEYS[5 + (s - 1) * 3 + c], 0, ARGV[1])
+  redis.call('ZREM', KEYS[6 + (o - 1) * 3 + c], ARGV[1])
+  redis.call('ZADD', KEYS[6 + (s - 1) * 3 + c], 0, ARGV[1])
   redis.call('HINCRBY', KEYS[3], ARGV[7], -1)
   redis.call('HINCRBY', KEYS[3], ARGV[8], 1)
 end

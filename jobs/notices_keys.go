@@ -35,6 +35,14 @@ const (
 	// keyNoticeCountsFmt is a HASH of counters, field "<channel>:<status>" (e.g. "email:sent"),
 	// kept in the same script or transaction that writes the records.
 	keyNoticeCountsFmt = "breachd:breach:{%s}:notices:counts"
+	// keyNoticesEpochFmt is a counter that every creation of notices by createNoticesScript
+	// increments. A dispatch, which writes its notices with MULTI/EXEC under the breach's dispatch
+	// lock rather than in that script, WATCHes it: notices created meanwhile by anyone else (a
+	// fallback letter) make it read again which of its notices exist (createUnderLock).
+	keyNoticesEpochFmt = "breachd:breach:{%s}:notices:epoch"
+	// keyDispatchLockFmt is held (a random token, with an expiry) while a dispatch of the breach
+	// creates notices, so that two dispatches never decide at once that the same notice is new.
+	keyDispatchLockFmt = "breachd:breach:{%s}:dispatch:lock"
 	// keyNoticeBreach is a HASH: notice ID → breach ID, so that a notice can be found by its ID
 	// alone (a Twilio callback, a clerk's call task). It is shared by all breaches (no hash tag):
 	// like keyBreaches it needs a single Redis primary, not Redis Cluster.
@@ -50,9 +58,9 @@ var (
 
 // noticeKeys are the keys of one breach's notices.
 type noticeKeys struct {
-	breach, records, counts, events string
-	status                          []string // by noticeStatuses, then by noticeChannels
-	queuedLog                       []string // by noticeChannels
+	breach, records, counts, events, epoch, lock string
+	status                                       []string // by noticeStatuses, then by noticeChannels
+	queuedLog                                    []string // by noticeChannels
 }
 
 // statusKey is the key of the set of notices in status s of channel c.
@@ -66,6 +74,8 @@ func noticeKeysOf(breachID string) noticeKeys {
 		records: fmt.Sprintf(keyNoticesFmt, breachID),
 		counts:  fmt.Sprintf(keyNoticeCountsFmt, breachID),
 		events:  eventsKey(breachID),
+		epoch:   fmt.Sprintf(keyNoticesEpochFmt, breachID),
+		lock:    fmt.Sprintf(keyDispatchLockFmt, breachID),
 	}
 	for _, s := range noticeStatuses {
 		for _, c := range noticeChannels {
@@ -79,11 +89,11 @@ func noticeKeysOf(breachID string) noticeKeys {
 }
 
 // scriptKeys is the KEYS the notice scripts share: breach record, records, counts, events, global
-// notice→breach hash, then the status sets by status and channel: the set of status s and channel
-// c (1-based) is KEYS[5 + (s-1)*3 + c]; then the queued logs by channel: that of channel c is
-// KEYS[#KEYS - 3 + c].
+// notice→breach hash, creation epoch, then the status sets by status and channel: the set of
+// status s and channel c (1-based) is KEYS[6 + (s-1)*3 + c]; then the queued logs by channel:
+// that of channel c is KEYS[#KEYS - 3 + c].
 func (k noticeKeys) scriptKeys() []string {
-	out := []string{k.breach, k.records, k.counts, k.events, keyNoticeBreach}
+	out := []string{k.breach, k.records, k.counts, k.events, keyNoticeBreach, k.epoch}
 	out = append(out, k.status...)
 	return append(out, k.queuedLog...)
 }

@@ -1,0 +1,200 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	breach "github.com/breachd/breachd"
+)
+
+// How a dispatch writes its notices
+//
+// CreateNotices runs createNoticesScript: the existence check and every write in one Lua script.
+// That is the right shape for a few notices, but a dispatch writes hundreds of thousands, and
+// every byte that passes through a script is copied into Lua and out again, and every call from
+// Lua into Redis has its own cost. The dispatch therefore writes with plain commands in a
+// MULTI/EXEC transaction, which keeps the guarantee that matters — a notice's record, its
+// notice→breach entry, its queued-log entry, its counter and its event appear together or not at
+// all — while the decision "which of these notices are new" is made just before, under two
+// guards:
+//
+//   - the breach's dispatch lock (keyDispatchLockFmt), so that no other dispatch of the breach is
+//     creating the same notices at the same time (a second dispatch waits for ECONFLICT instead);
+//   - WATCH on the lock and on the creation epoch (keyNoticesEpochFmt), so that the transaction
+//     is refused, and the check is made again, if the lock was lost (it expired and another
+//     dispatch took it) or if anybody created notices of the breach through the script meanwhile.
+//
+// Nothing else creates notices, and nothing deletes them, so a notice found new under these
+// guards is still new when the transaction runs.
+
+// dispatchLockTTL frees the dispatch lock should the process die; a running dispatch renews it
+// every dispatchLockTTL/3.
+const dispatchLockTTL = 2 * time.Minute
+
+// maxCreateAttempts bounds how often createUnderLock checks again after its transaction was
+// refused because the epoch moved (a fallback letter was created meanwhile).
+const maxCreateAttempts = 20
+
+// dispatchLock is a held dispatch lock.
+type dispatchLock struct {
+	key, token string
+	stop       chan struct{}
+	done       chan struct{}
+}
+
+// renewLock extends a lock's expiry if the lock is still the caller's; 1 when it was, else 0.
+var renewLock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+
+// lockDispatch takes the breach's dispatch lock and keeps it until unlock is called. ECONFLICT
+// when another dispatch of the breach holds it.
+func (s *Store) lockDispatch(ctx context.Context, keys noticeKeys, breachID string) (*dispatchLock, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	l := &dispatchLock{key: keys.lock, token: hex.EncodeToString(b[:]), stop: make(chan struct{}), done: make(chan struct{})}
+	ok, err := s.rdb.SetNX(ctx, l.key, l.token, dispatchLockTTL).Result()
+	if err != nil {
+		return nil, storeErr("lock the dispatch of breach "+breachID, err)
+	}
+	if !ok {
+		return nil, breach.Errorf(breach.ECONFLICT, "breach %s is being dispatched by another request; try again when it has finished", breachID)
+	}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(dispatchLockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				// A failed renewal is noticed by the writes: they refuse to run without the lock.
+				_ = renewLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token, dispatchLockTTL.Milliseconds()).Err()
+			}
+		}
+	}()
+	return l, nil
+}
+
+// unlock stops renewing the lock and releases it if it is still the caller's.
+func (s *Store) unlock(ctx context.Context, l *dispatchLock) {
+	close(l.stop)
+	<-l.done
+	_ = releaseLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token).Err()
+}
+
+// createUnderLock stores the notices of enc whose IDs are not stored yet, for a dispatch holding
+// l, in one MULTI/EXEC transaction, and returns how many it stored by channel (see the comment at
+// the top of this file). The notices of enc must have distinct IDs. ENOTFOUND for an unknown
+// breach; ECONFLICT if the lock was lost.
+func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatchLock, breachID string, enc []encodedNotice, actor breach.Actor, at time.Time) ([3]int, error) {
+	var created [3]int
+	if len(enc) == 0 {
+		return created, nil
+	}
+	ids := make([]string, len(enc))
+	for i, e := range enc {
+		ids[i] = e.id
+	}
+	atText := at.UTC().Format(time.RFC3339Nano)
+	op := "create notices of breach " + breachID
+	for range maxCreateAttempts {
+		created = [3]int{}
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var (
+				exists *redis.IntCmd
+				lock   *redis.StringCmd
+				held   *redis.SliceCmd
+			)
+			_, _ = tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+				exists = p.Exists(ctx, keys.breach)
+				lock = p.Get(ctx, l.key)
+				held = p.HMGet(ctx, keyNoticeBreach, ids...)
+				return nil
+			}) // each command's error is checked below (a missing lock is redis.Nil)
+			switch {
+			case exists.Err() != nil:
+				return exists.Err()
+			case held.Err() != nil:
+				return held.Err()
+			case lock.Err() != nil && !errors.Is(lock.Err(), redis.Nil):
+				return lock.Err()
+			case len(held.Val()) != len(ids):
+				return fmt.Errorf("HMGET answered %d values for %d notices", len(held.Val()), len(ids))
+			case exists.Val() == 0:
+				return notFound(breachID)
+			case lock.Val() != l.token:
+				return breach.Errorf(breach.ECONFLICT, "the dispatch of breach %s lost its lock (it ran longer than %v without renewing it); dispatch again to finish", breachID, dispatchLockTTL)
+			}
+			recs := make([]any, 0, 2*len(enc))
+			glob := make([]any, 0, 2*len(enc))
+			var logs [3][]any
+			var bid any = breachID // boxed once, not once per notice
+			for i, v := range held.Val() {
+				if v != nil {
+					continue // stored already: a second dispatch creates nothing twice
+				}
+				e := enc[i]
+				var id any = e.id
+				recs = append(recs, id, e.record)
+				glob = append(glob, id, bid)
+				logs[e.channel-1] = append(logs[e.channel-1], id)
+			}
+			if len(recs) == 0 {
+				return nil
+			}
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, keys.records, recs...)
+				p.HSet(ctx, keyNoticeBreach, glob...)
+				for c, log := range logs {
+					if len(log) == 0 {
+						continue
+					}
+					p.RPush(ctx, keys.queuedLog[c], log...)
+					p.HIncrBy(ctx, keys.counts, noticeCountField(noticeChannels[c], breach.NoticeQueued), int64(len(log)))
+					p.XAdd(ctx, &redis.XAddArgs{Stream: keys.events, Values: queuedEvent(noticeChannels[c], log, actor, atText)})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for c, log := range logs {
+				created[c] = len(log)
+			}
+			return nil
+		}, l.key, keys.epoch)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue // the lock or the epoch moved: check again
+		}
+		if err != nil {
+			return [3]int{}, storeErr(op, err)
+		}
+		return created, nil
+	}
+	return [3]int{}, fmt.Errorf("%s: other writers kept creating notices; gave up after %d attempts", op, maxCreateAttempts)
+}
+
+// queuedEvent is the stream entry of a notice.queued event: one per channel per batch of new
+// notices, listing them, in the layout of Store.eventValues (createNoticesScript writes the same
+// data: {"channel","count","notice_ids"}, the order json.Marshal gives a map).
+func queuedEvent(c breach.Method, ids []any, actor breach.Actor, at string) []any {
+	data, _ := json.Marshal(map[string]any{"channel": string(c), "count": len(ids), "notice_ids": ids}) // cannot fail: strings and an int
+	return []any{
+		eventFieldType, string(breach.EventNoticeQueued),
+		eventFieldActor, actor.ID,
+		eventFieldRole, string(actor.Role),
+		eventFieldAt, at,
+		eventFieldSummary, strconv.Itoa(len(ids)) + " " + string(c) + " notices queued",
+		eventFieldData, string(data),
+	}
+}
