@@ -53,9 +53,9 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// seal encrypts plain for storage under the Redis key rkey, or returns it unchanged when the
-// store has no key.
-func (s *Store) seal(rkey string, plain []byte) []byte {
+// seal encrypts plain for storage with the additional data ad (the Redis key it is stored under,
+// or fieldAD), or returns it unchanged when the store has no key.
+func (s *Store) seal(ad []byte, plain []byte) []byte {
 	if s.aead == nil {
 		return plain
 	}
@@ -63,35 +63,36 @@ func (s *Store) seal(rkey string, plain []byte) []byte {
 	out := make([]byte, 1+ns, 1+ns+len(plain)+s.aead.Overhead())
 	out[0] = sealedV1
 	rand.Read(out[1 : 1+ns]) // never fails (crypto/rand)
-	return s.aead.Seal(out, out[1:1+ns], plain, []byte(rkey))
+	return s.aead.Seal(out, out[1:1+ns], plain, ad)
 }
 
 // errSealed is returned for values the store cannot open; it is an internal error (the data or
 // the configuration is wrong), never the user's.
 var errSealed = errors.New("stored value cannot be decrypted")
 
-// open returns the plain JSON of a value read from the Redis key rkey.
-func (s *Store) open(rkey string, data []byte) ([]byte, error) {
+// open returns the plain JSON of a value sealed with the additional data ad (the Redis key it was
+// read from, or fieldAD).
+func (s *Store) open(ad []byte, data []byte) ([]byte, error) {
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%s: empty value", rkey)
+		return nil, fmt.Errorf("%s: empty value", ad)
 	}
 	switch data[0] {
 	case '{':
 		return data, nil
 	case sealedV1:
 		if s.aead == nil {
-			return nil, fmt.Errorf("%s: %w: the value is encrypted and no encryption key is configured", rkey, errSealed)
+			return nil, fmt.Errorf("%s: %w: the value is encrypted and no encryption key is configured", ad, errSealed)
 		}
 		ns := s.aead.NonceSize()
 		if len(data) < 1+ns+s.aead.Overhead() {
-			return nil, fmt.Errorf("%s: %w: value too short", rkey, errSealed)
+			return nil, fmt.Errorf("%s: %w: value too short", ad, errSealed)
 		}
-		plain, err := s.aead.Open(nil, data[1:1+ns], data[1+ns:], []byte(rkey))
+		plain, err := s.aead.Open(nil, data[1:1+ns], data[1+ns:], ad)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w: wrong encryption key or corrupted value", rkey, errSealed)
+			return nil, fmt.Errorf("%s: %w: wrong encryption key or corrupted value", ad, errSealed)
 		}
 		return plain, nil
 	default:
-		return nil, fmt.Errorf("%s: unknown value format 0x%02x", rkey, data[0])
+		return nil, fmt.Errorf("%s: unknown value format 0x%02x", ad, data[0])
 	}
 }

@@ -42,8 +42,13 @@ var noticeIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // a fallback replaces) and the generation. The same dispatch makes the same IDs, so running it
 // again creates nothing twice.
 func noticeID(breachID string, channel breach.Method, key string, generation int) string {
-	sum := sha256.Sum256([]byte(breachID + "|" + string(channel) + "|" + key + "|" + strconv.Itoa(generation)))
-	return "nt_" + noticeIDEncoding.EncodeToString(sum[:])[:26]
+	var in [256]byte
+	b := append(append(append(append(append(in[:0], breachID...), '|'), channel...), '|'), key...)
+	sum := sha256.Sum256(strconv.AppendInt(append(b, '|'), int64(generation), 10))
+	var out [3 + 52]byte // "nt_" and the 52 characters of 32 bytes, of which 26 are kept
+	copy(out[:], "nt_")
+	noticeIDEncoding.Encode(out[3:], sum[:])
+	return string(out[:3+26])
 }
 
 // Addressee keys of notice IDs. A household is keyed by its first member's recipient ID rather

@@ -2,9 +2,12 @@ package jobs
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +155,30 @@ func TestAppendNormAgreesWithFieldsOfLower(t *testing.T) {
 		if got := string(appendNorm(nil, s)); got != want {
 			t.Errorf("appendNorm(%q) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// Notice IDs are stored and must not change between versions: a dispatch run again by a newer
+// version must make the same IDs, or it would create every notice twice.
+func TestNoticeIDIsStable(t *testing.T) {
+	for _, c := range []struct {
+		breachID string
+		channel  breach.Method
+		key      string
+		gen      int
+	}{
+		{"br_01JQ0000000000000000000000", breach.MethodLetter, personKey("rc_00000000000000000000000001"), 1},
+		{"br_x", breach.MethodEmail, substituteKey("rc_y"), 1},
+		{"br_x", breach.MethodPhone, householdKey("rc_y"), 12},
+		{"br_x", breach.MethodLetter, fallbackKey("nt_ABC"), 1},
+	} {
+		sum := sha256.Sum256([]byte(c.breachID + "|" + string(c.channel) + "|" + c.key + "|" + strconv.Itoa(c.gen)))
+		want := "nt_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:26]
+		if got := noticeID(c.breachID, c.channel, c.key, c.gen); got != want {
+			t.Errorf("noticeID(%+v) = %s, want %s", c, got, want)
+		}
+	}
+	if got := noticeID("br_x", breach.MethodLetter, personKey("rc_y"), 1); got != "nt_OTYJGNMN6J3J33MDTQT6CUSMCY" {
+		t.Errorf("the ID of a known notice changed: %s", got)
 	}
 }

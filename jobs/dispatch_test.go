@@ -240,3 +240,36 @@ func inspectorTasks(rdb *redis.Client) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Dispatches of one breach started together: those that find it being dispatched are refused,
+// and every notice exists once.
+func TestDispatchConcurrentCreatesEachNoticeOnce(t *testing.T) {
+	e := newDispatchEnv(t, false)
+	ctx := context.Background()
+	const n = 6
+	errs := make(chan error, n)
+	created := make(chan int, n)
+	for range n {
+		go func() {
+			rep, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor)
+			errs <- err
+			created <- rep.Created[breach.MethodLetter] + rep.Created[breach.MethodEmail] + rep.Created[breach.MethodPhone]
+		}()
+	}
+	total, ok := 0, 0
+	for range n {
+		if err := <-errs; err != nil {
+			wantCode(t, err, breach.ECONFLICT)
+		} else {
+			ok++
+		}
+		total += <-created
+	}
+	if ok == 0 || total != 8 {
+		t.Fatalf("%d dispatches succeeded creating %d notices; want at least one, and 8 in all", ok, total)
+	}
+	wantCounts(t, e.store, e.b.ID, map[string]int{"letter:queued": 4, "email:queued": 2, "phone:queued": 2})
+	if got := len(e.notices(t, breach.NoticeFilter{})); got != 8 {
+		t.Fatalf("%d notices listed, want 8", got)
+	}
+}

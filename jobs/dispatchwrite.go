@@ -48,6 +48,12 @@ type dispatchLock struct {
 	key, token string
 	stop       chan struct{}
 	done       chan struct{}
+	// fresh says the breach had no notices when the lock was taken, and epoch is the creation
+	// epoch then. While the epoch has not moved, every notice of the breach was created by this
+	// dispatch, whose pages never share a notice, so a page need not ask which of its notices
+	// exist: the usual first dispatch skips that read.
+	fresh bool
+	epoch string
 }
 
 // renewLock extends a lock's expiry if the lock is still the caller's; 1 when it was, else 0.
@@ -68,6 +74,18 @@ func (s *Store) lockDispatch(ctx context.Context, keys noticeKeys, breachID stri
 	if !ok {
 		return nil, breach.Errorf(breach.ECONFLICT, "breach %s is being dispatched by another request; try again when it has finished", breachID)
 	}
+	var n *redis.IntCmd
+	var epoch *redis.StringCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		n = p.HLen(ctx, keys.records)
+		epoch = p.Get(ctx, keys.epoch)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) || n.Err() != nil {
+		_ = releaseLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token).Err()
+		return nil, storeErr("lock the dispatch of breach "+breachID, errors.Join(err, n.Err()))
+	}
+	l.fresh, l.epoch = n.Val() == 0, epoch.Val()
 	go func() {
 		defer close(l.done)
 		t := time.NewTicker(dispatchLockTTL / 3)
@@ -111,35 +129,41 @@ func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatc
 		created = [3]int{}
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			var (
-				exists *redis.IntCmd
-				lock   *redis.StringCmd
-				held   *redis.SliceCmd
+				exists      *redis.IntCmd
+				lock, epoch *redis.StringCmd
 			)
 			_, _ = tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 				exists = p.Exists(ctx, keys.breach)
 				lock = p.Get(ctx, l.key)
-				held = p.HMGet(ctx, keyNoticeBreach, ids...)
+				epoch = p.Get(ctx, keys.epoch)
 				return nil
-			}) // each command's error is checked below (a missing lock is redis.Nil)
+			}) // each command's error is checked below (a missing key is redis.Nil)
+			for _, err := range []error{exists.Err(), lock.Err(), epoch.Err()} {
+				if err != nil && !errors.Is(err, redis.Nil) {
+					return err
+				}
+			}
 			switch {
-			case exists.Err() != nil:
-				return exists.Err()
-			case held.Err() != nil:
-				return held.Err()
-			case lock.Err() != nil && !errors.Is(lock.Err(), redis.Nil):
-				return lock.Err()
-			case len(held.Val()) != len(ids):
-				return fmt.Errorf("HMGET answered %d values for %d notices", len(held.Val()), len(ids))
 			case exists.Val() == 0:
 				return notFound(breachID)
 			case lock.Val() != l.token:
 				return breach.Errorf(breach.ECONFLICT, "the dispatch of breach %s lost its lock (it ran longer than %v without renewing it); dispatch again to finish", breachID, dispatchLockTTL)
 			}
+			held := make([]any, len(ids)) // nil: new
+			if !l.fresh || epoch.Val() != l.epoch {
+				var err error
+				if held, err = tx.HMGet(ctx, keyNoticeBreach, ids...).Result(); err != nil {
+					return err
+				}
+				if len(held) != len(ids) {
+					return fmt.Errorf("HMGET answered %d values for %d notices", len(held), len(ids))
+				}
+			}
 			recs := make([]any, 0, 2*len(enc))
 			glob := make([]any, 0, 2*len(enc))
 			var logs [3][]any
 			var bid any = breachID // boxed once, not once per notice
-			for i, v := range held.Val() {
+			for i, v := range held {
 				if v != nil {
 					continue // stored already: a second dispatch creates nothing twice
 				}

@@ -102,7 +102,10 @@ func recipientKeysOf(id string) recipientKeys {
 // fieldAD is the additional data a record kept as a hash field (a recipient, a notice) is sealed
 // with: its hash key and its field, so that a sealed value copied to another record or breach does
 // not open.
-func fieldAD(recordsKey, id string) string { return recordsKey + "#" + id }
+func fieldAD(recordsKey, id string) []byte {
+	ad := make([]byte, 0, len(recordsKey)+1+len(id))
+	return append(append(append(ad, recordsKey...), '#'), id...)
+}
 
 // maxIDLen bounds a breach ID; a ULID-based ID such as "br_01J…" is 29 bytes.
 const maxIDLen = 64

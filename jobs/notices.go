@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -187,15 +188,29 @@ func noticeNotFound(id string) error {
 
 // encodeNotice returns the stored form of n under the records key.
 func (s *Store) encodeNotice(recordsKey string, n *breach.Notice) ([]byte, error) {
-	plain, ok := appendNoticeJSON(make([]byte, 0, 512), n)
+	var scratch *[]byte
+	buf := make([]byte, 0, 512)
+	if s.aead != nil {
+		// The plain JSON is dropped once sealed: write it in a reused buffer.
+		scratch = jsonScratch.Get().(*[]byte)
+		defer jsonScratch.Put(scratch)
+		buf = (*scratch)[:0]
+	}
+	plain, ok := appendNoticeJSON(buf, n)
 	if !ok {
 		var err error
 		if plain, err = json.Marshal(n); err != nil {
 			return nil, fmt.Errorf("encode notice %s: %w", n.ID, err)
 		}
 	}
+	if scratch != nil && cap(plain) <= 16<<10 {
+		*scratch = plain // keep a grown buffer, not a huge one
+	}
 	return s.seal(fieldAD(recordsKey, n.ID), plain), nil
 }
+
+// jsonScratch holds buffers for the plain JSON of records about to be sealed.
+var jsonScratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 func (s *Store) decodeNotice(recordsKey, id string, data []byte) (*breach.Notice, error) {
 	return openField[breach.Notice](s, recordsKey, id, data, "notice")

@@ -100,11 +100,11 @@ func (s *Store) encodeRecord(rec *storedBreach) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode breach %s: %w", rec.Breach.ID, err)
 	}
-	return s.seal(breachKey(rec.Breach.ID), b), nil
+	return s.seal([]byte(breachKey(rec.Breach.ID)), b), nil
 }
 
 func (s *Store) decodeRecord(id string, data []byte) (*storedBreach, error) {
-	plain, err := s.open(breachKey(id), data)
+	plain, err := s.open([]byte(breachKey(id)), data)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +363,7 @@ func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.B
 				if err != nil {
 					return fmt.Errorf("encode determination version: %w", err)
 				}
-				kept = s.seal(dkey, prev)
+				kept = s.seal([]byte(dkey), prev)
 				cur.DeterminationRecordedAt, cur.DeterminationRecordedBy = ev.At, ev.Actor
 			}
 			val, err := s.encodeRecord(cur)
@@ -485,7 +485,7 @@ func (s *Store) DeterminationVersions(ctx context.Context, id string) ([]breach.
 	kept := lst.Val()
 	out := make([]breach.DeterminationVersion, 0, len(kept)+1)
 	for i, v := range kept {
-		plain, err := s.open(dkey, []byte(v))
+		plain, err := s.open([]byte(dkey), []byte(v))
 		if err != nil {
 			return nil, err
 		}
