@@ -703,6 +703,23 @@ func (d *jsonReader) ws() {
 	}
 }
 
+// char reads one structural character.
+func (d *jsonReader) char(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] > ' ' { // json.Marshal writes no white space
+		if d.b[d.i] != c {
+			return false
+		}
+		d.i++
+		return true
+	}
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
 func (d *jsonReader) end() bool { d.ws(); return d.i == len(d.b) }
 
 func (d *jsonReader) lit(s string) bool {
@@ -716,21 +733,21 @@ func (d *jsonReader) lit(s string) bool {
 
 // object reads {"key": value, …}, calling field for each key with the reader at its value.
 func (d *jsonReader) object(field func(key string) bool) bool {
-	if !d.lit("{") {
+	if !d.char('{') {
 		return false
 	}
-	if d.lit("}") {
+	if d.char('}') {
 		return true
 	}
 	for {
 		var key string
-		if !d.str(&key) || !d.lit(":") || !field(key) {
+		if !d.str(&key) || !d.char(':') || !field(key) {
 			return false
 		}
-		if d.lit("}") {
+		if d.char('}') {
 			return true
 		}
-		if !d.lit(",") {
+		if !d.char(',') {
 			return false
 		}
 	}
@@ -739,34 +756,40 @@ func (d *jsonReader) object(field func(key string) bool) bool {
 // str reads a string. Escapes other than the simple ones and \u of the basic plane are left to
 // encoding/json.
 func (d *jsonReader) str(dst *string) bool {
-	d.ws()
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
+	if !d.char('"') {
 		return false
 	}
-	d.i++
 	start := d.i
-	if q := strings.IndexByte(d.b[start:], '"'); q >= 0 && strings.IndexByte(d.b[start:start+q], '\\') < 0 {
-		// No escapes (the usual case): the string is what lies between the quotes. A raw control
-		// character, which encoding/json would refuse, is let through: json.Marshal never writes one.
-		d.i = start + q + 1
-		*dst = d.b[start : start+q] // valid UTF-8: decodeRecipientJSON checked the whole record
-		return true
+	for j := start; j < len(d.b); j++ {
+		switch d.b[j] {
+		case '"':
+			// No escapes (the usual case): the string is what lies between the quotes. A raw
+			// control character, which encoding/json would refuse, is let through: json.Marshal
+			// never writes one.
+			d.i = j + 1
+			*dst = d.b[start:j] // valid UTF-8: decodeRecipientJSON checked the whole record
+			return true
+		case '\\':
+			return d.escaped(start, dst)
+		}
 	}
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
+	return false
+}
+
+// escaped reads the rest of a string that holds escapes, from its first character at start.
+func (d *jsonReader) escaped(start int, dst *string) bool {
+	for d.i = start; d.i < len(d.b); d.i++ {
+		switch c := d.b[d.i]; {
 		case c == '"':
 			s, ok := unescapeJSON(d.b[start:d.i])
 			d.i++
 			*dst = s
 			return ok
 		case c == '\\':
-			d.i += 2
-			continue
+			d.i++ // the escaped character
 		case c < 0x20:
 			return false
 		}
-		d.i++
 	}
 	return false
 }

@@ -189,12 +189,14 @@ func noticeNotFound(id string) error {
 // encodeNotice returns the stored form of n under the records key.
 func (s *Store) encodeNotice(recordsKey string, n *breach.Notice) ([]byte, error) {
 	var scratch *[]byte
-	buf := make([]byte, 0, 512)
+	var buf []byte
 	if s.aead != nil {
 		// The plain JSON is dropped once sealed: write it in a reused buffer.
 		scratch = jsonScratch.Get().(*[]byte)
 		defer jsonScratch.Put(scratch)
 		buf = (*scratch)[:0]
+	} else {
+		buf = make([]byte, 0, 512) // the plain JSON is the record
 	}
 	plain, ok := appendNoticeJSON(buf, n)
 	if !ok {

@@ -37,7 +37,7 @@ type Route struct {
 // prefers the phone. A minor's notice goes to the parent or guardian of record, with the
 // guardian's email or phone when the upload has them; a letter goes to the address on record.
 func ChooseRoute(r breach.Recipient, asOf breach.Date) Route {
-	rt := Route{Name: r.Name(), Address: r.Address, Email: r.Email, Phone: r.Phone}
+	rt := Route{Name: r.Name(), Address: r.Address, Email: r.Email, Phone: r.Phone, Codes: make([]string, 0, 3)}
 	if r.Minor(asOf) {
 		rt.ToGuardian = true
 		rt.Codes = append(rt.Codes, ChannelMinorToGuardian)
