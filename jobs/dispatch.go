@@ -37,18 +37,50 @@ const (
 // noticeIDEncoding writes notice IDs: base32 without padding (A–Z, 2–7), which validID accepts.
 var noticeIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// noticeID is the deterministic ID of a notice: "nt_" and 26 base32 characters (130 bits) of
-// SHA-256 over the breach, the channel, the addressee key (a recipient, a household or the notice
-// a fallback replaces) and the generation. The same dispatch makes the same IDs, so running it
-// again creates nothing twice.
+// noticeID is the deterministic ID of a notice: "nt_", the breach's tag (breachTag: 10 base32
+// characters) and 16 base32 characters (80 bits) of SHA-256 over the breach, the channel, the
+// addressee key (a recipient, a household or the notice a fallback replaces) and the generation.
+// The same dispatch makes the same IDs, so running it again creates nothing twice; the tag finds
+// the notice's breach (Store.noticeBreach) without an index entry per notice.
 func noticeID(breachID string, channel breach.Method, key string, generation int) string {
 	var in [256]byte
 	b := append(append(append(append(append(in[:0], breachID...), '|'), channel...), '|'), key...)
 	sum := sha256.Sum256(strconv.AppendInt(append(b, '|'), int64(generation), 10))
-	var out [3 + 52]byte // "nt_" and the 52 characters of 32 bytes, of which 26 are kept
+	var out [3 + breachTagLen + 52]byte // "nt_", the tag, and the 52 characters of 32 bytes, 16 of them kept
 	copy(out[:], "nt_")
-	noticeIDEncoding.Encode(out[3:], sum[:])
-	return string(out[:3+26])
+	appendBreachTag(out[3:3], breachID)
+	noticeIDEncoding.Encode(out[3+breachTagLen:], sum[:])
+	return string(out[:noticeIDLen])
+}
+
+// breachTagLen is the length of a breach's tag, and noticeIDLen that of a notice ID.
+const (
+	breachTagLen = 10 // 50 bits: two breaches of one deployment practically never share a tag
+	noticeIDLen  = 3 + breachTagLen + 16
+)
+
+// breachTag is the part of a notice ID that names its breach: the first 10 base32 characters of
+// SHA-256 over "breach|" and the breach ID. Store.lockDispatch registers it (keyBreachTags) before
+// a dispatch creates any notice with it.
+func breachTag(breachID string) string {
+	var b [breachTagLen]byte
+	return string(appendBreachTag(b[:0], breachID))
+}
+
+func appendBreachTag(dst []byte, breachID string) []byte {
+	var in [128]byte
+	sum := sha256.Sum256(append(append(in[:0], "breach|"...), breachID...))
+	var enc [52]byte
+	noticeIDEncoding.Encode(enc[:], sum[:])
+	return append(dst, enc[:breachTagLen]...)
+}
+
+// noticeIDTag returns the breach tag of a notice ID made by noticeID.
+func noticeIDTag(id string) (string, bool) {
+	if len(id) != noticeIDLen || !strings.HasPrefix(id, "nt_") {
+		return "", false
+	}
+	return id[3 : 3+breachTagLen], true
 }
 
 // Addressee keys of notice IDs. A household is keyed by its first member's recipient ID rather
@@ -589,8 +621,8 @@ func cloneAddress(a breach.PostalAddress) breach.PostalAddress {
 // strings of the recipient it returns are cut from one copy of the record, so keeping any of them
 // keeps the whole record: clone what outlives the page.
 func (s *Store) decodeRecipientFast(recordsKey, id string, data string) (*breach.Recipient, error) {
-	plain := data
-	if !strings.HasPrefix(data, "{") {
+	plain, sealed := data, !strings.HasPrefix(data, "{")
+	if sealed {
 		// A read-only view of the stored bytes (AEAD.Open only reads its input) and, as a string,
 		// the plaintext Open has just allocated and nothing else holds: two copies of every record
 		// saved, on the path a million people go through.
@@ -600,16 +632,18 @@ func (s *Store) decodeRecipientFast(recordsKey, id string, data string) (*breach
 		}
 		plain = unsafe.String(unsafe.SliceData(b), len(b))
 	}
-	if r, ok := decodeRecipientJSON(plain); ok {
+	// A sealed record opened: its bytes are exactly what json.Marshal wrote (the tag proves it),
+	// so they are valid UTF-8; a plain one is checked.
+	if r, ok := decodeRecipientJSON(plain, !sealed); ok {
 		return &r, nil
 	}
 	return s.decodeRecipient(recordsKey, id, []byte(data))
 }
 
 // decodeRecipientJSON decodes a stored recipient record; ok is false for anything it does not
-// expect (the caller then uses encoding/json).
-func decodeRecipientJSON(data string) (r breach.Recipient, ok bool) {
-	if !utf8.ValidString(data) {
+// expect (the caller then uses encoding/json). Unless checkUTF8, data must be valid UTF-8.
+func decodeRecipientJSON(data string, checkUTF8 bool) (r breach.Recipient, ok bool) {
+	if checkUTF8 && !utf8.ValidString(data) {
 		return r, false // then every string cut from it between two quotes is valid UTF-8 too
 	}
 	d := jsonReader{b: data}
@@ -767,7 +801,7 @@ func (d *jsonReader) str(dst *string) bool {
 			// control character, which encoding/json would refuse, is let through: json.Marshal
 			// never writes one.
 			d.i = j + 1
-			*dst = d.b[start:j] // valid UTF-8: decodeRecipientJSON checked the whole record
+			*dst = d.b[start:j] // valid UTF-8, as the whole record is
 			return true
 		case '\\':
 			return d.escaped(start, dst)

@@ -52,7 +52,7 @@ func TestDecodeRecipientJSONAgreesWithEncodingJSON(t *testing.T) {
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := decodeRecipientJSON(string(data))
+		got, ok := decodeRecipientJSON(string(data), true)
 		if !ok {
 			// Only strings with escapes it leaves to encoding/json may fall back.
 			if !bytes.Contains(data, []byte(`\u`)) {
@@ -66,7 +66,7 @@ func TestDecodeRecipientJSONAgreesWithEncodingJSON(t *testing.T) {
 	}
 	for _, bad := range []string{`{"id":"x","unknown":1}`, `{"id":"x"`, `{"id":"x"} extra`, `{"row":"1"}`, `[]`,
 		`{"date_of_birth":"2012-13-01"}`, `{"id":"x\q"}`} {
-		if _, ok := decodeRecipientJSON(bad); ok {
+		if _, ok := decodeRecipientJSON(bad, true); ok {
 			t.Errorf("accepted %s", bad)
 		}
 	}
@@ -78,7 +78,7 @@ func FuzzDecodeRecipientJSON(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeRecipientJSON(string(data))
+		got, ok := decodeRecipientJSON(string(data), true)
 		if !ok {
 			return
 		}
@@ -132,7 +132,7 @@ func BenchmarkDecodeRecipient(b *testing.B) {
 	data, _ := json.Marshal(&r)
 	b.Run("fast", func(b *testing.B) {
 		for b.Loop() {
-			if _, ok := decodeRecipientJSON(string(data)); !ok {
+			if _, ok := decodeRecipientJSON(string(data), true); !ok {
 				b.Fatal("fell back")
 			}
 		}
@@ -159,7 +159,8 @@ func TestAppendNormAgreesWithFieldsOfLower(t *testing.T) {
 }
 
 // Notice IDs are stored and must not change between versions: a dispatch run again by a newer
-// version must make the same IDs, or it would create every notice twice.
+// version must make the same IDs, or it would create every notice twice. (They changed once, before
+// the first release, to carry the breach tag.)
 func TestNoticeIDIsStable(t *testing.T) {
 	for _, c := range []struct {
 		breachID string
@@ -172,13 +173,19 @@ func TestNoticeIDIsStable(t *testing.T) {
 		{"br_x", breach.MethodPhone, householdKey("rc_y"), 12},
 		{"br_x", breach.MethodLetter, fallbackKey("nt_ABC"), 1},
 	} {
+		b32 := base32.StdEncoding.WithPadding(base32.NoPadding)
+		tag := sha256.Sum256([]byte("breach|" + c.breachID))
 		sum := sha256.Sum256([]byte(c.breachID + "|" + string(c.channel) + "|" + c.key + "|" + strconv.Itoa(c.gen)))
-		want := "nt_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:26]
-		if got := noticeID(c.breachID, c.channel, c.key, c.gen); got != want {
+		want := "nt_" + b32.EncodeToString(tag[:])[:10] + b32.EncodeToString(sum[:])[:16]
+		got := noticeID(c.breachID, c.channel, c.key, c.gen)
+		if got != want {
 			t.Errorf("noticeID(%+v) = %s, want %s", c, got, want)
 		}
+		if tag, ok := noticeIDTag(got); !ok || tag != breachTag(c.breachID) || !validID(got) {
+			t.Errorf("noticeIDTag(%s) = %s, %v; want %s", got, tag, ok, breachTag(c.breachID))
+		}
 	}
-	if got := noticeID("br_x", breach.MethodLetter, personKey("rc_y"), 1); got != "nt_OTYJGNMN6J3J33MDTQT6CUSMCY" {
+	if got := noticeID("br_x", breach.MethodLetter, personKey("rc_y"), 1); got != "nt_WSX7TAIZMQOTYJGNMN6J3J33MD" {
 		t.Errorf("the ID of a known notice changed: %s", got)
 	}
 }

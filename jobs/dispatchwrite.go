@@ -74,16 +74,27 @@ func (s *Store) lockDispatch(ctx context.Context, keys noticeKeys, breachID stri
 	if !ok {
 		return nil, breach.Errorf(breach.ECONFLICT, "breach %s is being dispatched by another request; try again when it has finished", breachID)
 	}
-	var n *redis.IntCmd
-	var epoch *redis.StringCmd
+	var (
+		n     *redis.IntCmd
+		epoch *redis.StringCmd
+		tag   *redis.BoolCmd
+		owner *redis.StringCmd
+	)
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		n = p.HLen(ctx, keys.records)
 		epoch = p.Get(ctx, keys.epoch)
+		tag = p.HSetNX(ctx, keyBreachTags, breachTag(breachID), breachID)
+		owner = p.HGet(ctx, keyBreachTags, breachTag(breachID))
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) || n.Err() != nil {
+	if err == nil && owner.Val() != breachID {
+		// Two breaches whose IDs hash to the same 50 bits: it does not happen, but if it did, the
+		// notices of this one could not be told from the other's.
+		err = fmt.Errorf("breach tag %s is taken by breach %s", breachTag(breachID), owner.Val())
+	}
+	if err != nil && !errors.Is(err, redis.Nil) || n.Err() != nil || tag.Err() != nil {
 		_ = releaseLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token).Err()
-		return nil, storeErr("lock the dispatch of breach "+breachID, errors.Join(err, n.Err()))
+		return nil, storeErr("lock the dispatch of breach "+breachID, errors.Join(err, n.Err(), tag.Err()))
 	}
 	l.fresh, l.epoch = n.Val() == 0, epoch.Val()
 	go func() {
@@ -152,7 +163,7 @@ func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatc
 			held := make([]any, len(ids)) // nil: new
 			if !l.fresh || epoch.Val() != l.epoch {
 				var err error
-				if held, err = tx.HMGet(ctx, keyNoticeBreach, ids...).Result(); err != nil {
+				if held, err = tx.HMGet(ctx, keys.records, ids...).Result(); err != nil {
 					return err
 				}
 				if len(held) != len(ids) {
@@ -160,17 +171,14 @@ func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatc
 				}
 			}
 			recs := make([]any, 0, 2*len(enc))
-			glob := make([]any, 0, 2*len(enc))
 			var logs [3][]any
-			var bid any = breachID // boxed once, not once per notice
 			for i, v := range held {
 				if v != nil {
 					continue // stored already: a second dispatch creates nothing twice
 				}
 				e := enc[i]
-				var id any = e.id
+				var id any = e.id // boxed once for the three commands
 				recs = append(recs, id, e.record)
-				glob = append(glob, id, bid)
 				logs[e.channel-1] = append(logs[e.channel-1], id)
 			}
 			if len(recs) == 0 {
@@ -178,7 +186,6 @@ func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatc
 			}
 			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, keys.records, recs...)
-				p.HSet(ctx, keyNoticeBreach, glob...)
 				for c, log := range logs {
 					if len(log) == 0 {
 						continue

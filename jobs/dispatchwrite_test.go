@@ -104,3 +104,25 @@ func TestCreateUnderLockRefusesWithoutTheLock(t *testing.T) {
 		t.Fatalf("second lock: %v, want ECONFLICT", err)
 	}
 }
+
+// A dispatch's notices have no notice→breach entry: the breach tag in the ID finds them.
+func TestNoticeFoundByItsBreachTag(t *testing.T) {
+	s, keys, l, id := lockedStore(t)
+	ctx := context.Background()
+	nid := noticeID(id, breach.MethodLetter, personKey("rc_1"), dispatchGeneration)
+	if _, err := s.createUnderLock(ctx, keys, l, id, lockedNotices(t, s, keys, id, nid), breach.Actor{ID: "a", Role: breach.RoleAdmin}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Notice(ctx, nid); err != nil || n.BreachID != id {
+		t.Fatalf("Notice(%s) = %+v, %v", nid, n, err)
+	}
+	if ok, _ := s.rdb.HExists(ctx, keyNoticeBreach, nid).Result(); ok {
+		t.Error("a dispatched notice has a notice→breach entry")
+	}
+	var be *breach.Error
+	for _, missing := range []string{noticeID(id, breach.MethodLetter, personKey("rc_2"), dispatchGeneration), noticeID("br_OTHER", breach.MethodLetter, personKey("rc_1"), dispatchGeneration), "nt_x"} {
+		if _, err := s.Notice(ctx, missing); !errors.As(err, &be) || be.Code != breach.ENOTFOUND {
+			t.Errorf("Notice(%s): %v, want ENOTFOUND", missing, err)
+		}
+	}
+}

@@ -34,7 +34,8 @@ var _ breach.NoticeStore = (*Store)(nil)
 // MaxNoticeBatch is the largest slice CreateNotices takes in one call (one script run).
 const MaxNoticeBatch = 1000
 
-// createNoticesScript stores the notices of a batch whose IDs are not stored yet and returns how
+// createNoticesScript stores the notices of a batch whose IDs are not stored yet (in any breach, or
+// in this one's records: a dispatch's notices have no notice→breach entry) and returns how
 // many it stored of each channel ({letters, emails, calls}), or nil when the breach does not
 // exist. Each new notice gets its record, its notice→breach entry, its entry in the queued log
 // of its channel (keyNoticesQueuedLogFmt) and its counter; each channel with new notices gets one
@@ -61,6 +62,9 @@ local held = {}
 for i = 1, n, step do
   local r = redis.call('HMGET', KEYS[5], unpack(ids, i, math.min(i + step - 1, n)))
   for j = 1, #r do held[i + j - 1] = r[j] end
+end
+for i = 1, n do -- a notice a dispatch created has no notice→breach entry (keyBreachTags)
+  if not held[i] then held[i] = redis.call('HEXISTS', KEYS[2], ids[i]) == 1 end
 end
 -- Explicit lengths: # on a Lua table is a binary search.
 local seen, recs, glob, nr = {}, {}, {}, 0
@@ -322,19 +326,30 @@ func (s *Store) createEncoded(ctx context.Context, keys noticeKeys, breachID str
 	return created, nil
 }
 
-// noticeBreach returns the breach the notice belongs to, or ENOTFOUND.
+// noticeBreach returns the breach the notice belongs to, or ENOTFOUND: its keyNoticeBreach entry,
+// else the breach its ID's tag names (the notice itself may still not exist: the caller reads it).
 func (s *Store) noticeBreach(ctx context.Context, id string) (string, error) {
 	if !validID(id) {
 		return "", noticeNotFound(id)
 	}
-	bid, err := s.rdb.HGet(ctx, keyNoticeBreach, id).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", noticeNotFound(id)
-	}
-	if err != nil {
+	var byID, byTag *redis.StringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		byID = p.HGet(ctx, keyNoticeBreach, id)
+		if tag, ok := noticeIDTag(id); ok {
+			byTag = p.HGet(ctx, keyBreachTags, tag)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", storeErr("find notice "+id, err)
 	}
-	return bid, nil
+	if bid := byID.Val(); bid != "" {
+		return bid, nil
+	}
+	if byTag != nil && byTag.Val() != "" {
+		return byTag.Val(), nil
+	}
+	return "", noticeNotFound(id)
 }
 
 // Notice returns the notice with the ID (two round trips), or ENOTFOUND.

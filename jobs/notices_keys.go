@@ -44,9 +44,16 @@ const (
 	// creates notices, so that two dispatches never decide at once that the same notice is new.
 	keyDispatchLockFmt = "breachd:breach:{%s}:dispatch:lock"
 	// keyNoticeBreach is a HASH: notice ID → breach ID, so that a notice can be found by its ID
-	// alone (a Twilio callback, a clerk's call task). It is shared by all breaches (no hash tag):
+	// alone (a Twilio callback, a clerk's call task). Only notices created through
+	// createNoticesScript (fallback letters; any ID a caller chooses) have an entry; those a
+	// dispatch creates are found by the breach tag in their ID (keyBreachTags). It is shared by all breaches (no hash tag):
 	// like keyBreaches it needs a single Redis primary, not Redis Cluster.
 	keyNoticeBreach = "breachd:notice-breach"
+	// keyBreachTags is a HASH: breach tag (breachTag, part of every notice ID a dispatch makes) →
+	// breach ID. A dispatch registers its breach's tag before it creates notices and writes no
+	// keyNoticeBreach entry for them: the ID says which breach a notice is in. Shared by all
+	// breaches, like keyNoticeBreach.
+	keyBreachTags = "breachd:breach-tags"
 )
 
 // noticeChannels and noticeStatuses fix the order of the per-channel and per-status keys that
