@@ -418,7 +418,7 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, lock *dis
 			continue
 		case rt.ToGuardian && rt.Channel == breach.MethodLetter:
 			// id is the page's copy of the ID; the other strings are cut from the record and are
-			// copied when the household is created (gatherMember), so the record is not kept.
+			// copied when the household is first met in Dispatch, so the record is not kept.
 			m := hhMember{key: householdGroup(rt), id: id, name: r.Name(), lang: r.Language, addresse: rt.Name, address: rt.Address}
 			p.members = append(p.members, m)
 			continue
