@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -48,7 +49,7 @@ func noticeID(breachID string, channel breach.Method, key string, generation int
 	sum := sha256.Sum256(strconv.AppendInt(append(b, '|'), int64(generation), 10))
 	var out [3 + breachTagLen + 52]byte // "nt_", the tag, and the 52 characters of 32 bytes, 16 of them kept
 	copy(out[:], "nt_")
-	appendBreachTag(out[3:3], breachID)
+	copy(out[3:], breachTag(breachID))
 	noticeIDEncoding.Encode(out[3+breachTagLen:], sum[:])
 	return string(out[:noticeIDLen])
 }
@@ -63,9 +64,18 @@ const (
 // SHA-256 over "breach|" and the breach ID. Store.lockDispatch registers it (keyBreachTags) before
 // a dispatch creates any notice with it.
 func breachTag(breachID string) string {
+	if c := lastTag.Load(); c != nil && c[0] == breachID {
+		return c[1]
+	}
 	var b [breachTagLen]byte
-	return string(appendBreachTag(b[:0], breachID))
+	tag := string(appendBreachTag(b[:0], breachID))
+	lastTag.Store(&[2]string{breachID, tag})
+	return tag
 }
+
+// lastTag is the last breach ID breachTag was asked for, and its tag: a dispatch asks for the same
+// one for every notice.
+var lastTag atomic.Pointer[[2]string]
 
 func appendBreachTag(dst []byte, breachID string) []byte {
 	var in [128]byte
@@ -992,13 +1002,32 @@ func validJSONTime(t time.Time) bool {
 // appendJSONString appends s quoted as encoding/json does (HTML characters and U+2028/U+2029
 // escaped, invalid UTF-8 replaced).
 func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf || !jsonPlain[s[i]] {
+			return appendJSONStringEscaped(b, s)
+		}
+	}
+	b = append(b, '"') // the usual case: nothing to escape
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// jsonPlain says which ASCII bytes encoding/json writes as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+func appendJSONStringEscaped(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonPlain[c] {
 				i++
 				continue
 			}
