@@ -73,6 +73,12 @@ var errSealed = errors.New("stored value cannot be decrypted")
 // open returns the plain JSON of a value sealed with the additional data ad (the Redis key it was
 // read from, or fieldAD).
 func (s *Store) open(ad []byte, data []byte) ([]byte, error) {
+	return s.openTo(nil, ad, data)
+}
+
+// openTo is open writing the plaintext of a sealed value at the end of dst (a plain value is
+// returned as it is).
+func (s *Store) openTo(dst, ad []byte, data []byte) ([]byte, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: empty value", ad)
 	}
@@ -87,7 +93,7 @@ func (s *Store) open(ad []byte, data []byte) ([]byte, error) {
 		if len(data) < 1+ns+s.aead.Overhead() {
 			return nil, fmt.Errorf("%s: %w: value too short", ad, errSealed)
 		}
-		plain, err := s.aead.Open(nil, data[1:1+ns], data[1+ns:], ad)
+		plain, err := s.aead.Open(dst, data[1:1+ns], data[1+ns:], ad)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: wrong encryption key or corrupted value", ad, errSealed)
 		}

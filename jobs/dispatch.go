@@ -324,7 +324,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 				i, ok := households[m.key]
 				if !ok {
 					i = int32(len(hs))
-					hs = append(hs, household{first: m.id, addressee: strings.Clone(m.addresse), address: cloneAddress(m.address), lang: strings.Clone(m.lang)})
+					hs = append(hs, household{first: m.id, addressee: m.addresse, address: m.address, lang: m.lang})
 					households[m.key] = i
 				}
 				h := &hs[i]
@@ -398,20 +398,24 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, lock *dis
 	asOf breach.Date, substitute bool, actor breach.Actor, now time.Time, p *page) {
 	p.created = map[breach.Method]int{}
 	enc := make([]encodedNotice, 0, len(p.ids))
+	var plain []byte // each record's plaintext in turn (decodeRecipientFast)
 	for i, id := range p.ids {
 		if p.recs[i] == "" {
 			p.err = fmt.Errorf("dispatch breach %s: recipient %s is indexed but has no record", breachID, id)
 			return
 		}
-		r, err := d.store.decodeRecipientFast(recordsKey, id, p.recs[i])
-		if err != nil {
+		// r's strings live until the next record is read: everything below uses them at once
+		// (the notices are encoded here) or copies them.
+		var r breach.Recipient
+		var err error
+		if r, plain, err = d.store.decodeRecipientFast(recordsKey, id, p.recs[i], plain); err != nil {
 			p.err = err
 			return
 		}
 		p.recs[i] = ""
-		rt := rules.ChooseRoute(*r, asOf)
+		rt := rules.ChooseRoute(r, asOf)
 		if substitute && !rt.NoChannel && rt.Channel != breach.MethodEmail {
-			if sn, ok := substituteEmail(breachID, r, rt, asOf); ok {
+			if sn, ok := substituteEmail(breachID, &r, rt, asOf); ok {
 				e, err := d.store.prepareNotice(keys.records, breachID, &sn, now)
 				if err != nil {
 					p.err = err
@@ -427,9 +431,9 @@ func (d *Dispatcher) processPage(ctx context.Context, keys noticeKeys, lock *dis
 			p.unreachable++
 			continue
 		case rt.ToGuardian && rt.Channel == breach.MethodLetter:
-			// id is the page's copy of the ID; the other strings are cut from the record and are
-			// copied when the household is first met in Dispatch, so the record is not kept.
-			m := hhMember{key: householdGroup(rt), id: id, name: r.Name(), lang: r.Language, addresse: rt.Name, address: rt.Address}
+			// id is the page's string and the name a new one; the rest is copied out of the record.
+			m := hhMember{key: householdGroup(rt), id: id, name: r.Name(), lang: strings.Clone(r.Language),
+				addresse: strings.Clone(rt.Name), address: cloneAddress(rt.Address)}
 			p.members = append(p.members, m)
 			continue
 		}
@@ -627,27 +631,34 @@ func cloneAddress(a breach.PostalAddress) breach.PostalAddress {
 // anything else back to encoding/json, so they are a fast path, never a second format; the tests
 // check them against encoding/json.
 
-// decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path. The
-// strings of the recipient it returns are cut from one copy of the record, so keeping any of them
-// keeps the whole record: clone what outlives the page.
-func (s *Store) decodeRecipientFast(recordsKey, id string, data string) (*breach.Recipient, error) {
+// decodeRecipientFast is Store.decodeRecipient with decodeRecipientJSON as its fast path, for a
+// loop that uses each recipient before it reads the next: a sealed record is opened into buf,
+// which the next call reuses, and the recipient's strings are cut from it (or from data). So every
+// string of the recipient changes when buf is reused: clone what outlives the iteration. It
+// returns buf, grown if it had to be.
+func (s *Store) decodeRecipientFast(recordsKey, id, data string, buf []byte) (breach.Recipient, []byte, error) {
 	plain, sealed := data, !strings.HasPrefix(data, "{")
 	if sealed {
-		// A read-only view of the stored bytes (AEAD.Open only reads its input) and, as a string,
-		// the plaintext Open has just allocated and nothing else holds: two copies of every record
-		// saved, on the path a million people go through.
-		b, err := s.open(fieldAD(recordsKey, id), unsafe.Slice(unsafe.StringData(data), len(data)))
+		// A read-only view of the stored bytes (AEAD.Open only reads its input); the plaintext
+		// goes into buf, read as a string without a copy. Two allocations and copies of every
+		// record saved, on the path a million people go through.
+		b, err := s.openTo(buf[:0], fieldAD(recordsKey, id), unsafe.Slice(unsafe.StringData(data), len(data)))
 		if err != nil {
-			return nil, err
+			return breach.Recipient{}, buf, err
 		}
+		buf = b
 		plain = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	// A sealed record opened: its bytes are exactly what json.Marshal wrote (the tag proves it),
 	// so they are valid UTF-8; a plain one is checked.
 	if r, ok := decodeRecipientJSON(plain, !sealed); ok {
-		return &r, nil
+		return r, buf, nil
 	}
-	return s.decodeRecipient(recordsKey, id, []byte(data))
+	r, err := s.decodeRecipient(recordsKey, id, []byte(data))
+	if err != nil {
+		return breach.Recipient{}, buf, err
+	}
+	return *r, buf, nil
 }
 
 // decodeRecipientJSON decodes a stored recipient record; ok is false for anything it does not
