@@ -166,8 +166,9 @@ func clearNotices(b *testing.B, rdb *redis.Client, breachID string) {
 // BenchmarkDispatch dispatches a breach of a million stored people (BREACHD_DISPATCH_RECIPIENTS):
 // every notice routed, sealed, stored with its index, status, counter and event entries, and the
 // email batches queued. It reports notices/s and the peak Go heap during the dispatch, then, in the
-// same run, the baseline of queueing work the plain way (one asynq task per notice, 20,000 of
-// them) and how many times faster the dispatch is. Storing the people first takes about a minute:
+// same run, the baseline of queueing work the plain way (one asynq task per notice, the fastest of
+// three rounds of 20,000) and how many times faster the dispatch is. Storing the people first
+// takes 15 to 20 seconds:
 //
 //	go test -run '^$' -bench BenchmarkDispatch -benchtime 1x -timeout 30m ./jobs/
 func BenchmarkDispatch(b *testing.B) {
@@ -249,18 +250,23 @@ func BenchmarkDispatch(b *testing.B) {
 	b.ReportMetric(redisSeconds*1e6/float64(notices), "redis-cpu-µs/notice")
 	b.ReportMetric(0, "ns/op")
 
-	// The baseline: one asynq task per notice.
+	// The baseline: one asynq task per notice, 20,000 of them, three rounds. The fastest round
+	// counts, so that a slow moment on a shared machine cannot flatter the ratio.
 	const baselineN = 20_000
 	client := asynq.NewClientFromRedisClient(rdb)
-	t := time.Now()
-	for i := range baselineN {
-		payload, _ := json.Marshal(map[string]string{"breach_id": br.ID, "notice_id": fmt.Sprintf("nt_%026d", i)})
-		if _, err := client.Enqueue(asynq.NewTask("notice:email", payload), asynq.Queue("baseline"),
-			asynq.TaskID(fmt.Sprintf("email:nt_%026d", i)), asynq.MaxRetry(jobs.DefaultMaxRetry)); err != nil {
-			b.Fatal(err)
+	var baseline float64
+	for round := range 3 {
+		t := time.Now()
+		for i := range baselineN {
+			id := fmt.Sprintf("nt_%d_%026d", round, i)
+			payload, _ := json.Marshal(map[string]string{"breach_id": br.ID, "notice_id": id})
+			if _, err := client.Enqueue(asynq.NewTask("notice:email", payload), asynq.Queue("baseline"),
+				asynq.TaskID("email:"+id), asynq.MaxRetry(jobs.DefaultMaxRetry)); err != nil {
+				b.Fatal(err)
+			}
 		}
+		baseline = max(baseline, baselineN/time.Since(t).Seconds())
 	}
-	baseline := baselineN / time.Since(t).Seconds()
 	b.ReportMetric(baseline, "baseline-notices/s")
 	b.ReportMetric(rate/baseline, "x-baseline")
 	b.Logf("dispatch: %d notices in %v = %.0f notices/s, peak heap %.0f MiB; baseline (one asynq task per notice): %.0f notices/s; %.1fx",
