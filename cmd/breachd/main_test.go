@@ -73,12 +73,20 @@ func (s *service) stop() {
 func (s *service) call(method, path, key string, body any) (int, map[string]any) {
 	s.t.Helper()
 	var raw []byte
+	contentType := ""
 	if body != nil {
 		raw, _ = json.Marshal(body)
+		contentType = "application/json"
 	}
+	return s.send(method, path, key, contentType, raw)
+}
+
+// send is call with a body of any media type.
+func (s *service) send(method, path, key, contentType string, raw []byte) (int, map[string]any) {
+	s.t.Helper()
 	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(raw))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -232,19 +240,58 @@ func TestWorkerMode(t *testing.T) {
 // TestEmbeddedMode: with no configuration at all the service runs on an in-memory Redis, says
 // loudly that nothing survives, and prints an admin key that works.
 func TestEmbeddedMode(t *testing.T) {
-	s := start(t, map[string]string{"BREACHD_OUTBOX_DIR": t.TempDir()})
+	outbox := t.TempDir()
+	s := start(t, map[string]string{"BREACHD_OUTBOX_DIR": outbox})
 	m := regexp.MustCompile(`export BREACHD_KEY=([0-9a-f]{48})`).FindStringSubmatch(s.stderr.String())
 	if m == nil {
 		t.Fatalf("no generated admin key on stderr:\n%s", s.stderr.String())
 	}
 	key := m[1]
 	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
-		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"ssn"}, "affected_count": 40}})
+		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"name", "ssn"},
+		"risk_of_harm": "likely", "affected_count": 3, "description": "A backup tape was lost in transit.",
+		"remediation": "Backups are now encrypted.", "assistance_phone": "+1 317 555 0100"}})
 	if code != 201 {
 		t.Fatalf("create with the generated key: %d %v", code, b)
 	}
-	if code, got := s.call("GET", "/v1/breaches/"+b["id"].(string), key, nil); code != 200 || got["id"] != b["id"] {
+	id := b["id"].(string)
+	if code, got := s.call("GET", "/v1/breaches/"+id, key, nil); code != 200 || got["id"] != id {
 		t.Fatalf("read back: %d %v", code, got)
+	}
+	// The whole dispatch path runs on the embedded store too: upload, dispatch (a locked
+	// MULTI/EXEC per page), the notices listed and found by ID, the email written to the outbox.
+	people := `{"external_id":"E-1","first_name":"Ana","last_name":"Ruiz","address_line1":"1 Main St","city":"Muncie","state":"IN","postal_code":"47305","preferred_channel":"mail","language":"es"}
+{"external_id":"E-2","first_name":"Bo","last_name":"Lee","email":"bo@example.org","email_current":true,"preferred_channel":"email","language":"en"}
+{"external_id":"S-3","first_name":"Cy","last_name":"Lee","minor":true,"guardian_name":"Di Lee","address_line1":"2 Oak Ln","city":"Muncie","state":"IN","postal_code":"47305","preferred_channel":"mail","language":"en"}
+`
+	if code, got := s.send("POST", "/v1/breaches/"+id+"/recipients", key, "application/x-ndjson", []byte(people)); code != 200 || got["accepted"] != float64(3) {
+		t.Fatalf("upload: %d %v", code, got)
+	}
+	code, rep := s.call("POST", "/v1/breaches/"+id+"/dispatch", key, nil)
+	if code != 200 || rep["created"].(map[string]any)["letter"] != float64(2) || rep["created"].(map[string]any)["email"] != float64(1) {
+		t.Fatalf("dispatch: %d %v", code, rep)
+	}
+	code, list := s.call("GET", "/v1/breaches/"+id+"/notices", key, nil)
+	items, _ := list["items"].([]any)
+	if code != 200 || len(items) != 3 {
+		t.Fatalf("notices: %d %v", code, list)
+	}
+	for _, it := range items {
+		nid := it.(map[string]any)["id"].(string)
+		if code, n := s.call("GET", "/v1/notices/"+nid, key, nil); code != 200 || n["notice"].(map[string]any)["breach_id"] != id {
+			t.Fatalf("notice %s: %d %v", nid, code, n)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		emls, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		if len(emls) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d emails in the outbox after 10 s, want 1", len(emls))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	s.stop()
 	logs := s.stdout.String()
