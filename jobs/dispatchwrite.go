@@ -225,7 +225,15 @@ func queuedEvent(c breach.Method, ids []any, actor breach.Actor, at string) []an
 		eventFieldActor, actor.ID,
 		eventFieldRole, string(actor.Role),
 		eventFieldAt, at,
-		eventFieldSummary, strconv.Itoa(len(ids)) + " " + string(c) + " notices queued",
+		eventFieldSummary, queuedSummary(c, len(ids)),
 		eventFieldData, string(data),
 	}
+}
+
+// queuedSummary is the summary of a notice.queued event (createNoticesScript writes the same).
+func queuedSummary(c breach.Method, n int) string {
+	if n == 1 {
+		return "1 " + string(c) + " notice queued"
+	}
+	return strconv.Itoa(n) + " " + string(c) + " notices queued"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -118,6 +119,15 @@ func TestNoticeFoundByItsBreachTag(t *testing.T) {
 	}
 	if ok, _ := s.rdb.HExists(ctx, keyNoticeBreach, nid).Result(); ok {
 		t.Error("a dispatched notice has a notice→breach entry")
+	}
+	evs, _, err := s.Events(ctx, id, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := evs[len(evs)-1]
+	if last.Type != breach.EventNoticeQueued || last.Summary != "1 letter notice queued" || last.Actor != "a" ||
+		last.Data["count"] != float64(1) || fmt.Sprint(last.Data["notice_ids"]) != "["+nid+"]" || last.Data["channel"] != "letter" {
+		t.Errorf("queued event %+v", last)
 	}
 	var be *breach.Error
 	for _, missing := range []string{noticeID(id, breach.MethodLetter, personKey("rc_2"), dispatchGeneration), noticeID("br_OTHER", breach.MethodLetter, personKey("rc_1"), dispatchGeneration), "nt_x"} {

@@ -88,7 +88,7 @@ for c = 1, 3 do
     each('RPUSH', KEYS[#KEYS - 3 + c], logs[c], counts[c]) -- the queued log (foldQueuedScript)
     redis.call('HINCRBY', KEYS[3], channels[c] .. ':queued', counts[c])
     redis.call('XADD', KEYS[4], '*', 'type', 'notice.queued', 'actor', actor, 'role', role, 'at', at,
-      'summary', counts[c] .. ' ' .. channels[c] .. ' notices queued',
+      'summary', counts[c] .. ' ' .. channels[c] .. (counts[c] == 1 and ' notice queued' or ' notices queued'),
       'data', '{"channel":"' .. channels[c] .. '","count":' .. counts[c] .. ',"notice_ids":["' .. table.concat(logs[c], '","') .. '"]}')
   end
 end

@@ -101,10 +101,11 @@ func TestCreateNoticesOnceAndCounts(t *testing.T) {
 			if e.Actor != ntActor.ID || e.Role != ntActor.Role {
 				t.Fatalf("queued event %+v", e)
 			}
-			events = append(events, fmt.Sprintf("%v %v %v", e.Data["channel"], e.Data["count"], e.Data["notice_ids"]))
+			events = append(events, fmt.Sprintf("%s: %v %v %v", e.Summary, e.Data["channel"], e.Data["count"], e.Data["notice_ids"]))
 		}
 	}
-	want := []string{"letter 1 [nt_0001]", "email 2 [nt_0002 nt_0004]", "phone 1 [nt_0003]", "letter 1 [nt_0005]"}
+	want := []string{"1 letter notice queued: letter 1 [nt_0001]", "2 email notices queued: email 2 [nt_0002 nt_0004]",
+		"1 phone notice queued: phone 1 [nt_0003]", "1 letter notice queued: letter 1 [nt_0005]"}
 	if !slices.Equal(events, want) {
 		t.Fatalf("notice.queued events %q, want %q", events, want)
 	}
