@@ -177,7 +177,7 @@ func (s *Store) createUnderLock(ctx context.Context, keys noticeKeys, l *dispatc
 					continue // stored already: a second dispatch creates nothing twice
 				}
 				e := enc[i]
-				var id any = e.id // boxed once for the three commands
+				var id any = e.id // boxed once for both commands
 				recs = append(recs, id, e.record)
 				logs[e.channel-1] = append(logs[e.channel-1], id)
 			}
