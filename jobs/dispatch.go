@@ -67,8 +67,11 @@ func breachTag(breachID string) string {
 	if c := lastTag.Load(); c != nil && c[0] == breachID {
 		return c[1]
 	}
-	var b [breachTagLen]byte
-	tag := string(appendBreachTag(b[:0], breachID))
+	var in [128]byte
+	sum := sha256.Sum256(append(append(in[:0], "breach|"...), breachID...))
+	var enc [52]byte
+	noticeIDEncoding.Encode(enc[:], sum[:])
+	tag := string(enc[:breachTagLen])
 	lastTag.Store(&[2]string{breachID, tag})
 	return tag
 }
@@ -76,14 +79,6 @@ func breachTag(breachID string) string {
 // lastTag is the last breach ID breachTag was asked for, and its tag: a dispatch asks for the same
 // one for every notice.
 var lastTag atomic.Pointer[[2]string]
-
-func appendBreachTag(dst []byte, breachID string) []byte {
-	var in [128]byte
-	sum := sha256.Sum256(append(append(in[:0], "breach|"...), breachID...))
-	var enc [52]byte
-	noticeIDEncoding.Encode(enc[:], sum[:])
-	return append(dst, enc[:breachTagLen]...)
-}
 
 // noticeIDTag returns the breach tag of a notice ID made by noticeID.
 func noticeIDTag(id string) (string, bool) {

@@ -52,6 +52,19 @@ func notFound(id string) error {
 	return breach.Errorf(breach.ENOTFOUND, "breach %s not found", id)
 }
 
+// afterCursor is where a lexicographic range resumes after a list's cursor: from (when cursor is
+// "", the start of the range), else just after the ID; EINVALID (invalidCursor) for a cursor that
+// is not an ID.
+func afterCursor(cursor, from string) (string, error) {
+	switch {
+	case cursor == "":
+		return from, nil
+	case !validID(cursor):
+		return "", invalidCursor()
+	}
+	return "(" + cursor, nil
+}
+
 func invalidCursor() error {
 	return &breach.Error{Code: breach.EINVALID, Message: "the request has invalid fields",
 		Fields: []breach.FieldError{{Field: "cursor", Reason: "not a cursor returned by this list; start again without it"}}}

@@ -529,12 +529,9 @@ func (s *Store) Notices(ctx context.Context, breachID string, f breach.NoticeFil
 		return nil, "", err
 	}
 	limit := clampLimit(f.Limit)
-	start := "-"
-	if f.Cursor != "" {
-		if !validID(f.Cursor) {
-			return nil, "", invalidCursor()
-		}
-		start = "(" + f.Cursor
+	start, err := afterCursor(f.Cursor, "-")
+	if err != nil {
+		return nil, "", err
 	}
 	keys := noticeKeysOf(breachID)
 	statuses, channels := noticeStatuses, noticeChannels

@@ -366,12 +366,9 @@ func (s *Store) Recipients(ctx context.Context, breachID string, f breach.Recipi
 		return nil, "", notFound(breachID)
 	}
 	limit := clampLimit(f.Limit)
-	start := "-"
-	if f.Cursor != "" {
-		if !validID(f.Cursor) {
-			return nil, "", invalidCursor()
-		}
-		start = "(" + f.Cursor
+	start, err := afterCursor(f.Cursor, "-")
+	if err != nil {
+		return nil, "", err
 	}
 	keys := recipientKeysOf(breachID)
 	// Walk the smallest set that bounds the answer; check membership of the others.

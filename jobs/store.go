@@ -256,12 +256,9 @@ func (s *Store) Breaches(ctx context.Context, f breach.BreachFilter) ([]*breach.
 		index = statusKey(f.Status)
 	}
 	limit := clampLimit(f.Limit)
-	max := "+"
-	if f.Cursor != "" {
-		if !validID(f.Cursor) {
-			return nil, "", invalidCursor()
-		}
-		max = "(" + f.Cursor
+	max, err := afterCursor(f.Cursor, "+")
+	if err != nil {
+		return nil, "", err
 	}
 	ids, err := s.rdb.ZRevRangeByLex(ctx, index, &redis.ZRangeBy{Max: max, Min: "-", Count: int64(limit + 1)}).Result()
 	if err != nil {
