@@ -75,10 +75,13 @@ func TestDispatchEndToEnd(t *testing.T) {
 		t.Fatalf("dispatch report %+v", rep)
 	}
 	r = e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil)
+	if r.Status != 200 {
+		t.Fatalf("second dispatch: %d %s", r.Status, r.Body)
+	}
 	var again breach.DispatchReport
 	r.json(t, &again)
-	if len(again.Created) != 0 && (again.Created[breach.MethodLetter]+again.Created[breach.MethodEmail]+again.Created[breach.MethodPhone]) != 0 {
-		t.Fatalf("a second dispatch created %+v", again.Created)
+	if again.Created[breach.MethodLetter]+again.Created[breach.MethodEmail]+again.Created[breach.MethodPhone] != 0 || again.Existing != 8 {
+		t.Fatalf("a second dispatch created %+v (existing %d, want 8)", again.Created, again.Existing)
 	}
 
 	// The guardian letter names both children.

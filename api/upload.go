@@ -173,6 +173,9 @@ func decodeNDJSON(line []byte, cols map[string]string) []breach.FieldError {
 	var fe []breach.FieldError
 	for k, v := range obj {
 		if !slices.Contains(breach.RecipientFields, k) {
+			if k == "" {
+				k = `""` // the problem must name something the uploader can find in the line
+			}
 			fe = append(fe, breach.FieldError{Field: k, Reason: "is not a known field"})
 			continue
 		}

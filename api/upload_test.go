@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	breach "github.com/breachd/breachd"
 )
@@ -177,12 +178,14 @@ func FuzzCSVUpload(f *testing.F) {
 		if err != nil {
 			return
 		}
+		last := 0
 		for {
 			row, err := rows.next()
 			if err != nil {
 				return
 			}
 			r, fe := toRecipient(row)
+			checkUploadRow(t, row, r, fe, &last)
 			if len(fe) == 0 && len(r.Validate()) != 0 {
 				t.Fatalf("row %d accepted with invalid fields %v", row.n, r.Validate())
 			}
@@ -190,17 +193,47 @@ func FuzzCSVUpload(f *testing.F) {
 	})
 }
 
+// checkUploadRow holds what every parsed row must satisfy, whatever the input: rows are numbered
+// upwards, every problem names its field and reason, and an accepted person's text is trimmed,
+// valid UTF-8 and carries the row's number.
+func checkUploadRow(t *testing.T, row rawRow, r breach.Recipient, fe []breach.FieldError, last *int) {
+	t.Helper()
+	if row.n <= *last {
+		t.Fatalf("row %d after row %d", row.n, *last)
+	}
+	*last = row.n
+	for _, e := range fe {
+		if e.Field == "" || e.Reason == "" {
+			t.Fatalf("row %d: a problem without field or reason: %+v", row.n, e)
+		}
+	}
+	if len(fe) > 0 {
+		return
+	}
+	if r.Row != row.n {
+		t.Fatalf("row %d became row %d", row.n, r.Row)
+	}
+	for _, v := range []string{r.ExternalID, r.FirstName, r.LastName, r.Email, r.Phone, r.Language, r.Address.Line1,
+		r.Address.Line2, r.Address.City, r.Address.State, r.Address.PostalCode, r.Guardian.Name, r.Guardian.Email, r.Guardian.Phone} {
+		if v != strings.TrimSpace(v) || !utf8.ValidString(v) {
+			t.Fatalf("row %d accepted with untrimmed or invalid text %q", row.n, v)
+		}
+	}
+}
+
 func FuzzNDJSONUpload(f *testing.F) {
 	f.Add(`{"external_id": "E-1", "last_name": "Lee"}` + "\n")
 	f.Add("{\"external_id\": 5}\n\n[1]\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		rows := newNDJSONRows(strings.NewReader(in))
+		last := 0
 		for {
 			row, err := rows.next()
 			if err != nil {
 				return
 			}
-			toRecipient(row)
+			r, fe := toRecipient(row)
+			checkUploadRow(t, row, r, fe, &last)
 		}
 	})
 }
