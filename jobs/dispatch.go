@@ -186,14 +186,10 @@ type page struct {
 // a law-enforcement hold is open. ENOTFOUND for an unknown breach.
 func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach.Date, actor breach.Actor) (DispatchReport, error) {
 	rep := DispatchReport{Created: map[breach.Method]int{}}
-	fresh, err := d.store.Breach(ctx, b.ID)
-	if err != nil {
-		return rep, err
+	if !validID(b.ID) {
+		return rep, notFound(b.ID)
 	}
-	if h, held := fresh.OpenHold(); held {
-		return rep, breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open since %s: nothing may be sent until it is released", h.ID, h.StartDate)
-	}
-	breachID := fresh.ID
+	breachID := b.ID
 	keys := noticeKeysOf(breachID)
 	recordsKey := recipientKeysOf(breachID).records
 	now := d.now()
@@ -202,6 +198,15 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 		return rep, err
 	}
 	defer d.store.unlock(ctx, lock)
+	// The caller checked the plan it showed; the breach and its people are read again under the
+	// lock, so that a hold placed or people uploaded since are not missed.
+	fresh, err := d.store.Breach(ctx, breachID)
+	if err != nil {
+		return rep, err
+	}
+	if h, held := fresh.OpenHold(); held {
+		return rep, breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open since %s: nothing may be sent until it is released", h.ID, h.StartDate)
+	}
 	counts, err := d.store.RecipientCounts(ctx, breachID)
 	if err != nil {
 		return rep, err
