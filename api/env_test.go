@@ -20,7 +20,6 @@ import (
 	"github.com/breachd/breachd/letters"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/notify/voice"
-	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -120,7 +119,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock, TwilioCalls: ch.caller != nil}),
 		Calls:       worker,
 		Bounces:     worker,
-		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, func() string { return "pb_" + ulid.Make().String() }),
+		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, nil),
 		Printer:     letters.NewPrinter(renderer, sender),
 		Documents:   letters.NewDocuments(renderer, sender),
 		DeadLetters: worker,

@@ -298,11 +298,11 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 	if err != nil {
 		return nil, err
 	}
-	s, err := h.load(ctx, b.ID)
+	plan, _, err := h.planOf(ctx, b, breach.Date{})
 	if err != nil {
 		return nil, err
 	}
-	return RecordAgencyNoticeSent200JSONResponse(agencyNotices(s.b, s.plan)), nil
+	return RecordAgencyNoticeSent200JSONResponse(agencyNotices(b, plan)), nil
 }
 
 func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject) (CloseBreachResponseObject, error) {

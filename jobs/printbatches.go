@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 
 	breach "github.com/breachd/breachd"
@@ -44,6 +45,9 @@ type PrintRoom struct {
 func NewPrintRoom(s *Store, p breach.LetterPrinter, now func() time.Time, newID func() string) *PrintRoom {
 	if now == nil {
 		now = time.Now
+	}
+	if newID == nil {
+		newID = func() string { return "pb_" + ulid.Make().String() }
 	}
 	return &PrintRoom{store: s, printer: p, now: now, newID: newID}
 }

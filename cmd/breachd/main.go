@@ -21,7 +21,6 @@ import (
 	"time"
 	_ "time/tzdata" // zone data in the binary: the deadline depends on the entity's zone
 
-	"github.com/oklog/ulid/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -170,7 +169,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
 		Calls:          worker,
 		Bounces:        worker,
-		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, func() string { return "pb_" + ulid.Make().String() }),
+		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, nil),
 		Printer:        printer,
 		Documents:      letters.NewDocuments(renderer, cfg.Sender),
 		DeadLetters:    worker,
