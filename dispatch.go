@@ -149,19 +149,19 @@ type NoticeCounts map[Method]map[NoticeStatus]int
 // reached, ECONFLICT when a concurrent change could not be applied.
 type NoticeStore interface {
 	// CreateNotices stores notices whose IDs are not stored yet (IDs are deterministic, so a second
-	// dispatch creates nothing twice), counts them, and records a notice.queued event for each new
-	// one. It returns how many were new.
+	// dispatch creates nothing twice), counts them, and records one notice.queued event per channel
+	// listing the new ones. It returns how many were new.
 	CreateNotices(ctx context.Context, breachID string, ns []Notice, actor Actor) (int, error)
 	Notice(ctx context.Context, id string) (*Notice, error)
 	Notices(ctx context.Context, breachID string, f NoticeFilter) ([]Notice, string, error)
-	// LastDelivered returns when the breach's latest notice was given (see Delivered); zero when none
-	// has been. With the counts it tells in O(1) whether every notice went out by the deadline.
-	LastDelivered(ctx context.Context, breachID string) (time.Time, error)
 	// UpdateNotice loads the notice, calls fn, and stores the result, the counters and the events
 	// fn returns, atomically (retrying fn on a concurrent change). fn returning an error stores
 	// nothing.
 	UpdateNotice(ctx context.Context, id string, fn func(n *Notice) ([]Event, error)) (*Notice, error)
-	NoticeCounts(ctx context.Context, breachID string) (NoticeCounts, error)
+	// NoticeCounts counts the breach's notices by channel and status, and says when its latest
+	// notice was given (see Delivered; zero when none has been): in O(1), whether every notice
+	// went out by the deadline.
+	NoticeCounts(ctx context.Context, breachID string) (NoticeCounts, time.Time, error)
 }
 
 // PrintBatch is a set of letters printed together, sorted by ZIP code.

@@ -35,10 +35,7 @@ func (h *handlers) load(ctx context.Context, id string) (*state, error) {
 	if s.plan, s.rc, err = h.planOf(ctx, b, s.today); err != nil {
 		return nil, err
 	}
-	if s.counts, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
-		return nil, err
-	}
-	if s.last, err = h.cfg.Notices.LastDelivered(ctx, b.ID); err != nil {
+	if s.counts, s.last, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
 		return nil, err
 	}
 	s.status = deliveryStatus(s)

@@ -75,7 +75,7 @@ func TestCreateUnderLockLeavesNoticesCreatedMeanwhile(t *testing.T) {
 	if after, _ := s.rdb.HGet(ctx, keys.records, "nt_B").Result(); after != before {
 		t.Fatal("the dispatch overwrote a notice created meanwhile")
 	}
-	counts, err := s.NoticeCounts(ctx, id)
+	counts, _, err := s.NoticeCounts(ctx, id)
 	if err != nil || counts[breach.MethodLetter][breach.NoticeQueued] != 3 {
 		t.Fatalf("counts %v, %v; want 3 queued letters", counts, err)
 	}

@@ -607,19 +607,19 @@ func (s *Store) decodeNotices(recordsKey, breachID string, ids []string, recs []
 
 // NoticeCounts implements breach.NoticeStore: every channel and status, zeros included, from the
 // counters kept with the records (one round trip). ENOTFOUND for an unknown breach.
-func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.NoticeCounts, error) {
+func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.NoticeCounts, time.Time, error) {
 	if !validID(breachID) {
-		return nil, notFound(breachID)
+		return nil, time.Time{}, notFound(breachID)
 	}
 	keys := noticeKeysOf(breachID)
 	pipe := s.rdb.Pipeline()
 	exists := pipe.Exists(ctx, keys.breach)
 	all := pipe.HGetAll(ctx, keys.counts)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, storeErr("load notice counts of breach "+breachID, err)
+		return nil, time.Time{}, storeErr("load notice counts of breach "+breachID, err)
 	}
 	if exists.Val() == 0 {
-		return nil, notFound(breachID)
+		return nil, time.Time{}, notFound(breachID)
 	}
 	c := make(breach.NoticeCounts, len(noticeChannels))
 	for _, ch := range noticeChannels {
@@ -628,34 +628,26 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 			c[ch][st] = 0
 		}
 	}
+	var last time.Time
 	for field, v := range all.Val() {
 		if field == lastDeliveredField {
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("notice counts of breach %s: bad %s %q", breachID, field, v)
+			}
+			last = time.UnixMilli(ms).UTC()
 			continue
 		}
 		ch, st, ok := strings.Cut(field, ":")
 		n, err := strconv.Atoi(v)
 		if !ok || err != nil || !validChannel(breach.Method(ch)) || !validNoticeStatus(breach.NoticeStatus(st)) {
-			return nil, fmt.Errorf("notice counts of breach %s: bad counter %q = %q", breachID, field, v)
+			return nil, time.Time{}, fmt.Errorf("notice counts of breach %s: bad counter %q = %q", breachID, field, v)
 		}
 		c[breach.Method(ch)][breach.NoticeStatus(st)] = n
 	}
-	return c, nil
+	return c, last, nil
 }
 
 // lastDeliveredField is the counts hash field holding when the latest notice was given (unix ms).
 const lastDeliveredField = "last_delivered_ms"
 
-// LastDelivered implements breach.NoticeStore.
-func (s *Store) LastDelivered(ctx context.Context, breachID string) (time.Time, error) {
-	if !validID(breachID) {
-		return time.Time{}, notFound(breachID)
-	}
-	v, err := s.rdb.HGet(ctx, noticeKeysOf(breachID).counts, lastDeliveredField).Int64()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, storeErr("load last delivery of breach "+breachID, err)
-	}
-	return time.UnixMilli(v).UTC(), nil
-}

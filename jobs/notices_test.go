@@ -55,7 +55,7 @@ func noticeIDs(ns []breach.Notice) []string {
 
 func wantCounts(t *testing.T, s *jobs.Store, breachID string, want map[string]int) {
 	t.Helper()
-	c, err := s.NoticeCounts(context.Background(), breachID)
+	c, _, err := s.NoticeCounts(context.Background(), breachID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCreateNoticesRefusesBadInput(t *testing.T) {
 	wantCode(t, err, breach.ENOTFOUND)
 	_, err = s.Notice(ctx, "nt_missing")
 	wantCode(t, err, breach.ENOTFOUND)
-	_, err = s.NoticeCounts(ctx, newID(9))
+	_, _, err = s.NoticeCounts(ctx, newID(9))
 	wantCode(t, err, breach.ENOTFOUND)
 }
 

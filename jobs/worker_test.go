@@ -156,7 +156,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
 
 func (e *workerEnv) counts(t *testing.T) map[string]int {
 	t.Helper()
-	c, err := e.store.NoticeCounts(context.Background(), e.b.ID)
+	c, _, err := e.store.NoticeCounts(context.Background(), e.b.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,6 +448,9 @@ func TestCallConversationDelivers(t *testing.T) {
 	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallConversation, clerk, at.Add(time.Hour))
 	if err != nil || n.Status != breach.NoticeDelivered || n.Attempts != 2 || n.FallbackID != "" {
 		t.Fatalf("after the conversation %+v, %v", n, err)
+	}
+	if c, last, err := e.store.NoticeCounts(ctx, e.b.ID); err != nil || last.IsZero() || c[breach.MethodPhone][breach.NoticeDelivered] != 1 {
+		t.Fatalf("counts after the conversation %v, last delivered %v, %v", c, last, err)
 	}
 	// The window task then leaves it alone.
 	e.set(at.Add(80 * time.Hour))
