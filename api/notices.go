@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -281,24 +280,12 @@ func (h *handlers) twilioCallback(c *echo.Context) error {
 }
 
 func (h *handlers) RecordBounce(ctx context.Context, req RecordBounceRequestObject) (RecordBounceResponseObject, error) {
-	n, err := h.cfg.Bounces.RecordBounce(ctx, req.Nid, redact(req.Body.Reason), actorFrom(ctx))
+	n, err := h.cfg.Bounces.RecordBounce(ctx, req.Nid, req.Body.Reason, actorFrom(ctx))
 	if err != nil {
 		return nil, err
 	}
 	n.History = nil
 	return RecordBounce200JSONResponse(*n), nil
-}
-
-var (
-	emailLike = regexp.MustCompile(`[^\s<>"'()\[\],;:]+@[^\s<>"'()\[\],;:]+`)
-	phoneLike = regexp.MustCompile(`\+?\d[\d ().-]{6,}\d`)
-)
-
-// redact replaces what looks like an email address or a telephone number in free text that goes
-// into the audit trail, which is not encrypted and must hold no personal data.
-func redact(s string) string {
-	s = emailLike.ReplaceAllString(s, "[address]")
-	return phoneLike.ReplaceAllString(s, "[number]")
 }
 
 func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMailRequestObject) (RecordReturnedMailResponseObject, error) {
@@ -310,7 +297,7 @@ func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMai
 		if req.Body.ReturnedOn.Before(n.MailedOn) {
 			return nil, breach.InvalidFields([]breach.FieldError{{Field: "returned_on", Reason: "is before the letter was mailed (" + n.MailedOn.String() + ")"}})
 		}
-		reason := redact(deref(req.Body.Reason))
+		reason := breach.RedactContact(deref(req.Body.Reason))
 		n.Status = breach.NoticeReturned
 		n.LastError = "returned by the post office: " + reason
 		return []breach.Event{{Type: breach.EventNoticeReturned, Actor: actor.ID, Role: actor.Role,

@@ -761,7 +761,7 @@ func (w *Worker) RecordBounce(ctx context.Context, noticeID, reason string, acto
 	if err != nil {
 		return nil, err
 	}
-	reason = "bounced: " + reason
+	reason = "bounced: " + breach.RedactContact(reason) // a clerk's text, kept in the audit trail
 	err = w.failWithFallback(ctx, b, noticeID, reason, func(n *breach.Notice) []breach.Event {
 		return []breach.Event{{Type: breach.EventNoticeBounced, Actor: actor.ID, Role: actor.Role, At: w.now(),
 			Summary: "Email bounced after it was accepted", Data: map[string]any{"notice_id": n.ID, "reason": reason}}}
