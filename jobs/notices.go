@@ -650,4 +650,3 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 
 // lastDeliveredField is the counts hash field holding when the latest notice was given (unix ms).
 const lastDeliveredField = "last_delivered_ms"
-
