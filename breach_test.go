@@ -2,6 +2,7 @@ package breach_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -236,3 +237,20 @@ func (w *wrapErr) Error() string { return "load: " + w.err.Error() }
 func (w *wrapErr) Unwrap() error { return w.err }
 
 func jsonErr() error { return json.Unmarshal([]byte("{"), new(any)) }
+
+// Problems are reported in the order of the columns, the same every time (they were once gathered
+// from a map, whose order Go randomises).
+func TestRecipientProblemsInColumnOrder(t *testing.T) {
+	r := breach.Recipient{ExternalID: "E-1", FirstName: "A\tB", LastName: "C\nD", Address: breach.PostalAddress{Line1: "1\rMain", Line2: "x\ty", City: "a\nb"},
+		Guardian: breach.Guardian{Name: "G\tH"}}
+	want := []string{"first_name", "last_name", "address_line1", "address_line2", "city", "guardian_name", "state", "postal_code", "preferred_channel", "language"}
+	for range 20 {
+		var got []string
+		for _, e := range r.Validate() {
+			got = append(got, e.Field)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("fields %v, want %v", got, want)
+		}
+	}
+}

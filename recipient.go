@@ -140,12 +140,12 @@ func (r Recipient) Validate() []FieldError {
 	if r.FirstName == "" && r.LastName == "" {
 		bad("last_name", "a first or last name is required")
 	}
-	for field, v := range map[string]string{"first_name": r.FirstName, "last_name": r.LastName,
-		"address_line1": r.Address.Line1, "address_line2": r.Address.Line2, "city": r.Address.City,
-		"guardian_name": r.Guardian.Name} {
-		long(field, v)
-		if strings.ContainsAny(v, "\r\n\t") {
-			bad(field, "must be on one line")
+	for _, f := range [...]struct{ name, v string }{{"first_name", r.FirstName}, {"last_name", r.LastName},
+		{"address_line1", r.Address.Line1}, {"address_line2", r.Address.Line2}, {"city", r.Address.City},
+		{"guardian_name", r.Guardian.Name}} { // in column order, so problems are reported in it
+		long(f.name, f.v)
+		if strings.ContainsAny(f.v, "\r\n\t") {
+			bad(f.name, "must be on one line")
 		}
 	}
 	a := r.Address
@@ -157,9 +157,9 @@ func (r Recipient) Validate() []FieldError {
 			bad("postal_code", "is not a ZIP code (12345 or 12345-6789)")
 		}
 		if !a.Complete() && a.Line1 != "" {
-			for field, v := range map[string]string{"city": a.City, "state": a.State, "postal_code": a.PostalCode} {
-				if v == "" {
-					bad(field, "is required when address_line1 is given")
+			for _, f := range [...]struct{ name, v string }{{"city", a.City}, {"state", a.State}, {"postal_code", a.PostalCode}} {
+				if f.v == "" {
+					bad(f.name, "is required when address_line1 is given")
 				}
 			}
 		}

@@ -25,10 +25,10 @@ func (d Determination) Validate(prefix string) []FieldError {
 	} else if len(d.Title) > MaxTitleLen {
 		bad("title", "is longer than 200 characters")
 	}
-	for name, text := range map[string]string{"description": d.Description, "remediation": d.Remediation,
-		"risk_rationale": d.RiskRationale, "actions_taken": d.ActionsTaken} {
-		if len(text) > MaxTextLen {
-			bad(name, "is longer than 20000 characters")
+	for _, f := range [...]struct{ name, text string }{{"description", d.Description}, {"remediation", d.Remediation},
+		{"risk_rationale", d.RiskRationale}, {"actions_taken", d.ActionsTaken}} {
+		if len(f.text) > MaxTextLen {
+			bad(f.name, "is longer than 20000 characters")
 		}
 	}
 	if d.TimeZone != "" {
