@@ -108,6 +108,9 @@ var (
 	externalRE = regexp.MustCompile(`^[A-Za-z0-9._\-/]+$`)
 )
 
+// ValidPhone reports whether s is a telephone number in E.164 form (+ and 8 to 15 digits).
+func ValidPhone(s string) bool { return e164RE.MatchString(s) }
+
 // ValidEmail reports whether s is a bare email address with a dotted domain.
 func ValidEmail(s string) bool {
 	a, err := mail.ParseAddress(s)

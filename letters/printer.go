@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
 )
 
 // Printer is the breach.LetterPrinter of breachd: it turns notices into letters and renders them
@@ -134,9 +135,8 @@ func checkLetterNotice(b *breach.Breach, n *breach.Notice) error {
 	return nil
 }
 
-// guardianPrefix is how package rules names a guardian it does not know ("Parent or Guardian of
-// Sofia García"); on the envelope it is a line of its own.
-const guardianPrefix = "Parent or Guardian of"
+// guardianPrefix is how package rules names a guardian it does not know.
+const guardianPrefix = rules.GuardianPrefix
 
 // letterFor maps a notice to its letter: the addressee's name lines, the address lines ending in
 // "City ST ZIP", and for a notice to a parent or guardian every child it covers.

@@ -148,7 +148,7 @@ var english = &template{
 	vigilant: "We encourage you to remain vigilant against fraud and identity theft by reviewing your account " +
 		"statements and monitoring your credit reports for unauthorized activity. You can get a free credit report " +
 		"from each of the three nationwide consumer reporting agencies at www.annualcreditreport.com or by calling " +
-		"1-877-322-8228. If you believe you are a victim of identity theft, report it at IdentityTheft.gov and to " +
+		creditReportPhone + ". If you believe you are a victim of identity theft, report it at IdentityTheft.gov and to " +
 		"your local law enforcement agency.",
 	vigilantMinor: "Children usually have no credit report. You may ask each agency to check whether one exists " +
 		"in your child's name and, if it does, to place a security freeze on it.",

@@ -17,6 +17,10 @@ const (
 	ChannelAdultDirect     = "adult_direct"       // 18 or over: the notice goes to the person
 )
 
+// GuardianPrefix begins the addressee of a minor whose guardian the upload does not name:
+// "Parent or Guardian of <child>". Letters print it on a line of its own.
+const GuardianPrefix = "Parent or Guardian of"
+
 // Route is how one affected person is to be told: the channel, who it is addressed to and where.
 type Route struct {
 	Channel    breach.Method
@@ -43,7 +47,7 @@ func ChooseRoute(r breach.Recipient, asOf breach.Date) Route {
 		rt.Codes = append(rt.Codes, ChannelMinorToGuardian)
 		rt.Name = r.Guardian.Name
 		if rt.Name == "" {
-			rt.Name = "Parent or Guardian of " + r.Name()
+			rt.Name = GuardianPrefix + " " + r.Name()
 		}
 		rt.Email, rt.Phone = r.Guardian.Email, r.Guardian.Phone
 		if rt.Email == "" {

@@ -13,7 +13,7 @@ import (
 const IndianaPopulation = 6_785_528
 
 // MediaReachPercent is the share of Indiana's population the media notice must reach.
-const MediaReachPercent = 75
+const MediaReachPercent = inMediaReachPercent
 
 // CodeMediaReach and CodeMediaShort are the reason codes of MediaReach (a persisted contract).
 const (
@@ -34,7 +34,7 @@ func MediaReach(outlets []breach.MediaOutlet) (audience int, basisPoints int, re
 	}
 	basisPoints = int(int64(audience) * 10_000 / IndianaPopulation)
 	reaches = int64(audience)*100 >= int64(IndianaPopulation)*MediaReachPercent
-	const cite = "IN guideline §Notification; IC 24-4.9-3-4(b)"
+	const cite = citeSubstitute
 	if reaches {
 		reasons = append(reasons, breach.Reason{Code: CodeMediaReach, Citation: cite, Text: fmt.Sprintf(
 			"The %d outlets recorded reach a cumulative audience of %s, %d.%02d%% of Indiana's %s people: at least 75%%.",

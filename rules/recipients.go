@@ -24,7 +24,7 @@ func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, hold
 	if c.Affected == 0 {
 		return Assess(d, holds, asOf)
 	}
-	const cite = "IN guideline §Notification; IC 24-4.9-3-4(b)"
+	const cite = citeSubstitute
 	reasons := []breach.Reason{{Code: CodeCountsFromUpload, Citation: cite, Text: fmt.Sprintf(
 		"The plan counts the %s uploaded (%s with an Indiana address) in place of the determination's estimates.",
 		people(c.Affected), count(c.IndianaResidents))}}

@@ -49,7 +49,6 @@ const pauseSeconds = 2
 var callbackEvents = []string{"initiated", "ringing", "answered", "completed"}
 
 var (
-	e164RE         = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
 	alphanumericRE = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 )
 
@@ -114,7 +113,7 @@ func New(cfg Config) (*Twilio, error) {
 		// twilio-go refuses such tokens on every request; say so now instead.
 		bad("AuthToken", "must be letters and digits only")
 	}
-	if !e164RE.MatchString(cfg.From) {
+	if !breach.ValidPhone(cfg.From) {
 		bad("From", "must be a phone number in E.164 form, e.g. +13175550100")
 	}
 	if cfg.BaseURL == "" {
@@ -160,7 +159,7 @@ func New(cfg Config) (*Twilio, error) {
 //
 // When the Twilio API answered with an error, the SendError's Err is an *APIError.
 func (t *Twilio) PlaceCall(ctx context.Context, c breach.Call) (string, error) {
-	if !e164RE.MatchString(c.To) {
+	if !breach.ValidPhone(c.To) {
 		return "", &breach.SendError{Permanent: true, Reason: "the phone number is not in E.164 form"}
 	}
 	if err := checkCallbackURL(c.CallbackURL); err != nil {
