@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -206,15 +205,14 @@ func TestBatchLetterMatchesLetterAlone(t *testing.T) {
 	}
 }
 
-var memReport = flag.Int("memreport", 0, "render this many letters in print batches to io.Discard and report peak memory (e.g. 100000)")
+var memReport = flag.Int("memreport", 10_000, "how many letters BenchmarkBatchMemory renders (e.g. 100000)")
 
-// TestBatchMemory renders -memreport letters as print batches of 1,000 to io.Discard, sampling the
-// heap every 5 ms, and reports the peak: it should stay flat (one batch file at a time), not grow
-// with the number of letters. Run: go test ./letters -run TestBatchMemory -memreport 100000 -v
-func TestBatchMemory(t *testing.T) {
-	if *memReport == 0 {
-		t.Skip("set -memreport N to measure")
-	}
+// BenchmarkBatchMemory renders -memreport letters as print batches of 1,000 to io.Discard,
+// sampling the heap every 5 ms, and reports the peak: it should stay flat (one batch file at a
+// time), not grow with the number of letters. Run:
+//
+//	go test ./letters -run '^$' -bench BatchMemory -benchtime 1x -memreport 100000
+func BenchmarkBatchMemory(t *testing.B) {
 	r := testRenderer(t)
 	m := testMailing()
 	letters := benchLetters(*memReport)
@@ -258,6 +256,9 @@ func TestBatchMemory(t *testing.T) {
 		float64(len(letters))/elapsed.Seconds())
 	t.Logf("peak live heap %.1f MiB; peak after every 10th file (MiB): %v; Sys %.1f MiB",
 		float64(peak.Load())/(1<<20), mib(perBatch), float64(ms.Sys)/(1<<20))
+	t.ReportMetric(float64(len(letters))/elapsed.Seconds(), "letters/s")
+	t.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	t.ReportMetric(0, "ns/op")
 }
 
 func mib(v []uint64) []string {
@@ -268,21 +269,21 @@ func mib(v []uint64) []string {
 	return s
 }
 
-// TestPNGs writes PNGs of a few pages for a person to look at: go test ./letters -run TestPNGs -png DIR
+// TestPNGs rasterises a few letters and the first pages of a batch with pdftoppm, and keeps the
+// PNGs for a person to look at when given a directory: go test ./letters -run TestPNGs -png DIR
 func TestPNGs(t *testing.T) {
-	if *pngDir == "" {
-		t.Skip("set -png DIR to write page images")
+	dir := *pngDir
+	if dir == "" {
+		dir = t.TempDir()
 	}
 	r := testRenderer(t)
 	m := testMailing()
 	for _, l := range []Letter{householdLetter(), spanishLetter(), adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")} {
 		path, _ := render(t, r, m, l)
-		if b, err := os.ReadFile(path); err != nil || os.WriteFile(filepath.Join(*pngDir, l.NoticeID+".pdf"), b, 0o644) != nil {
+		if b, err := os.ReadFile(path); err != nil || os.WriteFile(filepath.Join(dir, l.NoticeID+".pdf"), b, 0o644) != nil {
 			t.Fatalf("copy %s: %v", path, err)
 		}
-		if out, err := exec.Command("pdftoppm", "-png", "-r", "60", path, filepath.Join(*pngDir, l.NoticeID)).CombinedOutput(); err != nil {
-			t.Fatalf("pdftoppm: %v\n%s", err, out)
-		}
+		poppler(t, "pdftoppm", "-png", "-r", "60", path, filepath.Join(dir, l.NoticeID))
 	}
 	var pdf bytes.Buffer
 	if _, err := r.RenderBatch(&pdf, io.Discard, m, BatchInfo{BreachID: "B-42", BreachTitle: "Student information system export",
@@ -293,8 +294,11 @@ func TestPNGs(t *testing.T) {
 	if err := os.WriteFile(path, pdf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("pdftoppm", "-png", "-r", "60", "-l", "2", path, filepath.Join(*pngDir, "batch")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	poppler(t, "pdftoppm", "-png", "-r", "60", "-l", "2", path, filepath.Join(dir, "batch"))
+	for _, name := range []string{"N-0001-1.png", "N-0003-1.png", "batch-01.png", "batch-02.png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v (want a page image)", name, err)
+		}
 	}
 }
 
