@@ -70,8 +70,8 @@ func Packs() []breach.RulePack {
 	return out
 }
 
-// LookupPack returns the rule pack for a jurisdiction ("" means DefaultJurisdiction). The API uses
-// it to reject an unknown jurisdiction before storing a determination.
+// LookupPack returns the rule pack for a jurisdiction ("" means DefaultJurisdiction). Validate
+// uses it to reject an unknown jurisdiction before a determination is stored.
 func LookupPack(jurisdiction string) (Pack, bool) {
 	if jurisdiction == "" {
 		jurisdiction = DefaultJurisdiction

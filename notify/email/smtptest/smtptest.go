@@ -101,11 +101,6 @@ func WithAuth(username, password string) Option {
 	return func(s *Server) { s.username, s.password = username, password }
 }
 
-// WithTimeout sets the server's read and write timeouts (10s by default).
-func WithTimeout(d time.Duration) Option {
-	return func(s *Server) { s.srv.ReadTimeout, s.srv.WriteTimeout = d, d }
-}
-
 // New starts a server on 127.0.0.1:0 and closes it when the test ends.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
