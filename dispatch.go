@@ -164,6 +164,9 @@ type NoticeStore interface {
 	NoticeCounts(ctx context.Context, breachID string) (NoticeCounts, time.Time, error)
 }
 
+// MaxPrintBatch is how many letters a print batch takes at most, and by default.
+const MaxPrintBatch = 1000
+
 // PrintBatch is a set of letters printed together, sorted by ZIP code.
 type PrintBatch struct {
 	ID        string    `json:"id"`

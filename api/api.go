@@ -50,7 +50,7 @@ type Config struct {
 	// callbacks (nil: Twilio is not configured and the webhook answers 404).
 	DeadLetters    DeadLetters
 	TwilioCallback TwilioCallback
-	// BatchSize is how many letters a print batch takes (default 1,000).
+	// BatchSize is how many letters a print batch takes (default and most: breach.MaxPrintBatch).
 	BatchSize int
 	Keys      *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
@@ -76,7 +76,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, Bounces, PrintRoom, Printer, Documents, DeadLetters and Keys are required")
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 1000
+		cfg.BatchSize = breach.MaxPrintBatch
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -30,8 +30,8 @@ const (
 // printLockTTL frees the lock should the process die while making a batch.
 const printLockTTL = 5 * time.Minute
 
-// DefaultBatchSize is how many letters a print batch takes by default (the N).
-const DefaultBatchSize = 1000
+// DefaultBatchSize is how many letters a print batch takes by default and at most.
+const DefaultBatchSize = breach.MaxPrintBatch
 
 // PrintRoom makes, lists and mails the print batches of breaches.
 type PrintRoom struct {

@@ -121,11 +121,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.Mode = v
 	}
-	c.BatchSize = 1000
+	c.BatchSize = jobs.DefaultBatchSize
 	if v := getenv("BREACHD_BATCH_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			errs = append(errs, fmt.Errorf("BREACHD_BATCH_SIZE: %q is not a number from 1 to 1000", v))
+		if err != nil || n < 1 || n > jobs.DefaultBatchSize {
+			errs = append(errs, fmt.Errorf("BREACHD_BATCH_SIZE: %q is not a number from 1 to %d", v, jobs.DefaultBatchSize))
 		}
 		c.BatchSize = n
 	}
