@@ -134,14 +134,7 @@ func (c *Composer) compose(b *breach.Breach, n *breach.Notice, md medium, what s
 
 func (c *Composer) wording(b *breach.Breach, n *breach.Notice, md medium) (*wording, string, error) {
 	ck := checker{noticeID: n.ID} // any script prints in an email or a voice; control characters do not
-	org, err := ck.clean("sender.organization", strings.TrimSpace(c.sender.Organization), false)
-	if err != nil {
-		return nil, "", err
-	}
-	if org == "" {
-		return nil, "", &FieldError{NoticeID: n.ID, Field: "sender.organization", Err: ErrMissing}
-	}
-	website, err := ck.clean("sender.website", strings.TrimSpace(c.sender.Website), false)
+	org, website, err := senderNames(ck, c.sender, n.ID, "")
 	if err != nil {
 		return nil, "", err
 	}

@@ -59,22 +59,30 @@ var channelNames = []struct {
 
 // noticeWording writes the five required elements of breach b's notices as every channel says
 // them, checking each field with ck.
-func (d *Documents) noticeWording(ck checker, b *breach.Breach, md medium) (*wording, string, string, error) {
-	org, err := ck.clean("sender.organization", strings.TrimSpace(d.sender.Organization), false)
+func (d *Documents) noticeWording(ck checker, b *breach.Breach, md medium) (*wording, string, error) {
+	org, website, err := senderNames(ck, d.sender, "", "document")
 	if err != nil {
-		return nil, "", "", err
-	}
-	if org == "" {
-		return nil, "", "", &FieldError{Field: "sender.organization", Err: ErrMissing, what: "document"}
-	}
-	website, err := ck.clean("sender.website", strings.TrimSpace(d.sender.Website), false)
-	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
 	content := NewContent(b.Determination)
 	wd, err := compose(ck, english, md, &wordingInput{org: org, website: website, content: &content,
 		signatory: d.sender.Signatory, role: d.sender.SignatoryRole})
-	return wd, org, website, err
+	return wd, org, err
+}
+
+// senderNames checks the sender's organization (required) and web site with ck, for the notice
+// noticeID ("" for a document) or a document of the kind what.
+func senderNames(ck checker, s Sender, noticeID, what string) (org, website string, err error) {
+	if org, err = ck.clean("sender.organization", strings.TrimSpace(s.Organization), false); err != nil {
+		return "", "", err
+	}
+	if org == "" {
+		return "", "", &FieldError{NoticeID: noticeID, Field: "sender.organization", Err: ErrMissing, what: what}
+	}
+	if website, err = ck.clean("sender.website", strings.TrimSpace(s.Website), false); err != nil {
+		return "", "", err
+	}
+	return org, website, nil
 }
 
 // AgencyLetter writes the letter that tells one consumer reporting agency of breach b (IC
@@ -130,7 +138,7 @@ func (d *Documents) layoutAgencyLetter(b *breach.Breach, addr agencyAddress, pla
 	if err != nil {
 		return nil, asDocument(err, "agency letter")
 	}
-	wd, _, _, err := d.noticeWording(ck, b, onPaper)
+	wd, _, err := d.noticeWording(ck, b, onPaper)
 	if err != nil {
 		return nil, asDocument(err, "agency letter")
 	}
@@ -289,7 +297,7 @@ func (d *Documents) MediaNotice(ctx context.Context, w io.Writer, b *breach.Brea
 		return &FieldError{Field: "date", Err: ErrMissing, what: "press release"}
 	}
 	ck := checker{face: d.r.regular}
-	wd, org, _, err := d.noticeWording(ck, b, onPaper)
+	wd, org, err := d.noticeWording(ck, b, onPaper)
 	if err != nil {
 		return asDocument(err, "press release")
 	}
@@ -373,7 +381,7 @@ func (d *Documents) WebsiteNotice(b *breach.Breach, html bool) (string, error) {
 	if b == nil {
 		return "", breach.Errorf(breach.EINVALID, "web-site notice: no breach")
 	}
-	wd, org, _, err := d.noticeWording(checker{}, b, inEmail)
+	wd, org, err := d.noticeWording(checker{}, b, inEmail)
 	if err != nil {
 		return "", asDocument(err, "web-site notice")
 	}
