@@ -169,8 +169,14 @@ type Breach struct {
 	Holds                []Hold `json:"holds"`
 	// Substitute is what the school did for the substitute notice (website, media).
 	Substitute SubstituteRecord `json:"substitute"`
-	// AgencyNotices records the notices sent to the consumer reporting agencies.
+	// AgencyNotices records the notices sent to the agencies (the consumer reporting agencies, the
+	// Attorney General, the Office of Technology).
 	AgencyNotices []AgencyNoticeRecord `json:"agency_notices"`
+	// Obligations is what people recorded about the duties (done by hand, waived, reopened),
+	// oldest first; the ledger itself is derived (rules.Obligations).
+	Obligations []ObligationRecord `json:"obligations,omitempty"`
+	// RecipientsComplete is set when an administrator declared the list of affected people complete.
+	RecipientsComplete *UploadCompletion `json:"recipients_complete,omitempty"`
 	// Outcome is set when the breach is closed.
 	Outcome   *Outcome  `json:"outcome,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -228,6 +234,9 @@ const (
 	EventMediaOutlets         EventType = "substitute.media_outlets"
 	EventAgencyNoticeSent     EventType = "agency_notice.sent"
 	EventBreachClosed         EventType = "breach.closed"
+	EventObligationRecorded   EventType = "obligation.recorded" // data: obligation, status, reason
+	EventRecipientsCompleted  EventType = "recipients.completed"
+	EventObligationReminder   EventType = "obligation.reminder" // data: obligation, stage, due
 )
 
 // Event is one entry in a breach's append-only audit trail.

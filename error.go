@@ -31,6 +31,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// Open lists the duties still open when a close is refused (ECONFLICT).
+	Open *OpenDuties
 }
 
 func (e *Error) Error() string {

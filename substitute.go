@@ -38,18 +38,27 @@ const (
 	AgencyEquifax    Agency = "equifax"
 	AgencyExperian   Agency = "experian"
 	AgencyTransUnion Agency = "transunion"
+	// The Indiana Attorney General (IC 24-4.9-3-1(c)) and the Indiana Office of Technology
+	// (IC 4-13.1-2-9) are told too; their documents are recorded as sent the same way.
+	AgencyAttorneyGeneral    Agency = "attorney_general"
+	AgencyOfficeOfTechnology Agency = "office_of_technology"
 )
+
+// Agencies lists every agency a notice may be recorded for, in the order the ledger shows them.
+var Agencies = []Agency{AgencyEquifax, AgencyExperian, AgencyTransUnion, AgencyAttorneyGeneral, AgencyOfficeOfTechnology}
 
 // ConsumerReportingAgencies are the three nationwide agencies told when more than 1,000 Indiana
 // residents are affected (IC 24-4.9-3-1(b)).
 var ConsumerReportingAgencies = []Agency{AgencyEquifax, AgencyExperian, AgencyTransUnion}
 
-// AgencyNoticeRecord records one agency's notice: when it was sent and by whom.
+// AgencyNoticeRecord records one agency's notice: when it was sent, by whom, and the SHA-256 of the
+// document as it was when recorded (the evidence of what was sent).
 type AgencyNoticeRecord struct {
-	Agency Agency    `json:"agency"`
-	SentOn Date      `json:"sent_on,omitzero"`
-	SentBy string    `json:"sent_by,omitempty"`
-	SentAt time.Time `json:"sent_at,omitzero"`
+	Agency         Agency    `json:"agency"`
+	DocumentSHA256 string    `json:"document_sha256,omitempty"`
+	SentOn         Date      `json:"sent_on,omitzero"`
+	SentBy         string    `json:"sent_by,omitempty"`
+	SentAt         time.Time `json:"sent_at,omitzero"`
 }
 
 // Outcome closes a breach: the outcome report the seed policies ask for.

@@ -92,6 +92,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"recordBounce", "POST", "/v1/notices/" + noNotice + "/bounced", map[string]any{"reason": "550"}, clerks},
 		{"recordReturnedMail", "POST", "/v1/notices/" + noNotice + "/returned", map[string]any{"returned_on": "2026-03-30"}, clerks},
 		{"listCallTasks", "GET", "/v1/call-tasks?breach_id=" + b.ID, nil, clerks},
+		{"completeRecipients", "POST", "/v1/breaches/" + b.ID + "/recipients/complete", nil, admin},
 		{"recordCallAttempt", "POST", "/v1/call-tasks/" + noNotice + "/attempts", map[string]any{"outcome": "voicemail"}, clerks},
 		{"listPrintBatches", "GET", "/v1/breaches/" + b.ID + "/print-batches", nil, everyone},
 		{"createPrintBatch", "POST", "/v1/breaches/" + b.ID + "/print-batches", nil, clerks},
@@ -189,7 +190,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		}
 	}
 	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded",
-		"substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "breach.closed"}
+		"recipients.completed", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "breach.closed"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

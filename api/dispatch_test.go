@@ -52,6 +52,10 @@ func TestDispatchEndToEnd(t *testing.T) {
 	if r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv"); r.Status != 200 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
+	// Every person is uploaded: the ten people, not the estimate of 1,200, govern the plan.
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
+		t.Fatalf("complete: %d %s", r.Status, r.Body)
+	}
 
 	// A hold stops everything; released before day 45, it leaves the deadline alone.
 	r := e.do("POST", "/v1/breaches/"+b.ID+"/holds", breach.RoleAdmin, map[string]any{"agency": "Indiana State Police", "start_date": "2026-03-10"})
@@ -349,6 +353,7 @@ func TestBounceMeansALetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
+	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
 	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
 		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
 	}

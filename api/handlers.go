@@ -87,25 +87,28 @@ func (h *handlers) planOf(ctx context.Context, b *breach.Breach, asOf breach.Dat
 	if err != nil {
 		return breach.Plan{}, counts, err
 	}
-	plan, err := assessCounted(b.Determination, counts, b.Holds, asOf, "as_of")
-	if err != nil {
+	if err := notBeforeDiscovery(b.Determination, asOf, "as_of"); err != nil {
 		return breach.Plan{}, counts, err
 	}
-	return rules.WithSubstituteRecord(plan, b.Substitute), counts, nil
+	plan, err := rules.AssessBreach(b, counts, asOf)
+	return plan, counts, err
 }
 
 // assess runs the law engine, first refusing an as-of date before discovery.
 func assess(d breach.Determination, holds []breach.Hold, asOf breach.Date, asOfField string) (breach.Plan, error) {
-	return assessCounted(d, breach.RecipientCounts{}, holds, asOf, asOfField)
+	if err := notBeforeDiscovery(d, asOf, asOfField); err != nil {
+		return breach.Plan{}, err
+	}
+	return rules.Assess(d, holds, asOf)
 }
 
-// assessCounted is assess once people are uploaded: their counts replace the estimates.
-func assessCounted(d breach.Determination, c breach.RecipientCounts, holds []breach.Hold, asOf breach.Date, asOfField string) (breach.Plan, error) {
+// notBeforeDiscovery refuses an as-of date before the breach was discovered.
+func notBeforeDiscovery(d breach.Determination, asOf breach.Date, asOfField string) error {
 	if asOf.Before(d.DiscoveredOn) {
-		return breach.Plan{}, breach.InvalidFields([]breach.FieldError{{Field: asOfField,
+		return breach.InvalidFields([]breach.FieldError{{Field: asOfField,
 			Reason: fmt.Sprintf("is before discovered_on (%s): a plan cannot be made before the breach is discovered", d.DiscoveredOn)}})
 	}
-	return rules.AssessWithRecipients(d, c, holds, asOf)
+	return nil
 }
 
 func (h *handlers) CreateAssessment(_ context.Context, req CreateAssessmentRequestObject) (CreateAssessmentResponseObject, error) {

@@ -168,6 +168,54 @@ func (e NoticeStatus) Valid() bool {
 	}
 }
 
+// Defines values for ObligationID.
+const (
+	AgencyAttorneyGeneral    ObligationID = "agency.attorney_general"
+	AgencyEquifax            ObligationID = "agency.equifax"
+	AgencyExperian           ObligationID = "agency.experian"
+	AgencyOfficeOfTechnology ObligationID = "agency.office_of_technology"
+	AgencyTransunion         ObligationID = "agency.transunion"
+	FerpaDisclosureRecord    ObligationID = "ferpa.disclosure_record"
+	IndividualNoticeEmail    ObligationID = "individual_notice.email"
+	IndividualNoticeLetter   ObligationID = "individual_notice.letter"
+	IndividualNoticePhone    ObligationID = "individual_notice.phone"
+	SubstituteEmail          ObligationID = "substitute.email"
+	SubstituteMajorMedia     ObligationID = "substitute.major_media"
+	SubstituteWebsitePosting ObligationID = "substitute.website_posting"
+)
+
+// Valid indicates whether the value is a known member of the ObligationID enum.
+func (e ObligationID) Valid() bool {
+	switch e {
+	case AgencyAttorneyGeneral:
+		return true
+	case AgencyEquifax:
+		return true
+	case AgencyExperian:
+		return true
+	case AgencyOfficeOfTechnology:
+		return true
+	case AgencyTransunion:
+		return true
+	case FerpaDisclosureRecord:
+		return true
+	case IndividualNoticeEmail:
+		return true
+	case IndividualNoticeLetter:
+		return true
+	case IndividualNoticePhone:
+		return true
+	case SubstituteEmail:
+		return true
+	case SubstituteMajorMedia:
+		return true
+	case SubstituteWebsitePosting:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeConflict         ProblemCode = "conflict"
@@ -463,6 +511,12 @@ type NoticeList struct {
 
 // NoticeStatus defines model for NoticeStatus.
 type NoticeStatus string
+
+// ObligationID defines model for ObligationID.
+type ObligationID string
+
+// ObligationRecord defines model for ObligationRecord.
+type ObligationRecord = breach.ObligationRecord
 
 // PlaceHoldRequest defines model for PlaceHoldRequest.
 type PlaceHoldRequest struct {
@@ -827,6 +881,9 @@ type ServerInterface interface {
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx *echo.Context, id BreachID, params ListRecipientsParams) error
+	// CompleteRecipients Declare the list of affected people complete; from now on the people uploaded govern.
+	// (POST /v1/breaches/{id}/recipients/complete)
+	CompleteRecipients(ctx *echo.Context, id BreachID) error
 	// GetRecipient One affected person.
 	// (GET /v1/breaches/{id}/recipients/{rid})
 	GetRecipient(ctx *echo.Context, id BreachID, rid string) error
@@ -1392,6 +1449,22 @@ func (w *ServerInterfaceWrapper) ListRecipients(ctx *echo.Context) error {
 	return err
 }
 
+// CompleteRecipients converts echo context to params.
+func (w *ServerInterfaceWrapper) CompleteRecipients(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CompleteRecipients(ctx, id)
+	return err
+}
+
 // GetRecipient converts echo context to params.
 func (w *ServerInterfaceWrapper) GetRecipient(ctx *echo.Context) error {
 	var err error
@@ -1743,6 +1816,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/holds/:hold_id/release", wrapper.ReleaseHold, options.OperationMiddlewares["releaseHold"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/recipients/complete", wrapper.CompleteRecipients, options.OperationMiddlewares["completeRecipients"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients/:rid", wrapper.GetRecipient, options.OperationMiddlewares["getRecipient"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/dispatch", wrapper.DispatchBreach, options.OperationMiddlewares["dispatchBreach"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/notices", wrapper.ListNotices, options.OperationMiddlewares["listNotices"]...)
@@ -4627,6 +4701,124 @@ func (response ListRecipients503ApplicationProblemPlusJSONResponse) VisitListRec
 	return err
 }
 
+type CompleteRecipientsRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type CompleteRecipientsResponseObject interface {
+	VisitCompleteRecipientsResponse(w http.ResponseWriter) error
+}
+
+type CompleteRecipients200JSONResponse BreachDetail
+
+func (response CompleteRecipients200JSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients401ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients403ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients404ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients409ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients422ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteRecipients503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CompleteRecipients503ApplicationProblemPlusJSONResponse) VisitCompleteRecipientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRecipientRequestObject struct {
 	Id  BreachID `json:"id"`
 	Rid string   `json:"rid"`
@@ -6765,6 +6957,9 @@ type StrictServerInterface interface {
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx context.Context, request ListRecipientsRequestObject) (ListRecipientsResponseObject, error)
+	// CompleteRecipients Declare the list of affected people complete; from now on the people uploaded govern.
+	// (POST /v1/breaches/{id}/recipients/complete)
+	CompleteRecipients(ctx context.Context, request CompleteRecipientsRequestObject) (CompleteRecipientsResponseObject, error)
 	// GetRecipient One affected person.
 	// (GET /v1/breaches/{id}/recipients/{rid})
 	GetRecipient(ctx context.Context, request GetRecipientRequestObject) (GetRecipientResponseObject, error)
@@ -7654,6 +7849,31 @@ func (sh *strictHandler) ListRecipients(ctx *echo.Context, id BreachID, params L
 		return err
 	} else if validResponse, ok := response.(ListRecipientsResponseObject); ok {
 		return validResponse.VisitListRecipientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CompleteRecipients operation middleware
+func (sh *strictHandler) CompleteRecipients(ctx *echo.Context, id BreachID) error {
+	var request CompleteRecipientsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteRecipients(ctx.Request().Context(), request.(CompleteRecipientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteRecipients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CompleteRecipientsResponseObject); ok {
+		return validResponse.VisitCompleteRecipientsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
@@ -176,4 +177,38 @@ func (h *handlers) GetRecipient(ctx context.Context, req GetRecipientRequestObje
 		return nil, err
 	}
 	return GetRecipient200JSONResponse(*r), nil
+}
+
+func (h *handlers) CompleteRecipients(ctx context.Context, req CompleteRecipientsRequestObject) (CompleteRecipientsResponseObject, error) {
+	actor := actorFrom(ctx)
+	counts, err := h.cfg.Recipients.RecipientCounts(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
+		switch {
+		case b.Status == breach.StatusClosed:
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "breach %s is closed", b.ID)
+		case b.RecipientsComplete != nil:
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "the list of affected people was declared complete on %s, with %d people",
+				b.RecipientsComplete.At.Format(time.RFC3339), b.RecipientsComplete.Recipients)
+		case counts.Affected == 0:
+			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "nobody is uploaded yet: upload the affected people before declaring the list complete")
+		}
+		now := h.cfg.Now().UTC()
+		b.RecipientsComplete = &breach.UploadCompletion{At: now, By: actor.ID, Recipients: counts.Affected}
+		b.UpdatedAt = now
+		return h.event(actor, breach.EventRecipientsCompleted,
+			fmt.Sprintf("the list of affected people was declared complete: %d people, %d with an Indiana address", counts.Affected, counts.IndianaResidents),
+			map[string]any{"affected": counts.Affected, "indiana_residents": counts.IndianaResidents,
+				"estimated_affected": b.Determination.AffectedCount}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.viewToday(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return CompleteRecipients200JSONResponse(v), nil
 }

@@ -59,12 +59,36 @@ func TestUploadRecipients(t *testing.T) {
 		t.Fatalf("second upload: accepted %d duplicates %d counts %+v", again.Accepted, len(again.Duplicates), again.Counts)
 	}
 
-	// The plan now counts the people uploaded, and says how they differ from the estimate.
+	// Until the list is declared complete the estimate (1,200) governs: a partial upload switches
+	// no duty off.
 	var v api.BreachView
 	e.do("GET", "/v1/breaches/"+b.ID, breach.RoleClerk, nil).json(t, &v)
 	if v.RecipientCounts != want {
 		t.Fatalf("breach counts %+v", v.RecipientCounts)
 	}
+	if v.Plan.Reasons[0].Code != rules.CodeEstimateGoverns || !slices.Contains(v.Plan.SubstituteNotice.Triggers, breach.TriggerAffectedOver500) {
+		t.Fatalf("before completion: first reason %s, substitute %+v", v.Plan.Reasons[0].Code, v.Plan.SubstituteNotice)
+	}
+	// An auditor or clerk may not declare it complete; an admin may, once.
+	for _, role := range []breach.Role{breach.RoleClerk, breach.RoleAuditor} {
+		if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", role, nil); r.Status != http.StatusForbidden {
+			t.Fatalf("%s completing: %d %s", role, r.Status, r.Body)
+		}
+	}
+	r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &v)
+	if v.RecipientsComplete == nil || v.RecipientsComplete.Recipients != 10 {
+		t.Fatalf("recipients_complete %+v", v.RecipientsComplete)
+	}
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != http.StatusConflict {
+		t.Fatalf("completing twice: %d %s", r.Status, r.Body)
+	}
+
+	// The plan now counts the people uploaded, and says how they differ from the estimate.
+	e.do("GET", "/v1/breaches/"+b.ID, breach.RoleClerk, nil).json(t, &v)
 	var codes []string
 	for _, r := range v.Plan.Reasons {
 		codes = append(codes, r.Code)
@@ -123,7 +147,10 @@ func TestUploadRecipients(t *testing.T) {
 	// The audit trail records the uploads by numbers, never names.
 	var events api.EventList
 	e.do("GET", "/v1/breaches/"+b.ID+"/events", breach.RoleAuditor, nil).json(t, &events)
-	last := events.Items[len(events.Items)-1]
+	last := events.Items[len(events.Items)-2]
+	if done := events.Items[len(events.Items)-1]; done.Type != breach.EventRecipientsCompleted || done.Data["affected"] != float64(10) {
+		t.Fatalf("completion event %+v", done)
+	}
 	if last.Type != breach.EventRecipientsUploaded || !strings.Contains(last.Summary, "14 rows uploaded: 0 accepted, 11 duplicates, 3 rejected") {
 		t.Fatalf("last event %+v", last)
 	}

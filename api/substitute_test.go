@@ -217,7 +217,11 @@ func TestSubstituteStatusCountsUploadedPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	// 10 uploaded, one unreachable: only insufficient_contact triggers the substitute notice.
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
+		t.Fatalf("complete: %d %s", r.Status, r.Body)
+	}
+	// 10 uploaded and declared complete, one unreachable: only insufficient_contact triggers the
+	// substitute notice.
 	want := []string{"insufficient_contact"}
 	var st api.SubstituteStatus
 	e.do("GET", "/v1/breaches/"+b.ID+"/substitute-notice", breach.RoleAuditor, nil).json(t, &st)

@@ -211,7 +211,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, b *breach.Breach, asOf breach
 	if err != nil {
 		return rep, err
 	}
-	plan, err := rules.AssessWithRecipients(fresh.Determination, counts, fresh.Holds, asOf)
+	plan, err := rules.AssessBreach(fresh, counts, asOf)
 	if err != nil {
 		return rep, err
 	}

@@ -26,7 +26,7 @@ func closureReport(t *testing.T, n int) breach.ClosureReport {
 	b := docBreach()
 	b.Status = breach.StatusClosed
 	counts, rc := docCounts()
-	plan, err := rules.AssessWithRecipients(b.Determination, rc, b.Holds, breach.MustDate("2026-05-01"))
+	plan, err := rules.AssessBreach(b, rc, breach.MustDate("2026-05-01"))
 	if err != nil {
 		t.Fatal(err)
 	}

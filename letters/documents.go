@@ -108,7 +108,7 @@ func (d *Documents) AgencyLetter(ctx context.Context, w io.Writer, b *breach.Bre
 	if date.IsZero() {
 		return &FieldError{Field: "date", Err: ErrMissing, what: "agency letter"}
 	}
-	plan, err := rules.AssessWithRecipients(b.Determination, recipients, b.Holds, date)
+	plan, err := rules.AssessBreach(b, recipients, date)
 	if err != nil {
 		return fmt.Errorf("agency letter for breach %s: %w", b.ID, err)
 	}

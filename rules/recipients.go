@@ -14,20 +14,57 @@ const (
 	CodeUploadInsufficientContact = "upload_insufficient_contact"
 )
 
-// AssessWithRecipients is Assess once the affected people have been uploaded: the plan counts the
-// people uploaded in place of the determination's estimates (affected_count, indiana_residents),
-// and any uploaded person with no usable postal address, email or telephone sets the
-// insufficient_contact trigger, since only the substitute notice can reach them. The reasons say
-// where the upload and the determination differ; they come first, as they explain the inputs.
-// With nobody uploaded yet it is exactly Assess.
-func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, holds []breach.Hold, asOf breach.Date) (breach.Plan, error) {
-	if c.Affected == 0 {
+// Reason codes for a plan re-assessed with the uploaded people (a persisted contract, as in reasons.go).
+const (
+	CodeEstimateGoverns = "estimate_governs"
+)
+
+// AssessBreach is the one way a stored breach is assessed: its determination, holds and uploaded
+// people (see AssessWithRecipients; the list counts as complete once an administrator declared it
+// so), plus what the school recorded for its substitute notice. The API, the workers and the
+// documents all call it, so none of them can disagree about what the law requires.
+func AssessBreach(b *breach.Breach, c breach.RecipientCounts, asOf breach.Date) (breach.Plan, error) {
+	plan, err := AssessWithRecipients(b.Determination, c, b.RecipientsComplete != nil, b.Holds, asOf)
+	if err != nil {
+		return plan, err
+	}
+	return WithSubstituteRecord(plan, b.Substitute), nil
+}
+
+// AssessWithRecipients is Assess once the affected people have been uploaded.
+//
+// Until the list is declared complete, a partial upload must never switch a duty off: every
+// threshold counts the larger of the determination's estimate and the people uploaded (for Indiana
+// residents, of the estimated residents — all affected when not estimated — and the uploaded
+// Indiana addresses), and a reason says which governed. Once complete, the people uploaded govern.
+// Any uploaded person with no usable postal address, email or telephone sets the
+// insufficient_contact trigger either way, since only the substitute notice can reach them. The
+// reasons say where the upload and the determination differ; they come first, as they explain the
+// inputs. With nobody uploaded yet it is exactly Assess.
+func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, complete bool, holds []breach.Hold, asOf breach.Date) (breach.Plan, error) {
+	if c.Affected == 0 && !complete {
 		return Assess(d, holds, asOf)
 	}
 	const cite = citeSubstitute
-	reasons := []breach.Reason{{Code: CodeCountsFromUpload, Citation: cite, Text: fmt.Sprintf(
-		"The plan counts the %s uploaded (%s with an Indiana address) in place of the determination's estimates.",
-		people(c.Affected), count(c.IndianaResidents))}}
+	var reasons []breach.Reason
+	affected, residents := c.Affected, c.IndianaResidents
+	if complete {
+		reasons = append(reasons, breach.Reason{Code: CodeCountsFromUpload, Citation: cite, Text: fmt.Sprintf(
+			"The list of affected people was declared complete: the plan counts the %s uploaded (%s with an Indiana address) in place of the determination's estimates.",
+			people(c.Affected), count(c.IndianaResidents))})
+	} else {
+		estResidents, assumed := d.AffectedCount, " (all affected, as the number of residents is not estimated)"
+		if d.IndianaResidents != nil {
+			estResidents, assumed = *d.IndianaResidents, ""
+		}
+		affected, residents = max(d.AffectedCount, c.Affected), max(estResidents, c.IndianaResidents)
+		reasons = append(reasons, breach.Reason{Code: CodeEstimateGoverns, Citation: cite, Text: fmt.Sprintf(
+			"The list of affected people is not declared complete (%s uploaded, %s with an Indiana address), so every "+
+				"threshold counts the larger of the estimate and the upload: %s affected (%s), %s Indiana residents (%s). "+
+				"A partial upload never switches a duty off; once every person is uploaded, declare the list complete.",
+			count(c.Affected), count(c.IndianaResidents), count(affected), which(affected, d.AffectedCount, c.Affected),
+			count(residents), which(residents, estResidents, c.IndianaResidents)+assumed)})
+	}
 	if d.AffectedCount != c.Affected {
 		reasons = append(reasons, breach.Reason{Code: CodeAffectedCountDiffers, Citation: cite, Text: fmt.Sprintf(
 			"The determination estimated %s affected; %s were uploaded. If the upload is incomplete, upload the rest; if the estimate was wrong, revise the determination.",
@@ -44,8 +81,7 @@ func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, hold
 			have(c.InsufficientContact))})
 		d.ContactInfoSufficient = false
 	}
-	d.AffectedCount = c.Affected
-	residents := c.IndianaResidents
+	d.AffectedCount = affected
 	d.IndianaResidents = &residents
 	plan, err := Assess(d, holds, asOf)
 	if err != nil {
@@ -53,6 +89,17 @@ func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, hold
 	}
 	plan.Reasons = append(reasons, plan.Reasons...)
 	return plan, nil
+}
+
+// which says whether the estimate or the upload gave the number used.
+func which(used, estimate, uploaded int) string {
+	switch {
+	case estimate == uploaded:
+		return "estimate and upload agree"
+	case used == estimate:
+		return "the estimate"
+	}
+	return "the upload"
 }
 
 // have writes "1 person has" or "3 people have".

@@ -29,7 +29,7 @@ func TestAssessWithRecipients(t *testing.T) {
 	}
 
 	t.Run("nobody uploaded: exactly Assess", func(t *testing.T) {
-		got, err := rules.AssessWithRecipients(base, breach.RecipientCounts{}, nil, asOf)
+		got, err := rules.AssessWithRecipients(base, breach.RecipientCounts{}, false, nil, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestAssessWithRecipients(t *testing.T) {
 		}
 	})
 	t.Run("501 uploaded against an estimate of 400 triggers substitute notice", func(t *testing.T) {
-		p, err := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 501, IndianaResidents: 450}, nil, asOf)
+		p, err := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 501, IndianaResidents: 450}, true, nil, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,17 +55,17 @@ func TestAssessWithRecipients(t *testing.T) {
 		}
 	})
 	t.Run("1,001 uploaded residents trigger the agencies; 1,000 do not", func(t *testing.T) {
-		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1000}, nil, asOf)
+		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1000}, true, nil, asOf)
 		if p.ConsumerReportingAgencies.Required {
 			t.Fatal("1,000 residents triggered the agencies")
 		}
-		p, _ = rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1001}, nil, asOf)
+		p, _ = rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 1001, IndianaResidents: 1001}, true, nil, asOf)
 		if !p.ConsumerReportingAgencies.Required {
 			t.Fatal("1,001 residents did not trigger the agencies")
 		}
 	})
 	t.Run("one uploaded person without contact sets insufficient_contact", func(t *testing.T) {
-		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 400, IndianaResidents: 400, InsufficientContact: 1}, nil, asOf)
+		p, _ := rules.AssessWithRecipients(base, breach.RecipientCounts{Affected: 400, IndianaResidents: 400, InsufficientContact: 1}, true, nil, asOf)
 		if !slices.Contains(p.SubstituteNotice.Triggers, breach.TriggerInsufficientContact) {
 			t.Fatalf("triggers %v", p.SubstituteNotice.Triggers)
 		}
@@ -80,9 +80,41 @@ func TestAssessWithRecipients(t *testing.T) {
 	t.Run("not required stays not required", func(t *testing.T) {
 		d := base
 		d.DataElements = []breach.DataElement{breach.ElementStudentID}
-		p, _ := rules.AssessWithRecipients(d, breach.RecipientCounts{Affected: 2000, IndianaResidents: 2000}, nil, asOf)
+		p, _ := rules.AssessWithRecipients(d, breach.RecipientCounts{Affected: 2000, IndianaResidents: 2000}, true, nil, asOf)
 		if p.NotificationRequired || p.SubstituteNotice.Required || p.ConsumerReportingAgencies.Required {
 			t.Fatalf("student IDs alone: %+v", p)
+		}
+	})
+	t.Run("a partial upload never switches a duty off until the list is declared complete", func(t *testing.T) {
+		d := base
+		d.AffectedCount = 1200
+		est := 1150
+		d.IndianaResidents = &est
+		partial := breach.RecipientCounts{Affected: 10, IndianaResidents: 9}
+		p, err := rules.AssessWithRecipients(d, partial, false, nil, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.ConsumerReportingAgencies.Required || !p.SubstituteNotice.Required ||
+			!slices.Contains(p.SubstituteNotice.Triggers, breach.TriggerAffectedOver500) {
+			t.Fatalf("partial upload switched duties off: CRA %v, substitute %+v", p.ConsumerReportingAgencies, p.SubstituteNotice)
+		}
+		if p.Reasons[0].Code != rules.CodeEstimateGoverns || !strings.Contains(p.Reasons[0].Text, "1,200 affected (the estimate)") ||
+			!strings.Contains(p.Reasons[0].Text, "1,150 Indiana residents (the estimate)") {
+			t.Errorf("first reason does not say the estimate governs: %+v", p.Reasons[0])
+		}
+		// More uploaded than estimated: the upload governs even before completion.
+		p, _ = rules.AssessWithRecipients(d, breach.RecipientCounts{Affected: 1300, IndianaResidents: 1100}, false, nil, asOf)
+		if !strings.Contains(p.Reasons[0].Text, "1,300 affected (the upload)") {
+			t.Errorf("reason %s", p.Reasons[0].Text)
+		}
+		// Declared complete: the ten people govern, and the duties that depend on the counts end.
+		p, _ = rules.AssessWithRecipients(d, partial, true, nil, asOf)
+		if p.ConsumerReportingAgencies.Required || slices.Contains(p.SubstituteNotice.Triggers, breach.TriggerAffectedOver500) {
+			t.Fatalf("complete list of 10 still triggers: CRA %v, substitute %+v", p.ConsumerReportingAgencies, p.SubstituteNotice)
+		}
+		if p.Reasons[0].Code != rules.CodeCountsFromUpload || !strings.Contains(p.Reasons[0].Text, "declared complete") {
+			t.Errorf("first reason %+v", p.Reasons[0])
 		}
 	})
 }
