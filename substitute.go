@@ -83,7 +83,11 @@ type ClosureReport struct {
 	Agencies      []AgencyNoticeRecord
 	Events        []Event // the whole audit trail, oldest first
 	Outcome       *Outcome
-	GeneratedAt   time.Time
+	// Progress is the same count of notices the status endpoint shows; Obligations the ledger
+	// (rules.Obligations) as of GeneratedAt, waivers included.
+	Progress    NoticeProgress
+	Obligations []Obligation
+	GeneratedAt time.Time
 }
 
 // Documents renders the documents other than individual notices (package letters).
