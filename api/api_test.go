@@ -102,7 +102,8 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"listDeadLetters", "GET", "/v1/dead-letters", nil, admin},
 		{"retryDeadLetter", "POST", "/v1/dead-letters/no-such-task/retry", nil, admin},
 		{"twilioStatusCallback", "POST", "/v1/webhooks/twilio?notice=" + noNotice, "CallSid=CA1", nil},
-		// The hold was released above: these admin writes go through, and the last closes the breach.
+		// The hold was released above: these admin writes go through; the close is refused (409), as
+		// obligations are open.
 		{"getSubstituteNotice", "GET", "/v1/breaches/" + b.ID + "/substitute-notice", nil, everyone},
 		{"getWebsiteNoticeHTML", "GET", "/v1/breaches/" + b.ID + "/substitute-notice/website.html", nil, everyone},
 		{"getWebsiteNoticeText", "GET", "/v1/breaches/" + b.ID + "/substitute-notice/website.txt", nil, everyone},
@@ -113,6 +114,9 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"listAgencyNotices", "GET", "/v1/breaches/" + b.ID + "/agency-notices", nil, everyone},
 		{"getAgencyLetter", "GET", "/v1/breaches/" + b.ID + "/agency-notices/equifax/letter.pdf", nil, everyone},
 		{"recordAgencyNoticeSent", "POST", "/v1/breaches/" + b.ID + "/agency-notices/equifax/sent", map[string]any{"sent_on": "2026-03-19"}, admin},
+		{"listObligations", "GET", "/v1/breaches/" + b.ID + "/obligations", nil, everyone},
+		{"recordObligation", "POST", "/v1/breaches/" + b.ID + "/obligations/agency.office_of_technology/records", map[string]any{"status": "waived", "reason": "tabletop"}, admin},
+		{"listDueObligations", "GET", "/v1/obligations?status=open", nil, everyone},
 		{"closeBreach", "POST", "/v1/breaches/" + b.ID + "/close", map[string]any{"summary": "done"}, admin},
 		{"getClosureReport", "GET", "/v1/breaches/" + b.ID + "/closure-report.pdf", nil, everyone},
 	}
@@ -190,7 +194,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		}
 	}
 	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded",
-		"recipients.completed", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "breach.closed"}
+		"recipients.completed", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "obligation.recorded"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

@@ -20,22 +20,22 @@ import (
 
 // Defines values for BreachStatus.
 const (
-	Closed     BreachStatus = "closed"
-	Dispatched BreachStatus = "dispatched"
-	Held       BreachStatus = "held"
-	Open       BreachStatus = "open"
+	BreachStatusClosed     BreachStatus = "closed"
+	BreachStatusDispatched BreachStatus = "dispatched"
+	BreachStatusHeld       BreachStatus = "held"
+	BreachStatusOpen       BreachStatus = "open"
 )
 
 // Valid indicates whether the value is a known member of the BreachStatus enum.
 func (e BreachStatus) Valid() bool {
 	switch e {
-	case Closed:
+	case BreachStatusClosed:
 		return true
-	case Dispatched:
+	case BreachStatusDispatched:
 		return true
-	case Held:
+	case BreachStatusHeld:
 		return true
-	case Open:
+	case BreachStatusOpen:
 		return true
 	default:
 		return false
@@ -216,6 +216,27 @@ func (e ObligationID) Valid() bool {
 	}
 }
 
+// Defines values for ObligationRecordRequestStatus.
+const (
+	ObligationRecordRequestStatusDone   ObligationRecordRequestStatus = "done"
+	ObligationRecordRequestStatusOpen   ObligationRecordRequestStatus = "open"
+	ObligationRecordRequestStatusWaived ObligationRecordRequestStatus = "waived"
+)
+
+// Valid indicates whether the value is a known member of the ObligationRecordRequestStatus enum.
+func (e ObligationRecordRequestStatus) Valid() bool {
+	switch e {
+	case ObligationRecordRequestStatusDone:
+		return true
+	case ObligationRecordRequestStatusOpen:
+		return true
+	case ObligationRecordRequestStatusWaived:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeConflict         ProblemCode = "conflict"
@@ -260,17 +281,23 @@ func (e ProblemCode) Valid() bool {
 
 // Defines values for Agency.
 const (
-	Equifax    Agency = "equifax"
-	Experian   Agency = "experian"
-	Transunion Agency = "transunion"
+	AttorneyGeneral    Agency = "attorney_general"
+	Equifax            Agency = "equifax"
+	Experian           Agency = "experian"
+	OfficeOfTechnology Agency = "office_of_technology"
+	Transunion         Agency = "transunion"
 )
 
 // Valid indicates whether the value is a known member of the Agency enum.
 func (e Agency) Valid() bool {
 	switch e {
+	case AttorneyGeneral:
+		return true
 	case Equifax:
 		return true
 	case Experian:
+		return true
+	case OfficeOfTechnology:
 		return true
 	case Transunion:
 		return true
@@ -300,6 +327,30 @@ func (e ListNoticesParamsChannel) Valid() bool {
 	}
 }
 
+// Defines values for ListDueObligationsParamsStatus.
+const (
+	ListDueObligationsParamsStatusDone        ListDueObligationsParamsStatus = "done"
+	ListDueObligationsParamsStatusNotRequired ListDueObligationsParamsStatus = "not_required"
+	ListDueObligationsParamsStatusOpen        ListDueObligationsParamsStatus = "open"
+	ListDueObligationsParamsStatusWaived      ListDueObligationsParamsStatus = "waived"
+)
+
+// Valid indicates whether the value is a known member of the ListDueObligationsParamsStatus enum.
+func (e ListDueObligationsParamsStatus) Valid() bool {
+	switch e {
+	case ListDueObligationsParamsStatusDone:
+		return true
+	case ListDueObligationsParamsStatusNotRequired:
+		return true
+	case ListDueObligationsParamsStatusOpen:
+		return true
+	case ListDueObligationsParamsStatusWaived:
+		return true
+	default:
+		return false
+	}
+}
+
 // AgencyNotice defines model for AgencyNotice.
 type AgencyNotice struct {
 	// Due A calendar date, YYYY-MM-DD.
@@ -314,9 +365,10 @@ type AgencyNoticeRecord = breach.AgencyNoticeRecord
 
 // AgencyNotices defines model for AgencyNotices.
 type AgencyNotices struct {
+	// Items One item per agency (equifax, experian, transunion, attorney_general, office_of_technology), with what was recorded for it.
 	Items []AgencyNoticeRecord `json:"items"`
 
-	// Required More than 1,000 Indiana residents are affected (IC 24-4.9-3-1(b)).
+	// Required Whether the consumer reporting agencies must be told: more than 1,000 Indiana residents are affected (IC 24-4.9-3-1(b)). Whether each agency's notice is owed, and by when, is in the obligations ledger.
 	Required bool `json:"required"`
 }
 
@@ -382,6 +434,10 @@ type CallAttemptRequestOutcome string
 type CloseRequest struct {
 	LessonsLearned *string `json:"lessons_learned,omitempty"`
 	Summary        string  `json:"summary"`
+
+	// Waivers One waiver, with its reason, for each obligation still open: the breach is then closed with
+	// duties open, and the closure report says so. Without them a close with anything open is refused.
+	Waivers *[]Waiver `json:"waivers,omitempty"`
 }
 
 // CreateBreachRequest defines model for CreateBreachRequest.
@@ -440,6 +496,16 @@ type DeterminationVersionList struct {
 
 // DispatchReport defines model for DispatchReport.
 type DispatchReport = breach.DispatchReport
+
+// DueObligationList defines model for DueObligationList.
+type DueObligationList struct {
+	Items []struct {
+		BreachId     string       `json:"breach_id"`
+		BreachStatus BreachStatus `json:"breach_status"`
+		BreachTitle  string       `json:"breach_title"`
+		Obligation   Obligation   `json:"obligation"`
+	} `json:"items"`
+}
 
 // Event defines model for Event.
 type Event = breach.Event
@@ -512,11 +578,46 @@ type NoticeList struct {
 // NoticeStatus defines model for NoticeStatus.
 type NoticeStatus string
 
+// Obligation defines model for Obligation.
+type Obligation = breach.Obligation
+
 // ObligationID defines model for ObligationID.
 type ObligationID string
 
+// ObligationList defines model for ObligationList.
+type ObligationList struct {
+	// AsOf A calendar date, YYYY-MM-DD.
+	//
+	// Example: 2026-03-03
+	AsOf     Date         `json:"as_of"`
+	BreachId string       `json:"breach_id"`
+	Items    []Obligation `json:"items"`
+
+	// Open How many items are open.
+	Open int `json:"open"`
+}
+
 // ObligationRecord defines model for ObligationRecord.
 type ObligationRecord = breach.ObligationRecord
+
+// ObligationRecordRequest defines model for ObligationRecordRequest.
+type ObligationRecordRequest struct {
+	// Evidence What shows it was done (e.g. where the disclosure was entered).
+	Evidence *string `json:"evidence,omitempty"`
+
+	// Reason Required for waived and open.
+	Reason *string `json:"reason,omitempty"`
+
+	// Status done: only for the duties with no other evidence (ferpa.disclosure_record,
+	// substitute.major_media); waived: with a reason; open: a correction withdrawing the record
+	// in force, with a reason.
+	Status ObligationRecordRequestStatus `json:"status"`
+}
+
+// ObligationRecordRequestStatus done: only for the duties with no other evidence (ferpa.disclosure_record,
+// substitute.major_media); waived: with a reason; open: a correction withdrawing the record
+// in force, with a reason.
+type ObligationRecordRequestStatus string
 
 // PlaceHoldRequest defines model for PlaceHoldRequest.
 type PlaceHoldRequest struct {
@@ -552,8 +653,14 @@ type Problem struct {
 	Detail   string        `json:"detail"`
 	Errors   *[]FieldError `json:"errors,omitempty"`
 	Instance *string       `json:"instance,omitempty"`
-	Status   int           `json:"status"`
-	Title    string        `json:"title"`
+
+	// NoticesNotGiven A refused close counts the notices not yet given (outstanding, or letters that failed).
+	NoticesNotGiven *int `json:"notices_not_given,omitempty"`
+
+	// OpenObligations A refused close lists every obligation still open.
+	OpenObligations *[]Obligation `json:"open_obligations,omitempty"`
+	Status          int           `json:"status"`
+	Title           string        `json:"title"`
 
 	// Type Example: urn:breachd:problem:invalid
 	Type string `json:"type"`
@@ -641,6 +748,12 @@ type SubstituteStatus struct {
 
 // UploadReport defines model for UploadReport.
 type UploadReport = breach.UploadReport
+
+// Waiver defines model for Waiver.
+type Waiver struct {
+	Obligation ObligationID `json:"obligation"`
+	Reason     string       `json:"reason"`
+}
 
 // WebsitePostedRequest defines model for WebsitePostedRequest.
 type WebsitePostedRequest struct {
@@ -762,6 +875,17 @@ type ListCallTasksParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListDueObligationsParams defines parameters for ListDueObligations.
+type ListDueObligationsParams struct {
+	Status *ListDueObligationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// DueBefore Only items due on or before this date.
+	DueBefore *Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+}
+
+// ListDueObligationsParamsStatus defines parameters for ListDueObligations.
+type ListDueObligationsParamsStatus string
+
 // CreateAssessmentJSONRequestBody defines body for CreateAssessment for application/json ContentType.
 type CreateAssessmentJSONRequestBody = AssessmentRequest
 
@@ -782,6 +906,9 @@ type PlaceHoldJSONRequestBody = PlaceHoldRequest
 
 // ReleaseHoldJSONRequestBody defines body for ReleaseHold for application/json ContentType.
 type ReleaseHoldJSONRequestBody = ReleaseHoldRequest
+
+// RecordObligationJSONRequestBody defines body for RecordObligation for application/json ContentType.
+type RecordObligationJSONRequestBody = ObligationRecordRequest
 
 // MarkPrintBatchMailedJSONRequestBody defines body for MarkPrintBatchMailed for application/json ContentType.
 type MarkPrintBatchMailedJSONRequestBody = MailedRequest
@@ -830,10 +957,10 @@ type ServerInterface interface {
 	// ListAgencyNotices The notices owed to the consumer reporting agencies and when each was sent.
 	// (GET /v1/breaches/{id}/agency-notices)
 	ListAgencyNotices(ctx *echo.Context, id BreachID) error
-	// GetAgencyLetter The letter to one consumer reporting agency: timing, distribution and content of the notices.
+	// GetAgencyLetter The document for one agency: a consumer reporting agency's letter, the Attorney General's notice or the Office of Technology report.
 	// (GET /v1/breaches/{id}/agency-notices/{agency}/letter.pdf)
 	GetAgencyLetter(ctx *echo.Context, id BreachID, agency Agency) error
-	// RecordAgencyNoticeSent Record that the letter to the agency was sent.
+	// RecordAgencyNoticeSent Record that the document for the agency was sent.
 	// (POST /v1/breaches/{id}/agency-notices/{agency}/sent)
 	RecordAgencyNoticeSent(ctx *echo.Context, id BreachID, agency Agency) error
 	// CloseBreach Close the breach with its outcome report; nothing more is sent.
@@ -866,6 +993,12 @@ type ServerInterface interface {
 	// ExportNotices Every notice as CSV, streamed (for auditors' spreadsheets).
 	// (GET /v1/breaches/{id}/notices.csv)
 	ExportNotices(ctx *echo.Context, id BreachID) error
+	// ListObligations The ledger of the breach's legal duties, as of today.
+	// (GET /v1/breaches/{id}/obligations)
+	ListObligations(ctx *echo.Context, id BreachID) error
+	// RecordObligation Record a duty as done by hand, waive it with a reason, or withdraw the record in force.
+	// (POST /v1/breaches/{id}/obligations/{oid}/records)
+	RecordObligation(ctx *echo.Context, id BreachID, oid ObligationID) error
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx *echo.Context, id BreachID, params GetPlanParams) error
@@ -935,6 +1068,9 @@ type ServerInterface interface {
 	// RecordReturnedMail Record that a mailed letter came back undelivered.
 	// (POST /v1/notices/{nid}/returned)
 	RecordReturnedMail(ctx *echo.Context, nid NoticeID) error
+	// ListDueObligations Every breach's obligations, filtered — the due-soon list in one query.
+	// (GET /v1/obligations)
+	ListDueObligations(ctx *echo.Context, params ListDueObligationsParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1319,6 +1455,46 @@ func (w *ServerInterfaceWrapper) ExportNotices(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ExportNotices(ctx, id)
+	return err
+}
+
+// ListObligations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListObligations(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListObligations(ctx, id)
+	return err
+}
+
+// RecordObligation converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordObligation(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "oid" -------------
+	var oid ObligationID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "oid", ctx.Param("oid"), &oid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter oid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordObligation(ctx, id, oid)
 	return err
 }
 
@@ -1754,6 +1930,31 @@ func (w *ServerInterfaceWrapper) RecordReturnedMail(ctx *echo.Context) error {
 	return err
 }
 
+// ListDueObligations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDueObligations(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDueObligationsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", ctx.QueryParams(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_before: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDueObligations(ctx, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -1843,6 +2044,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/breaches/:id/agency-notices", wrapper.ListAgencyNotices, options.OperationMiddlewares["listAgencyNotices"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/agency-notices/:agency/letter.pdf", wrapper.GetAgencyLetter, options.OperationMiddlewares["getAgencyLetter"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/agency-notices/:agency/sent", wrapper.RecordAgencyNoticeSent, options.OperationMiddlewares["recordAgencyNoticeSent"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/obligations", wrapper.ListObligations, options.OperationMiddlewares["listObligations"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/obligations/:oid/records", wrapper.RecordObligation, options.OperationMiddlewares["recordObligation"]...)
+	router.GET(options.BaseURL+"/v1/obligations", wrapper.ListDueObligations, options.OperationMiddlewares["listDueObligations"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/close", wrapper.CloseBreach, options.OperationMiddlewares["closeBreach"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/closure-report.pdf", wrapper.GetClosureReport, options.OperationMiddlewares["getClosureReport"]...)
 
@@ -2883,9 +3087,7 @@ func (response CloseBreach404ApplicationProblemPlusJSONResponse) VisitCloseBreac
 	return err
 }
 
-type CloseBreach409ApplicationProblemPlusJSONResponse struct {
-	ConflictApplicationProblemPlusJSONResponse
-}
+type CloseBreach409ApplicationProblemPlusJSONResponse Problem
 
 func (response CloseBreach409ApplicationProblemPlusJSONResponse) VisitCloseBreachResponse(w http.ResponseWriter) error {
 
@@ -4096,6 +4298,276 @@ type ExportNotices503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ExportNotices503ApplicationProblemPlusJSONResponse) VisitExportNoticesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligationsRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type ListObligationsResponseObject interface {
+	VisitListObligationsResponse(w http.ResponseWriter) error
+}
+
+type ListObligations200JSONResponse ObligationList
+
+func (response ListObligations200JSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListObligations401ApplicationProblemPlusJSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListObligations403ApplicationProblemPlusJSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligations404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListObligations404ApplicationProblemPlusJSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligations422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListObligations422ApplicationProblemPlusJSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObligations503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListObligations503ApplicationProblemPlusJSONResponse) VisitListObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligationRequestObject struct {
+	Id   BreachID     `json:"id"`
+	Oid  ObligationID `json:"oid"`
+	Body *RecordObligationJSONRequestBody
+}
+
+type RecordObligationResponseObject interface {
+	VisitRecordObligationResponse(w http.ResponseWriter) error
+}
+
+type RecordObligation200JSONResponse Obligation
+
+func (response RecordObligation200JSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation400ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation401ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation403ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation404ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation409ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation413ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation415ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation422ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordObligation503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordObligation503ApplicationProblemPlusJSONResponse) VisitRecordObligationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6877,6 +7349,92 @@ func (response RecordReturnedMail503ApplicationProblemPlusJSONResponse) VisitRec
 	return err
 }
 
+type ListDueObligationsRequestObject struct {
+	Params ListDueObligationsParams
+}
+
+type ListDueObligationsResponseObject interface {
+	VisitListDueObligationsResponse(w http.ResponseWriter) error
+}
+
+type ListDueObligations200JSONResponse DueObligationList
+
+func (response ListDueObligations200JSONResponse) VisitListDueObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDueObligations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDueObligations401ApplicationProblemPlusJSONResponse) VisitListDueObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDueObligations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDueObligations403ApplicationProblemPlusJSONResponse) VisitListDueObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDueObligations422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListDueObligations422ApplicationProblemPlusJSONResponse) VisitListDueObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDueObligations503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDueObligations503ApplicationProblemPlusJSONResponse) VisitListDueObligationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealthz Liveness: the process is up.
@@ -6906,10 +7464,10 @@ type StrictServerInterface interface {
 	// ListAgencyNotices The notices owed to the consumer reporting agencies and when each was sent.
 	// (GET /v1/breaches/{id}/agency-notices)
 	ListAgencyNotices(ctx context.Context, request ListAgencyNoticesRequestObject) (ListAgencyNoticesResponseObject, error)
-	// GetAgencyLetter The letter to one consumer reporting agency: timing, distribution and content of the notices.
+	// GetAgencyLetter The document for one agency: a consumer reporting agency's letter, the Attorney General's notice or the Office of Technology report.
 	// (GET /v1/breaches/{id}/agency-notices/{agency}/letter.pdf)
 	GetAgencyLetter(ctx context.Context, request GetAgencyLetterRequestObject) (GetAgencyLetterResponseObject, error)
-	// RecordAgencyNoticeSent Record that the letter to the agency was sent.
+	// RecordAgencyNoticeSent Record that the document for the agency was sent.
 	// (POST /v1/breaches/{id}/agency-notices/{agency}/sent)
 	RecordAgencyNoticeSent(ctx context.Context, request RecordAgencyNoticeSentRequestObject) (RecordAgencyNoticeSentResponseObject, error)
 	// CloseBreach Close the breach with its outcome report; nothing more is sent.
@@ -6942,6 +7500,12 @@ type StrictServerInterface interface {
 	// ExportNotices Every notice as CSV, streamed (for auditors' spreadsheets).
 	// (GET /v1/breaches/{id}/notices.csv)
 	ExportNotices(ctx context.Context, request ExportNoticesRequestObject) (ExportNoticesResponseObject, error)
+	// ListObligations The ledger of the breach's legal duties, as of today.
+	// (GET /v1/breaches/{id}/obligations)
+	ListObligations(ctx context.Context, request ListObligationsRequestObject) (ListObligationsResponseObject, error)
+	// RecordObligation Record a duty as done by hand, waive it with a reason, or withdraw the record in force.
+	// (POST /v1/breaches/{id}/obligations/{oid}/records)
+	RecordObligation(ctx context.Context, request RecordObligationRequestObject) (RecordObligationResponseObject, error)
 	// GetPlan The plan as of today, or as of a given date.
 	// (GET /v1/breaches/{id}/plan)
 	GetPlan(ctx context.Context, request GetPlanRequestObject) (GetPlanResponseObject, error)
@@ -7011,6 +7575,9 @@ type StrictServerInterface interface {
 	// RecordReturnedMail Record that a mailed letter came back undelivered.
 	// (POST /v1/notices/{nid}/returned)
 	RecordReturnedMail(ctx context.Context, request RecordReturnedMailRequestObject) (RecordReturnedMailResponseObject, error)
+	// ListDueObligations Every breach's obligations, filtered — the due-soon list in one query.
+	// (GET /v1/obligations)
+	ListDueObligations(ctx context.Context, request ListDueObligationsRequestObject) (ListDueObligationsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -7698,6 +8265,80 @@ func (sh *strictHandler) ExportNotices(ctx *echo.Context, id BreachID) error {
 		return err
 	} else if validResponse, ok := response.(ExportNoticesResponseObject); ok {
 		return validResponse.VisitExportNoticesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListObligations operation middleware
+func (sh *strictHandler) ListObligations(ctx *echo.Context, id BreachID) error {
+	var request ListObligationsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListObligations(ctx.Request().Context(), request.(ListObligationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListObligations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListObligationsResponseObject); ok {
+		return validResponse.VisitListObligationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordObligation operation middleware
+func (sh *strictHandler) RecordObligation(ctx *echo.Context, id BreachID, oid ObligationID) error {
+	var request RecordObligationRequestObject
+
+	request.Id = id
+	request.Oid = oid
+
+	var body RecordObligationJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordObligation(ctx.Request().Context(), request.(RecordObligationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordObligation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordObligationResponseObject); ok {
+		return validResponse.VisitRecordObligationResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8413,6 +9054,31 @@ func (sh *strictHandler) RecordReturnedMail(ctx *echo.Context, nid NoticeID) err
 		return err
 	} else if validResponse, ok := response.(RecordReturnedMailResponseObject); ok {
 		return validResponse.VisitRecordReturnedMailResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDueObligations operation middleware
+func (sh *strictHandler) ListDueObligations(ctx *echo.Context, params ListDueObligationsParams) error {
+	var request ListDueObligationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDueObligations(ctx.Request().Context(), request.(ListDueObligationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDueObligations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDueObligationsResponseObject); ok {
+		return validResponse.VisitListDueObligationsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

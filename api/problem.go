@@ -96,6 +96,10 @@ func problemFor(err error) Problem {
 			}
 			p.Errors = &fe
 		}
+		if be.Open != nil {
+			open, n := be.Open.Obligations, be.Open.NoticesNotGiven
+			p.OpenObligations, p.NoticesNotGiven = &open, &n
+		}
 		return p
 	case errors.As(err, &he):
 		switch he.Code {

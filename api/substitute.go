@@ -16,13 +16,15 @@ import (
 
 // state is a stored breach with everything the law engine and the reports need about it now.
 type state struct {
-	b      *breach.Breach
-	today  breach.Date
-	rc     breach.RecipientCounts
-	plan   breach.Plan
-	counts breach.NoticeCounts
-	status DeliveryStatus
-	last   time.Time
+	b           *breach.Breach
+	today       breach.Date
+	rc          breach.RecipientCounts
+	plan        breach.Plan
+	counts      breach.NoticeCounts
+	progress    breach.NoticeProgress // the one count of notices every answer and document gives
+	obligations []breach.Obligation
+	status      DeliveryStatus
+	last        time.Time
 }
 
 // load reads a breach and assesses it as of today with its uploaded people and its notices.
@@ -31,13 +33,21 @@ func (h *handlers) load(ctx context.Context, id string) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.loadBreach(ctx, b)
+}
+
+// loadBreach is load for a breach already read.
+func (h *handlers) loadBreach(ctx context.Context, b *breach.Breach) (*state, error) {
 	s := &state{b: b, today: h.todayFor(b)}
+	var err error
 	if s.plan, s.rc, err = h.planOf(ctx, b, s.today); err != nil {
 		return nil, err
 	}
 	if s.counts, s.last, err = h.cfg.Notices.NoticeCounts(ctx, b.ID); err != nil {
 		return nil, err
 	}
+	s.progress = s.counts.Progress(s.last)
+	s.obligations = rules.Obligations(s.plan, b, s.progress)
 	s.status = deliveryStatus(s)
 	return s, nil
 }
@@ -46,18 +56,12 @@ func (h *handlers) load(ctx context.Context, id string) (*state, error) {
 // when none is outstanding and the last was delivered on or before the deadline; missed once the
 // deadline has passed with notices outstanding (or none sent); open (nil) before that.
 func deliveryStatus(s *state) DeliveryStatus {
-	st := DeliveryStatus{AsOf: s.today, Counts: map[string]map[string]int{}}
+	st := DeliveryStatus{AsOf: s.today, Counts: map[string]map[string]int{},
+		Total: s.progress.Total, Done: s.progress.Given, Outstanding: s.progress.Outstanding}
 	for ch, byStatus := range s.counts {
 		st.Counts[string(ch)] = map[string]int{}
 		for status, n := range byStatus {
 			st.Counts[string(ch)][string(status)] = n
-			st.Total += n
-			switch {
-			case breach.Delivered(ch, status):
-				st.Done += n
-			case status == breach.NoticeQueued || status == breach.NoticeSent:
-				st.Outstanding += n
-			}
 		}
 	}
 	d := s.plan.Deadline
@@ -246,8 +250,8 @@ func (h *handlers) ListAgencyNotices(ctx context.Context, req ListAgencyNoticesR
 
 // agencyNotices lists the three agencies, each with what was recorded for it.
 func agencyNotices(b *breach.Breach, plan breach.Plan) AgencyNotices {
-	items := make([]breach.AgencyNoticeRecord, 0, len(breach.ConsumerReportingAgencies))
-	for _, a := range breach.ConsumerReportingAgencies {
+	items := make([]breach.AgencyNoticeRecord, 0, len(breach.Agencies))
+	for _, a := range breach.Agencies {
 		rec := breach.AgencyNoticeRecord{Agency: a}
 		for _, r := range b.AgencyNotices {
 			if r.Agency == a {
@@ -304,6 +308,11 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 
 func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject) (CloseBreachResponseObject, error) {
 	actor := actorFrom(ctx)
+	// The notice counters are read once; the breach's records are re-read in the transaction.
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		if b.Status == breach.StatusClosed {
 			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "breach %s was closed on %s", b.ID, b.Outcome.ClosedAt.Format(time.RFC3339))
@@ -312,9 +321,27 @@ func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject
 			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "a law-enforcement hold (%s) is open: release it before closing", hd.ID)
 		}
 		now := h.cfg.Now().UTC()
+		waivers, open, err := openDuties(rules.Obligations(s.plan, b, s.progress), s.progress, deref(req.Body.Waivers), actor, now)
+		if err != nil {
+			return breach.Event{}, err
+		}
+		if open != nil {
+			return breach.Event{}, &breach.Error{Code: breach.ECONFLICT, Open: open, Message: fmt.Sprintf(
+				"%s open and %s not yet given: finish them, or close with a waiver and its reason for each",
+				plural(len(open.Obligations), "obligation is", "obligations are"), plural(open.NoticesNotGiven, "notice is", "notices are"))}
+		}
+		b.Obligations = append(b.Obligations, waivers...)
 		b.Outcome = &breach.Outcome{Summary: req.Body.Summary, LessonsLearned: deref(req.Body.LessonsLearned), ClosedAt: now, ClosedBy: actor.ID}
 		b.Status, b.UpdatedAt = breach.StatusClosed, now
-		return h.event(actor, breach.EventBreachClosed, "breach closed with its outcome report", nil), nil
+		if len(waivers) == 0 {
+			return h.event(actor, breach.EventBreachClosed, "breach closed with its outcome report", nil), nil
+		}
+		data := make([]map[string]any, len(waivers))
+		for i, w := range waivers {
+			data[i] = map[string]any{"obligation": string(w.Obligation), "reason": w.Reason}
+		}
+		return h.event(actor, breach.EventBreachClosed, fmt.Sprintf("breach closed with duties open: %s waived",
+			plural(len(waivers), "obligation", "obligations")), map[string]any{"waivers": data}), nil
 	})
 	if err != nil {
 		return nil, err

@@ -92,7 +92,7 @@ func TestSubstituteAgenciesAndClosure(t *testing.T) {
 	// The three agencies (1,200 affected; residents not given, so assumed): letters and records.
 	var ag api.AgencyNotices
 	e.do("GET", base+"/agency-notices", breach.RoleAuditor, nil).json(t, &ag)
-	if !ag.Required || len(ag.Items) != 3 || !ag.Items[0].SentOn.IsZero() {
+	if !ag.Required || len(ag.Items) != 5 || !ag.Items[0].SentOn.IsZero() || ag.Items[3].Agency != breach.AgencyAttorneyGeneral {
 		t.Fatalf("agencies: %+v", ag)
 	}
 	if got := pdfText(t, e.do("GET", base+"/agency-notices/experian/letter.pdf", breach.RoleClerk, nil).Body); !strings.Contains(got, "Experian") || !strings.Contains(got, "Allen") {
@@ -113,8 +113,40 @@ func TestSubstituteAgenciesAndClosure(t *testing.T) {
 		t.Fatalf("sent twice: %d", r.Status)
 	}
 
-	// Close, then nothing more is published; the closure report tells the story.
-	r = e.do("POST", base+"/close", breach.RoleAdmin, map[string]any{"summary": "Every affected person was told by 2026-04-10.", "lessons_learned": "Encrypt every laptop."})
+	// Closing with duties open is refused, listing each one; a waiver with its reason for each
+	// closes it, and the record says so.
+	closeBody := map[string]any{"summary": "Every affected person was told by 2026-04-10.", "lessons_learned": "Encrypt every laptop."}
+	r = e.do("POST", base+"/close", breach.RoleAdmin, closeBody)
+	if r.Status != 409 {
+		t.Fatalf("close with duties open: %d %s", r.Status, r.Body)
+	}
+	p := r.problem(t)
+	if p.OpenObligations == nil || p.NoticesNotGiven == nil {
+		t.Fatalf("refused close lists nothing: %s", r.Body)
+	}
+	var waivers []map[string]any
+	var openIDs []string
+	for _, o := range *p.OpenObligations {
+		openIDs = append(openIDs, string(o.ID))
+		waivers = append(waivers, map[string]any{"obligation": o.ID, "reason": "tabletop exercise: " + string(o.ID)})
+	}
+	if !slices.Contains(openIDs, "agency.experian") || slices.Contains(openIDs, "agency.equifax") || slices.Contains(openIDs, "substitute.website_posting") {
+		t.Fatalf("open obligations %v: experian open; equifax sent and the posting recorded are done", openIDs)
+	}
+	closeBody["waivers"] = waivers[1:]
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, closeBody); r.Status != 409 || len(*r.problem(t).OpenObligations) != 1 {
+		t.Fatalf("close with one duty not waived: %d %s", r.Status, r.Body)
+	}
+	closeBody["waivers"] = append(waivers, map[string]any{"obligation": "agency.equifax", "reason": "x"})
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, closeBody); r.Status != 422 || !strings.Contains(string(r.Body), "waivers[") {
+		t.Fatalf("waiving a duty that is done: %d %s", r.Status, r.Body)
+	}
+	closeBody["waivers"] = append(waivers[1:], map[string]any{"obligation": waivers[0]["obligation"], "reason": "  "})
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, closeBody); r.Status != 422 || !strings.Contains(string(r.Body), ".reason") {
+		t.Fatalf("waiver without a reason: %d %s", r.Status, r.Body)
+	}
+	closeBody["waivers"] = waivers
+	r = e.do("POST", base+"/close", breach.RoleAdmin, closeBody)
 	if r.Status != 200 {
 		t.Fatalf("close: %d %s", r.Status, r.Body)
 	}
