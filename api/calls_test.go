@@ -168,3 +168,19 @@ func TestConversationConfirmsEveryPart(t *testing.T) {
 		t.Errorf("call tasks after a conversation and a voicemail: %v", tasks)
 	}
 }
+
+// TestCallTasksScriptCannotBeWritten: a determination revised after dispatch to a description too
+// long to read in one call leaves the clerk without a script: a 409 naming the field, never a
+// task without its script.
+func TestCallTasksScriptCannotBeWritten(t *testing.T) {
+	e := newEnv(t)
+	b := dispatchCalls(t, e)
+	long := strings.Repeat("A sentence that is much too long to be read on a call. ", 40)
+	if r := e.do("PUT", "/v1/breaches/"+b.ID+"/determination", breach.RoleAdmin, determination(map[string]any{"description": long})); r.Status != 200 {
+		t.Fatalf("revise: %d %s", r.Status, r.Body)
+	}
+	r := e.do("GET", "/v1/call-tasks?breach_id="+b.ID, breach.RoleClerk, nil)
+	if r.Status != 409 || !strings.Contains(r.problem(t).Detail, "content.description") {
+		t.Fatalf("call tasks with a script too long: %d %s", r.Status, r.Body)
+	}
+}

@@ -5789,6 +5789,22 @@ func (response ListCallTasks404ApplicationProblemPlusJSONResponse) VisitListCall
 	return err
 }
 
+type ListCallTasks409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks409ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCallTasks422ApplicationProblemPlusJSONResponse struct {
 	InvalidApplicationProblemPlusJSONResponse
 }
