@@ -2,7 +2,10 @@ package breach
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -206,7 +209,80 @@ type LetterPrinter interface {
 // requires, in the notice's language (English when there is no template for it).
 type Composer interface {
 	Email(b *Breach, n Notice) (EmailMessage, error)
-	CallScript(b *Breach, n Notice) (string, error)
+	CallScript(b *Breach, n Notice) (CallScript, error)
+}
+
+// NoticePart names one of the five things every notice must say (LAW.md §4). The letters are
+// persisted in call attempts and sent by clerks: never rename one.
+type NoticePart string
+
+const (
+	PartDescription NoticePart = "A" // a general description of the breach
+	PartInformation NoticePart = "B" // the type of personal information that may have been accessed
+	PartMeasures    NoticePart = "C" // the measures taken to stop further breaches
+	PartAssistance  NoticePart = "D" // a telephone number for assistance or more information
+	PartVigilance   NoticePart = "E" // a reminder to be vigilant and monitor for fraud
+)
+
+// NoticeParts lists every NoticePart, in the order a notice says them.
+var NoticeParts = []NoticePart{PartDescription, PartInformation, PartMeasures, PartAssistance, PartVigilance}
+
+// ScriptPart is one of the five required parts of a call script, as it is read.
+type ScriptPart struct {
+	Part  NoticePart `json:"part"`
+	Title string     `json:"title"` // the heading a letter gives it, in the script's language
+	Text  string     `json:"text"`  // what is read
+}
+
+// CallScript is what a telephone notice says, in the language it is written in: the greeting (who
+// calls, for whom, and why), the five required parts A to E in order, the closing, and Text, the
+// whole script as read (what a voice reads; what a clerk can read from top to bottom).
+type CallScript struct {
+	Language string       `json:"language"` // the template's language ("en", "es"), not necessarily the notice's
+	Greeting string       `json:"greeting"`
+	Parts    []ScriptPart `json:"parts"`
+	Closing  string       `json:"closing"`
+	Text     string       `json:"text"`
+}
+
+// CheckPartsDelivered checks what a clerk confirms was said in a call. A conversation is notice
+// only when all five parts (LAW.md §4) were said, so it must list each of them once, in any order;
+// any other outcome delivered nothing and must list none. The error is EINVALID naming
+// parts_delivered and, for a conversation, the parts missing.
+func CheckPartsDelivered(outcome CallOutcome, parts []NoticePart) error {
+	bad := func(reason string) error {
+		return InvalidFields([]FieldError{{Field: "parts_delivered", Reason: reason}})
+	}
+	if outcome != CallConversation {
+		if len(parts) > 0 {
+			return bad(fmt.Sprintf("is only for a conversation: a %s call gave no notice", strings.ReplaceAll(string(outcome), "_", " ")))
+		}
+		return nil
+	}
+	seen := make(map[NoticePart]bool, len(parts))
+	for _, p := range parts {
+		switch {
+		case !slices.Contains(NoticeParts, p):
+			return bad(fmt.Sprintf("%q is not a part of the notice (A to E)", string(p)))
+		case seen[p]:
+			return bad(fmt.Sprintf("lists %s twice", p))
+		}
+		seen[p] = true
+	}
+	var missing []string
+	for _, p := range NoticeParts {
+		if !seen[p] {
+			missing = append(missing, string(p))
+		}
+	}
+	switch {
+	case len(parts) == 0:
+		return bad("is required for a conversation: confirm that all five parts of the script (A, B, C, D, E) were said")
+	case len(missing) > 0:
+		return bad(fmt.Sprintf("lacks %s: a conversation is notice only once all five parts (A to E) were said; "+
+			"finish the script, or record the call with another outcome", strings.Join(missing, ", ")))
+	}
+	return nil
 }
 
 // DeadLetter is a queued task that failed every retry, kept for an operator.

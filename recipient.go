@@ -203,11 +203,14 @@ type RecipientCounts struct {
 
 // UploadReport is what an upload of recipients did: every good row kept, every bad row reported.
 type UploadReport struct {
-	Rows       int             `json:"rows"`       // data rows read
-	Accepted   int             `json:"accepted"`   // new recipients stored
-	Duplicates []RowProblem    `json:"duplicates"` // rows whose external_id was already present
-	Rejected   []RowProblem    `json:"rejected"`   // rows with invalid fields (one entry per field)
-	Counts     RecipientCounts `json:"counts"`     // the breach's totals after the upload
+	Rows       int          `json:"rows"`       // data rows read
+	Accepted   int          `json:"accepted"`   // new recipients stored
+	Duplicates []RowProblem `json:"duplicates"` // rows whose external_id was already present
+	Rejected   []RowProblem `json:"rejected"`   // rows with invalid fields (one entry per field)
+	// Warnings are rows stored as they are that still need a look, e.g. a minor with no parent or
+	// guardian of record: the person is affected all the same.
+	Warnings []RowProblem    `json:"warnings"`
+	Counts   RecipientCounts `json:"counts"` // the breach's totals after the upload
 }
 
 // RowProblem names one problem of one uploaded row.

@@ -42,6 +42,7 @@ type Config struct {
 	Notices    breach.NoticeStore
 	Dispatcher Dispatcher
 	Calls      CallRecorder
+	Composer   breach.Composer // writes the scripts of clerks' call tasks
 	Bounces    BounceRecorder
 	PrintRoom  PrintRoom
 	Printer    breach.LetterPrinter
@@ -71,9 +72,9 @@ type Config struct {
 
 // New returns the HTTP handler serving the whole contract.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Store == nil || cfg.Recipients == nil || cfg.Notices == nil || cfg.Dispatcher == nil || cfg.Calls == nil || cfg.Bounces == nil ||
-		cfg.PrintRoom == nil || cfg.Printer == nil || cfg.Documents == nil || cfg.DeadLetters == nil || cfg.Keys == nil {
-		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, Bounces, PrintRoom, Printer, Documents, DeadLetters and Keys are required")
+	if cfg.Store == nil || cfg.Recipients == nil || cfg.Notices == nil || cfg.Dispatcher == nil || cfg.Calls == nil || cfg.Composer == nil ||
+		cfg.Bounces == nil || cfg.PrintRoom == nil || cfg.Printer == nil || cfg.Documents == nil || cfg.DeadLetters == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store, Recipients, Notices, Dispatcher, Calls, Composer, Bounces, PrintRoom, Printer, Documents, DeadLetters and Keys are required")
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = breach.MaxPrintBatch

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +17,7 @@ import (
 
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
+	"github.com/breachd/breachd/letters"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/notify/email/smtptest"
 	"github.com/breachd/breachd/notify/voice"
@@ -89,10 +92,10 @@ func TestDispatchEndToEnd(t *testing.T) {
 	}
 
 	// The guardian letter names both children.
-	var letters api.NoticeList
-	e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=letter", breach.RoleClerk, nil).json(t, &letters)
+	var letterList api.NoticeList
+	e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=letter", breach.RoleClerk, nil).json(t, &letterList)
 	var household breach.Notice
-	for _, n := range letters.Items {
+	for _, n := range letterList.Items {
 		if len(n.Children) == 2 {
 			household = n
 		}
@@ -138,14 +141,43 @@ func TestDispatchEndToEnd(t *testing.T) {
 	if zoe.SID == "" || dang.SID == "" {
 		t.Fatalf("calls went to %v", byTo)
 	}
+	zoeID := noticeParam(t, zoe.StatusCallback())
+	dangID := noticeParam(t, dang.StatusCallback())
+	// Twilio reads each person the whole script, parts A to E, in the script's language.
+	stored, err := e.store.Breach(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range map[string]twiliotest.Request{zoeID: zoe, dangID: dang} {
+		n, err := e.store.Notice(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script, err := letters.NewComposer(sender).CallScript(stored, *n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twiml := c.Twiml()
+		if strings.Count(twiml, `<Say language="en-US" voice="Polly.Joanna">`) != 2 || len(script.Parts) != 5 {
+			t.Errorf("call %s: TwiML %s", id, twiml)
+		}
+		for _, p := range script.Parts {
+			var esc strings.Builder
+			if err := xml.EscapeText(&esc, []byte(p.Text)); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Count(twiml, esc.String()) != 2 {
+				t.Errorf("call %s: the TwiML does not read part %s twice", id, p.Part)
+			}
+		}
+	}
+	// Zoë answers and listens; Đặng's answering machine takes the message, which is no notice.
 	if err := tw.Play(ctx, zoe.SID, twiliotest.Conversation(95*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tw.Play(ctx, dang.SID, twiliotest.NoAnswer()); err != nil {
+	if err := tw.Play(ctx, dang.SID, twiliotest.Voicemail()); err != nil {
 		t.Fatal(err)
 	}
-	zoeID := noticeParam(t, zoe.StatusCallback())
-	dangID := noticeParam(t, dang.StatusCallback())
 	var n breach.Notice
 	waitFor(t, "Zoë's call delivered", func() (struct{}, bool) {
 		var d api.NoticeDetail
@@ -153,6 +185,22 @@ func TestDispatchEndToEnd(t *testing.T) {
 		n = d.Notice
 		return struct{}{}, n.Status == breach.NoticeDelivered
 	})
+	for id, want := range map[string]string{zoeID: "conversation [A B C D E]", dangID: "voicemail <nil>"} {
+		var d api.NoticeDetail
+		e.do("GET", "/v1/notices/"+id, breach.RoleAuditor, nil).json(t, &d)
+		var got []string
+		for _, ev := range d.History {
+			if ev.Type == breach.EventCallAttempt && ev.Actor == "twilio" {
+				got = append(got, fmt.Sprint(ev.Data["outcome"], " ", ev.Data["parts_delivered"]))
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("notice %s: Twilio's call attempts %v, want %q", id, got, want)
+		}
+		if id == dangID && d.Notice.Status == breach.NoticeDelivered {
+			t.Error("a voicemail delivered the notice")
+		}
+	}
 
 	// A forged callback is refused and records nothing.
 	forged, _ := http.NewRequest("POST", e.srv.URL+"/v1/webhooks/twilio?notice="+dangID,

@@ -118,6 +118,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Notices:     store,
 		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock, TwilioCalls: ch.caller != nil}),
 		Calls:       worker,
+		Composer:    letters.NewComposer(sender),
 		Bounces:     worker,
 		PrintRoom:   jobs.NewPrintRoom(store, letters.NewPrinter(renderer, sender), e.clock, nil),
 		Printer:     letters.NewPrinter(renderer, sender),

@@ -23,9 +23,17 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, b *breach.Breach, asOf breach.Date, actor breach.Actor) (breach.DispatchReport, error)
 }
 
-// CallRecorder records call attempts, by clerks or from Twilio's callbacks.
+// CallRecorder records call attempts, by clerks or from Twilio's callbacks; parts are the parts
+// of the notice a conversation gave (see breach.CheckPartsDelivered).
 type CallRecorder interface {
-	RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome, actor breach.Actor, at time.Time) (*breach.Notice, error)
+	RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome, parts []breach.NoticePart,
+		actor breach.Actor, at time.Time) (*breach.Notice, error)
+}
+
+// CallTaskView is a call task as the API shows it: the phone notice and the script a clerk reads.
+type CallTaskView struct {
+	breach.Notice
+	Script breach.CallScript `json:"script"`
 }
 
 // BounceRecorder records an email that bounced after the mail server accepted it.
@@ -244,11 +252,31 @@ func (h *handlers) ListCallTasks(ctx context.Context, req ListCallTasksRequestOb
 	if err != nil {
 		return nil, err
 	}
-	return ListCallTasks200JSONResponse{Items: noticeItems(list), NextCursor: stringOrNil(next)}, nil
+	items := make([]CallTaskView, 0, len(list))
+	var b *breach.Breach // every task of the page is of one breach: loaded once
+	for _, n := range noticeItems(list) {
+		if b == nil {
+			if b, err = h.cfg.Store.Breach(ctx, req.Params.BreachId); err != nil {
+				return nil, err
+			}
+		}
+		script, err := h.cfg.Composer.CallScript(b, n)
+		if breach.ErrorCode(err) == breach.EINVALID {
+			// The determination (or the notice) no longer lets the script be written: the clerk
+			// cannot make the call until an administrator fixes it, and must not improvise it.
+			return nil, breach.Errorf(breach.ECONFLICT, "the call script cannot be written: %s", err.Error())
+		}
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, CallTaskView{Notice: n, Script: script})
+	}
+	return ListCallTasks200JSONResponse{Items: items, NextCursor: stringOrNil(next)}, nil
 }
 
 func (h *handlers) RecordCallAttempt(ctx context.Context, req RecordCallAttemptRequestObject) (RecordCallAttemptResponseObject, error) {
-	n, err := h.cfg.Calls.RecordCallAttempt(ctx, req.Nid, breach.CallOutcome(req.Body.Outcome), actorFrom(ctx), h.cfg.Now().UTC())
+	n, err := h.cfg.Calls.RecordCallAttempt(ctx, req.Nid, breach.CallOutcome(req.Body.Outcome), deref(req.Body.PartsDelivered),
+		actorFrom(ctx), h.cfg.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +300,13 @@ func (h *handlers) twilioCallback(c *echo.Context) error {
 		return err
 	}
 	if final {
-		if _, err := h.cfg.Calls.RecordCallAttempt(r.Context(), id, outcome, systemTwilio, h.cfg.Now().UTC()); err != nil {
+		// A person who answered heard the whole script Twilio read (TwiML), which carries every
+		// part; voicemail and the rest delivered none.
+		var parts []breach.NoticePart
+		if outcome == breach.CallConversation {
+			parts = breach.NoticeParts
+		}
+		if _, err := h.cfg.Calls.RecordCallAttempt(r.Context(), id, outcome, parts, systemTwilio, h.cfg.Now().UTC()); err != nil {
 			return err
 		}
 	}

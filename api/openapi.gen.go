@@ -420,15 +420,30 @@ type BreachSummary struct {
 	UpdatedAt    time.Time    `json:"updated_at"`
 }
 
-// CallAttemptRequest defines model for CallAttemptRequest.
+// CallAttemptRequest Example: {"outcome":"conversation","parts_delivered":["A","B","C","D","E"]}
 type CallAttemptRequest struct {
 	// Note Never a person's data: e.g. 'left a message'.
 	Note    *string                   `json:"note,omitempty"`
 	Outcome CallAttemptRequestOutcome `json:"outcome"`
+
+	// PartsDelivered With a conversation, and only then: the parts of the script the person was told, all five (A to E), each once, in any order.
+	PartsDelivered *[]NoticePart `json:"parts_delivered,omitempty"`
 }
 
 // CallAttemptRequestOutcome defines model for CallAttemptRequest.Outcome.
 type CallAttemptRequestOutcome string
+
+// CallScript defines model for CallScript.
+type CallScript = breach.CallScript
+
+// CallTask A phone notice waiting for a clerk's call, with the script to read.
+type CallTask = CallTaskView
+
+// CallTaskList defines model for CallTaskList.
+type CallTaskList struct {
+	Items      []CallTask `json:"items"`
+	NextCursor *string    `json:"next_cursor"`
+}
 
 // CloseRequest defines model for CloseRequest.
 type CloseRequest struct {
@@ -574,6 +589,9 @@ type NoticeList struct {
 	Items      []Notice `json:"items"`
 	NextCursor *string  `json:"next_cursor"`
 }
+
+// NoticePart One of the five things every notice must say (LAW.md §4): A what happened, B the personal information involved, C the measures taken, D the telephone number for assistance, E the reminder to be vigilant for fraud.
+type NoticePart = breach.NoticePart
 
 // NoticeStatus defines model for NoticeStatus.
 type NoticeStatus string
@@ -1044,7 +1062,7 @@ type ServerInterface interface {
 	// RecordWebsiteTakenDown Record that the notice was taken down from the web site.
 	// (POST /v1/breaches/{id}/substitute-notice/website/taken-down)
 	RecordWebsiteTakenDown(ctx *echo.Context, id BreachID) error
-	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
+	// ListCallTasks The phone notices waiting for a clerk's call, oldest first, each with its script.
 	// (GET /v1/call-tasks)
 	ListCallTasks(ctx *echo.Context, params ListCallTasksParams) error
 	// RecordCallAttempt Record one call attempt and its outcome.
@@ -6373,7 +6391,7 @@ type ListCallTasksResponseObject interface {
 	VisitListCallTasksResponse(w http.ResponseWriter) error
 }
 
-type ListCallTasks200JSONResponse NoticeList
+type ListCallTasks200JSONResponse CallTaskList
 
 func (response ListCallTasks200JSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
 
@@ -6431,6 +6449,22 @@ func (response ListCallTasks404ApplicationProblemPlusJSONResponse) VisitListCall
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCallTasks409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ListCallTasks409ApplicationProblemPlusJSONResponse) VisitListCallTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7551,7 +7585,7 @@ type StrictServerInterface interface {
 	// RecordWebsiteTakenDown Record that the notice was taken down from the web site.
 	// (POST /v1/breaches/{id}/substitute-notice/website/taken-down)
 	RecordWebsiteTakenDown(ctx context.Context, request RecordWebsiteTakenDownRequestObject) (RecordWebsiteTakenDownResponseObject, error)
-	// ListCallTasks The phone notices waiting for a clerk's call, oldest first.
+	// ListCallTasks The phone notices waiting for a clerk's call, oldest first, each with its script.
 	// (GET /v1/call-tasks)
 	ListCallTasks(ctx context.Context, request ListCallTasksRequestObject) (ListCallTasksResponseObject, error)
 	// RecordCallAttempt Record one call attempt and its outcome.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -46,13 +47,14 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		rows = newNDJSONRows(body)
 	}
 
-	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}}
+	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}, Warnings: []breach.RowProblem{}}
+	today := h.today(b.Determination)
 	// One goroutine stores batches while this one parses the next: the two halves of the work
 	// overlap, and at most two batches are in memory.
 	batches := make(chan []breach.Recipient, 1)
 	stored := make(chan error, 1)
 	var accepted int
-	var dupRows []breach.RowProblem
+	var dupRows, warnRows []breach.RowProblem
 	var failed atomic.Bool // the storer failed: stop parsing
 	go func() {
 		var err error
@@ -70,6 +72,13 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 					Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
 			}
 			accepted += len(batch) - len(dups)
+			for i, r := range batch { // warnings are about rows stored, so never a duplicate
+				if !slices.Contains(dups, i) {
+					if p, ok := guardianWarning(r, today); ok {
+						warnRows = append(warnRows, p)
+					}
+				}
+			}
 		}
 		stored <- err
 	}()
@@ -79,6 +88,7 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		err := <-stored
 		report.Accepted = accepted
 		report.Duplicates = append(report.Duplicates, dupRows...)
+		report.Warnings = append(report.Warnings, warnRows...)
 		return err
 	}
 	batch := make([]breach.Recipient, 0, uploadBatch)
@@ -126,6 +136,20 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	return c.JSON(http.StatusOK, report)
 }
 
+// guardianWarning warns about a person who is a minor on the upload date (LAW.md §3: the notice
+// goes to each parent or guardian of record) but has no guardian named and no guardian email or
+// phone. The row is stored all the same, the person being affected: the notice then goes to
+// "Parent or Guardian of" the child at the address on record, which the school should check.
+func guardianWarning(r breach.Recipient, on breach.Date) (breach.RowProblem, bool) {
+	if !r.Minor(on) || r.Guardian != (breach.Guardian{}) {
+		return breach.RowProblem{}, false
+	}
+	return breach.RowProblem{Row: r.Row, ExternalID: r.ExternalID, Field: "guardian_name",
+		Reason: fmt.Sprintf("is empty, and so are guardian_email and guardian_phone, for a minor (under 18 on %s): "+
+			"the row was stored and the notice goes to the child's parent or guardian, unnamed, at the address on record; "+
+			"add the parent or guardian of record if the school has one", on)}, true
+}
+
 // recordUpload puts the upload in the audit trail: numbers only, never names.
 func (h *handlers) recordUpload(ctx context.Context, id string, report breach.UploadReport) error {
 	actor := actorFrom(ctx)
@@ -138,7 +162,7 @@ func (h *handlers) recordUpload(ctx context.Context, id string, report breach.Up
 		return h.event(actor, breach.EventRecipientsUploaded,
 			fmt.Sprintf("%d rows uploaded: %d accepted, %d duplicates, %d rejected", report.Rows, report.Accepted, len(report.Duplicates), len(rejectedRows)),
 			map[string]any{"rows": report.Rows, "accepted": report.Accepted, "duplicates": len(report.Duplicates),
-				"rejected_rows": len(rejectedRows), "affected": report.Counts.Affected,
+				"rejected_rows": len(rejectedRows), "warnings": len(report.Warnings), "affected": report.Counts.Affected,
 				"indiana_residents": report.Counts.IndianaResidents, "insufficient_contact": report.Counts.InsufficientContact}), nil
 	})
 	return err

@@ -53,10 +53,17 @@ func TestUploadRecipients(t *testing.T) {
 		t.Fatalf("counts %+v, want %+v", rep.Counts, want)
 	}
 
-	// Uploading the same file again adds nothing.
+	// Emma is a minor with no guardian of record: stored, and warned about. (Aiden is 18 on the
+	// upload date, 2026-03-20; the other minors have a guardian.)
+	if len(rep.Warnings) != 1 || rep.Warnings[0].Row != 8 || rep.Warnings[0].ExternalID != "S-1005" || rep.Warnings[0].Field != "guardian_name" {
+		t.Fatalf("warnings %+v, want row 8 (S-1005) on guardian_name", rep.Warnings)
+	}
+
+	// Uploading the same file again adds nothing, and warns about nothing it did not add.
 	again := upload()
-	if again.Accepted != 0 || len(again.Duplicates) != 11 || again.Counts != want {
-		t.Fatalf("second upload: accepted %d duplicates %d counts %+v", again.Accepted, len(again.Duplicates), again.Counts)
+	if again.Accepted != 0 || len(again.Duplicates) != 11 || again.Counts != want || len(again.Warnings) != 0 {
+		t.Fatalf("second upload: accepted %d duplicates %d warnings %d counts %+v", again.Accepted, len(again.Duplicates),
+			len(again.Warnings), again.Counts)
 	}
 
 	// Until the list is declared complete the estimate (1,200) governs: a partial upload switches
@@ -216,5 +223,56 @@ func TestUploadRefusals(t *testing.T) {
 	e.do("GET", "/v1/breaches/"+b.ID, breach.RoleAdmin, nil).json(t, &v)
 	if rows < 100 || accepted != rows || v.RecipientCounts.Affected != accepted {
 		t.Fatalf("detail says %d rows, %d accepted; the store holds %d", rows, accepted, v.RecipientCounts.Affected)
+	}
+}
+
+// TestUploadWarnsAboutMinorsWithoutGuardian: a row accepted whose person is a minor on the upload
+// date (2026-03-20), by the minor column or else the date of birth, with no guardian name, email
+// or phone, is stored and warned about; nothing else is.
+func TestUploadWarnsAboutMinorsWithoutGuardian(t *testing.T) {
+	e := newEnv(t)
+	b := createBreach(t, e, nil)
+	csv := `external_id,first_name,last_name,address_line1,city,state,postal_code,email,date_of_birth,minor,guardian_name,guardian_email,guardian_phone
+M-1,Mia,Ford,1 Oak St,Carmel,IN,46032,,2012-04-01,,,,
+M-2,Max,Ford,1 Oak St,Carmel,IN,46032,,,true,,,
+M-3,Noa,Hill,2 Oak St,Carmel,IN,46032,,2012-04-01,,Ruth Hill,,
+M-4,Ola,Hill,2 Oak St,Carmel,IN,46032,,2012-04-01,,,,+13175550177
+M-5,Pat,Gray,3 Oak St,Carmel,IN,46032,,1990-01-01,,,,
+M-6,Quin,Gray,3 Oak St,Carmel,IN,46032,,2008-03-20,,,,
+M-7,Rae,Gray,3 Oak St,Carmel,IN,46032,,2012-04-01,false,,,
+M-8,Sam,Park,4 Oak St,Carmel,IN,46032,not-an-email,2012-04-01,,,,
+M-9,Tia,Park,4 Oak St,Carmel,IN,46032,,2008-03-21,,,,
+M-1,Mia,Ford,1 Oak St,Carmel,IN,46032,,2012-04-01,,,,
+`
+	r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, csv, "text/csv")
+	if r.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	var rep breach.UploadReport
+	r.json(t, &rep)
+	var got []string
+	for _, w := range rep.Warnings {
+		got = append(got, fmt.Sprintf("%d:%s:%s", w.Row, w.ExternalID, w.Field))
+		if !strings.Contains(w.Reason, "minor") || !strings.Contains(w.Reason, "2026-03-20") || strings.Contains(w.Reason, "Ford") {
+			t.Errorf("reason %q: want the date it was judged on, and no name", w.Reason)
+		}
+	}
+	// M-1 and M-2 (by date of birth, by the column) and M-9 (18 tomorrow); not M-3 or M-4 (a
+	// guardian's name or phone), M-5 or M-6 (adults: 18 today), M-7 (the column says no), M-8
+	// (rejected) or the second M-1 (a duplicate that added nothing).
+	if want := []string{"1:M-1:guardian_name", "2:M-2:guardian_name", "9:M-9:guardian_name"}; !slices.Equal(got, want) {
+		t.Fatalf("warnings %v, want %v", got, want)
+	}
+	if rep.Accepted != 8 || len(rep.Duplicates) != 1 || len(rep.Rejected) != 1 {
+		t.Fatalf("accepted %d, duplicates %d, rejected %d: a warned row is stored", rep.Accepted, len(rep.Duplicates), len(rep.Rejected))
+	}
+	if r := e.do("GET", "/v1/breaches/"+b.ID+"/recipients?limit=200", breach.RoleAdmin, nil); !strings.Contains(string(r.Body), `"external_id":"M-2"`) {
+		t.Fatal("the warned row M-2 was not stored")
+	}
+	var events api.EventList
+	e.do("GET", "/v1/breaches/"+b.ID+"/events?limit=200", breach.RoleAuditor, nil).json(t, &events)
+	i := slices.IndexFunc(events.Items, func(ev breach.Event) bool { return ev.Type == breach.EventRecipientsUploaded })
+	if i < 0 || events.Items[i].Data["warnings"] != float64(3) {
+		t.Fatalf("the upload's event does not count the warnings: %+v", events.Items)
 	}
 }

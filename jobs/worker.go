@@ -536,8 +536,10 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("notice %s: compose the call script: %w", n.ID, err)
 	}
-	_, err = w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script,
-		Language: n.Language, CallbackURL: w.callbackURL(n.ID)})
+	// The voice reads the whole script (greeting, parts A to E, goodbye) in the language the
+	// script is written in, which is the notice's when it has a template.
+	_, err = w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script.Text,
+		Language: script.Language, CallbackURL: w.callbackURL(n.ID)})
 	if err != nil {
 		reason, perm := sendReason(err)
 		if perm {
@@ -654,14 +656,22 @@ func (w *Worker) handleCallWindow(ctx context.Context, t *asynq.Task) error {
 //   - anything else (no answer, busy, a voicemail — never notice —, a call that failed) is
 //     recorded and the notice stays queued (with Twilio, the next call is scheduled).
 //
-// It returns the notice as it now is; EINVALID for an unknown outcome, ENOTFOUND for an unknown
-// notice, ECONFLICT for a notice that is not a phone notice or is already delivered or failed, a
-// conversation after the window closed, or while a law-enforcement hold is open.
+// parts are the parts of the notice (LAW.md §4) the person was told: a conversation must list all
+// five, any other outcome none (breach.CheckPartsDelivered). A Twilio conversation heard the whole
+// script, which carries all five. They are recorded in the call.attempt event, A to E.
+//
+// It returns the notice as it now is; EINVALID for an unknown outcome or parts that do not fit it,
+// ENOTFOUND for an unknown notice, ECONFLICT for a notice that is not a phone notice or is already
+// delivered or failed, a conversation after the window closed, or while a law-enforcement hold is
+// open.
 func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome,
-	actor breach.Actor, at time.Time) (*breach.Notice, error) {
+	parts []breach.NoticePart, actor breach.Actor, at time.Time) (*breach.Notice, error) {
 	if !slices.Contains(breach.CallOutcomes, outcome) {
 		return nil, breach.InvalidFields([]breach.FieldError{{Field: "outcome",
 			Reason: fmt.Sprintf("must be one of %v", breach.CallOutcomes)}})
+	}
+	if err := breach.CheckPartsDelivered(outcome, parts); err != nil {
+		return nil, err
 	}
 	if at.IsZero() {
 		at = w.now()
@@ -681,9 +691,18 @@ func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome
 		return nil, err
 	}
 	attemptEvent := func(n *breach.Notice) breach.Event {
-		return breach.Event{Type: breach.EventCallAttempt, Actor: actor.ID, Role: actor.Role, At: at,
+		ev := breach.Event{Type: breach.EventCallAttempt, Actor: actor.ID, Role: actor.Role, At: at,
 			Summary: "Call attempt: " + strings.ReplaceAll(string(outcome), "_", " "),
 			Data:    map[string]any{"notice_id": n.ID, "outcome": string(outcome), "by": actor.ID, "attempt": n.Attempts}}
+		if len(parts) > 0 { // checked above: all five, so recorded in the order of the law
+			said := make([]string, len(breach.NoticeParts))
+			for i, p := range breach.NoticeParts {
+				said[i] = string(p)
+			}
+			ev.Data["parts_delivered"] = said
+			ev.Summary += " (parts " + strings.Join(said, ", ") + " said)"
+		}
+		return ev
 	}
 	// count records the attempt: a clerk's call is a new attempt; a callback reports the outcome
 	// of the call the worker placed (status sent), already counted.

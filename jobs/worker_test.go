@@ -3,8 +3,12 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -64,8 +68,23 @@ func (plainComposer) Email(b *breach.Breach, n breach.Notice) (breach.EmailMessa
 		Text:    "We are writing to tell you about a data security incident.", HTML: "<p>We are writing to tell you about a data security incident.</p>"}, nil
 }
 
-func (plainComposer) CallScript(b *breach.Breach, n breach.Notice) (string, error) {
-	return "This is Lincoln Unified School District with a notice about a data security incident.", nil
+// CallScript writes a script whose five parts say which they are, in the notice's language when
+// it is Spanish, so that a test can find each part in what the voice reads.
+func (plainComposer) CallScript(b *breach.Breach, n breach.Notice) (breach.CallScript, error) {
+	cs := breach.CallScript{Language: "en", Greeting: "This is Lincoln Unified School District with a notice about a data security incident.",
+		Closing: "Goodbye."}
+	part := "Part"
+	if strings.HasPrefix(n.Language, "es") {
+		cs.Language, cs.Greeting, cs.Closing, part = "es", "Le llama Lincoln Unified School District con un aviso.", "Adiós.", "Parte"
+	}
+	read := []string{cs.Greeting}
+	for _, p := range breach.NoticeParts {
+		sp := breach.ScriptPart{Part: p, Title: part + " " + string(p), Text: part + " " + string(p) + " of the notice about " + b.Determination.Title + "."}
+		cs.Parts = append(cs.Parts, sp)
+		read = append(read, sp.Text)
+	}
+	cs.Text = strings.Join(append(read, cs.Closing), "\n\n") + "\n"
+	return cs, nil
 }
 
 // emailPeople are five adults who prefer email: two delivered, one refused for good with a postal
@@ -396,7 +415,7 @@ func TestCallWindowClosesIntoLetter(t *testing.T) {
 	ctx := context.Background()
 	zoe := e.phone(t, "+13125550190")
 	first := time.Date(2026, 4, 1, 15, 0, 0, 0, time.UTC)
-	n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, clerk, first)
+	n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, nil, clerk, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +427,7 @@ func TestCallWindowClosesIntoLetter(t *testing.T) {
 	if err != nil || !slices.Contains(tasks, jobs.TypeCallWindow) {
 		t.Fatalf("tasks %v, %v: want the window task scheduled", tasks, err)
 	}
-	n, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallVoicemail, clerk, first.Add(5*time.Hour))
+	n, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallVoicemail, nil, clerk, first.Add(5*time.Hour))
 	if err != nil || n.Status != breach.NoticeQueued || n.Attempts != 2 || !n.FirstAttemptAt.Equal(first) {
 		t.Fatalf("after the voicemail %+v, %v", n, err)
 	}
@@ -433,7 +452,7 @@ func TestCallWindowClosesIntoLetter(t *testing.T) {
 		t.Fatalf("letter %+v, %v", letter, err)
 	}
 	wantCounts(t, e.store, e.b.ID, map[string]int{"letter:queued": 5, "email:queued": 2, "phone:queued": 1, "phone:failed": 1})
-	_, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallConversation, clerk, first.Add(73*time.Hour))
+	_, err = e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallConversation, allParts, clerk, first.Add(73*time.Hour))
 	wantCode(t, err, breach.ECONFLICT)
 }
 
@@ -442,10 +461,10 @@ func TestCallConversationDelivers(t *testing.T) {
 	ctx := context.Background()
 	dang := e.phone(t, "+17655550142")
 	at := time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC)
-	if _, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallBusy, clerk, at); err != nil {
+	if _, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallBusy, nil, clerk, at); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallConversation, clerk, at.Add(time.Hour))
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallConversation, allParts, clerk, at.Add(time.Hour))
 	if err != nil || n.Status != breach.NoticeDelivered || n.Attempts != 2 || n.FallbackID != "" {
 		t.Fatalf("after the conversation %+v, %v", n, err)
 	}
@@ -470,10 +489,10 @@ func TestCallConversationDelivers(t *testing.T) {
 	if !slices.Equal(types, []string{"notice.queued", "call.attempt", "call.attempt", "notice.delivered"}) {
 		t.Fatalf("events %v", types)
 	}
-	_, err = e.worker.RecordCallAttempt(ctx, dang.ID, "hung_up", clerk, at)
+	_, err = e.worker.RecordCallAttempt(ctx, dang.ID, "hung_up", nil, clerk, at)
 	wantInvalidField(t, err, "outcome")
 	letter := e.notices(t, breach.NoticeFilter{Channel: breach.MethodLetter})[0]
-	_, err = e.worker.RecordCallAttempt(ctx, letter.ID, breach.CallConversation, clerk, at)
+	_, err = e.worker.RecordCallAttempt(ctx, letter.ID, breach.CallConversation, allParts, clerk, at)
 	wantCode(t, err, breach.ECONFLICT)
 }
 
@@ -481,7 +500,7 @@ func TestCallWrongNumberFallsBackAtOnce(t *testing.T) {
 	e := newCallEnv(t, nil, "")
 	ctx := context.Background()
 	dang := e.phone(t, "+17655550142")
-	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallWrongNumber, clerk, time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC))
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallWrongNumber, nil, clerk, time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC))
 	if err != nil || n.Status != breach.NoticeFailed || n.FallbackID == "" || n.Attempts != 1 || n.LastError != "wrong number" {
 		t.Fatalf("after a wrong number %+v, %v", n, err)
 	}
@@ -496,7 +515,7 @@ func TestCallNearDeadlineQueuesParallelLetter(t *testing.T) {
 	e := newCallEnv(t, nil, "")
 	ctx := context.Background()
 	dang := e.phone(t, "+17655550142")
-	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallNoAnswer, clerk, time.Date(2026, 4, 13, 15, 0, 0, 0, time.UTC))
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallNoAnswer, nil, clerk, time.Date(2026, 4, 13, 15, 0, 0, 0, time.UTC))
 	if err != nil || n.Status != breach.NoticeQueued || n.FallbackID == "" {
 		t.Fatalf("after a first attempt near the deadline %+v, %v", n, err)
 	}
@@ -513,7 +532,7 @@ func TestCallNearDeadlineQueuesParallelLetter(t *testing.T) {
 
 	// Far from the deadline, no parallel letter.
 	zoe := e.phone(t, "+13125550190")
-	if n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, clerk, time.Date(2026, 4, 2, 15, 0, 0, 0, time.UTC)); err != nil || n.FallbackID != "" {
+	if n, err := e.worker.RecordCallAttempt(ctx, zoe.ID, breach.CallNoAnswer, nil, clerk, time.Date(2026, 4, 2, 15, 0, 0, 0, time.UTC)); err != nil || n.FallbackID != "" {
 		t.Fatalf("far from the deadline %+v, %v", n, err)
 	}
 }
@@ -576,7 +595,7 @@ func TestTwilioCallsPlacedWithCallbackURL(t *testing.T) {
 	}
 	// The callback's outcome: no answer puts the notice back in the queue and schedules the next call.
 	n := e.phone(t, reqs[0].To())
-	got, err := e.worker.RecordCallAttempt(ctx, n.ID, breach.CallNoAnswer, breach.Actor{ID: "twilio", Role: "system"}, n.FirstAttemptAt.Add(time.Minute))
+	got, err := e.worker.RecordCallAttempt(ctx, n.ID, breach.CallNoAnswer, nil, breach.Actor{ID: "twilio", Role: "system"}, n.FirstAttemptAt.Add(time.Minute))
 	if err != nil || got.Status != breach.NoticeQueued || got.Attempts != 1 {
 		t.Fatalf("after the callback %+v, %v", got, err)
 	}
@@ -611,4 +630,284 @@ func TestFoldQueuedTask(t *testing.T) {
 	if got := e.rdb.ZCard(ctx, "breachd:breach:{"+e.b.ID+"}:notices:status:queued:letter").Val(); got != 4 {
 		t.Fatalf("queued letters set holds %d, want 4", got)
 	}
+}
+
+// allParts is what a clerk confirms after a conversation that gave the whole notice.
+var allParts = []breach.NoticePart{"E", "A", "C", "B", "D"} // any order
+
+// A conversation is notice only when the clerk confirms that all five parts were said; the parts
+// are recorded in the call.attempt event and the notice's history. Another outcome takes none.
+func TestCallConversationNeedsEveryPart(t *testing.T) {
+	e := newCallEnv(t, nil, "")
+	ctx := context.Background()
+	dang := e.phone(t, "+17655550142")
+	at := time.Date(2026, 4, 2, 16, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		outcome breach.CallOutcome
+		parts   []breach.NoticePart
+		reason  string // a part of the reason for parts_delivered
+	}{
+		{"a conversation without parts", breach.CallConversation, nil, "A, B, C, D, E"},
+		{"a conversation missing two parts", breach.CallConversation, []breach.NoticePart{"A", "B", "C"}, "lacks D, E"},
+		{"a part said twice", breach.CallConversation, []breach.NoticePart{"A", "B", "C", "D", "D"}, "D twice"},
+		{"a part that does not exist", breach.CallConversation, []breach.NoticePart{"A", "B", "C", "D", "F"}, `"F"`},
+		{"parts with a voicemail", breach.CallVoicemail, allParts, "only for a conversation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.worker.RecordCallAttempt(ctx, dang.ID, tc.outcome, tc.parts, clerk, at)
+			wantInvalidField(t, err, "parts_delivered")
+			var be *breach.Error
+			if errors.As(err, &be); !strings.Contains(be.Fields[0].Reason, tc.reason) {
+				t.Errorf("reason %q does not say %q", be.Fields[0].Reason, tc.reason)
+			}
+		})
+	}
+	// Nothing was recorded by the refused attempts: the window is not open yet.
+	if n, _ := e.store.Notice(ctx, dang.ID); n.Attempts != 0 || !n.FirstAttemptAt.IsZero() || n.Status != breach.NoticeQueued {
+		t.Fatalf("a refused attempt changed the notice: %+v", n)
+	}
+
+	n, err := e.worker.RecordCallAttempt(ctx, dang.ID, breach.CallConversation, allParts, clerk, at)
+	if err != nil || n.Status != breach.NoticeDelivered {
+		t.Fatalf("a conversation with every part: %+v, %v", n, err)
+	}
+	var attempt *breach.NoticeEntry
+	for i, h := range n.History {
+		if h.Type == breach.EventCallAttempt {
+			attempt = &n.History[i]
+		}
+	}
+	if attempt == nil || fmt.Sprint(attempt.Data["parts_delivered"]) != "[A B C D E]" || !strings.Contains(attempt.Summary, "A, B, C, D, E") {
+		t.Fatalf("the notice's history does not record the parts said: %+v", n.History)
+	}
+	var recorded bool
+	for _, ev := range allEvents(t, e.store, e.b.ID) {
+		if ev.Type == breach.EventCallAttempt && ev.Data["notice_id"] == dang.ID {
+			recorded = fmt.Sprint(ev.Data["parts_delivered"]) == "[A B C D E]" && ev.Data["by"] == clerk.ID
+		}
+	}
+	if !recorded {
+		t.Fatal("the breach's stream does not record the parts said in the call.attempt event")
+	}
+}
+
+// twilioHook is the webhook Twilio's callbacks reach, wired as the API wires it: the signature is
+// checked against the public URL, the callback read, and a final outcome recorded by the worker.
+// A Twilio conversation heard the whole script, so it gave every part.
+type twilioHook struct {
+	URL    string
+	token  string
+	worker atomic.Pointer[jobs.Worker]
+	now    func() time.Time
+}
+
+func newTwilioHook(t *testing.T, token string) *twilioHook {
+	t.Helper()
+	h := &twilioHook{token: token}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "malformed", http.StatusBadRequest)
+			return
+		}
+		id, outcome, final, err := voice.ReadCallback(h.token, h.URL, r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		if final {
+			var parts []breach.NoticePart
+			if outcome == breach.CallConversation {
+				parts = breach.NoticeParts
+			}
+			if _, err := h.worker.Load().RecordCallAttempt(r.Context(), id, outcome, parts, breach.Actor{ID: "twilio", Role: "system"}, h.now()); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL
+	return h
+}
+
+// runCallTasks runs the pending call tasks by hand, in order: the batch, then the calls it queued.
+// Window tasks and scheduled retries are left to the test.
+func (e *callEnv) runCallTasks(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	ins := asynq.NewInspectorFromRedisClient(e.rdb)
+	for range 3 {
+		pending, err := ins.ListPendingTasks(jobs.QueueName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range pending {
+			if ti.Type != jobs.TypeCallBatch && ti.Type != jobs.TypeCall {
+				continue
+			}
+			if err := e.worker.ProcessTask(ctx, asynq.NewTask(ti.Type, ti.Payload)); err != nil {
+				t.Fatalf("%s: %v", ti.Type, err)
+			}
+			if err := ins.DeleteTask(jobs.QueueName, ti.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestTwilioCallEndToEnd places the calls through the Twilio API (twiliotest) and plays their
+// signed callbacks back through the webhook: the voice reads the whole script, parts A to E, in
+// the person's language; a person who answers is notice; an answering machine never is, and the
+// letter follows when the window closes — or at once when the first call is within 3 days of the
+// deadline (LAW.md §3).
+func TestTwilioCallEndToEnd(t *testing.T) {
+	tests := []struct {
+		name  string
+		first time.Time // when the calls are placed; the deadline is 2026-04-15
+	}{
+		{"far from the deadline", time.Date(2026, 4, 1, 14, 0, 0, 0, time.UTC)},
+		{"less than 3 days before the deadline", time.Date(2026, 4, 13, 14, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tw := twiliotest.NewServer(t)
+			caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hook := newTwilioHook(t, tw.AuthToken)
+			e := newCallEnv(t, caller, hook.URL)
+			hook.now = func() time.Time { return *e.clock.Load() }
+			hook.worker.Store(e.worker)
+			e.set(tc.first)
+			near := tc.first.Month() == 4 && tc.first.Day() == 13
+
+			// Đặng speaks Spanish; Zoë Vietnamese, which has no script: hers is English, and so is
+			// the voice that reads it.
+			dang := e.phone(t, "+17655550142")
+			for number, lang := range map[string]string{"+17655550142": "es-MX", "+13125550190": "vi"} {
+				if _, err := e.store.UpdateNotice(ctx, e.phone(t, number).ID, func(n *breach.Notice) ([]breach.Event, error) {
+					n.Language = lang
+					return nil, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.runCallTasks(t)
+
+			placed := map[string]twiliotest.Request{}
+			for _, r := range tw.Requests() {
+				placed[r.To()] = r
+			}
+			if len(placed) != 2 {
+				t.Fatalf("%d calls placed, want 2", len(placed))
+			}
+			for number, want := range map[string]struct{ lang, voice string }{
+				"+13125550190": {"en-US", "Polly.Joanna"},
+				"+17655550142": {"es-US", "Polly.Lupe"},
+			} {
+				n := e.phone(t, number)
+				script, _ := plainComposer{}.CallScript(e.b, n)
+				texts, attrs := twimlSays(t, placed[number].Twiml())
+				if len(texts) != 2 {
+					t.Fatalf("%s: %d <Say> verbs, want the script read twice", number, len(texts))
+				}
+				for i := range texts {
+					if attrs[i]["language"] != want.lang || attrs[i]["voice"] != want.voice {
+						t.Errorf("%s: <Say> %v, want language %s, voice %s", number, attrs[i], want.lang, want.voice)
+					}
+					if texts[i] != script.Text {
+						t.Errorf("%s: <Say> reads %q, want the whole script %q", number, texts[i], script.Text)
+					}
+					for _, p := range script.Parts {
+						if !strings.Contains(texts[i], p.Text) {
+							t.Errorf("%s: <Say> lacks part %s", number, p.Part)
+						}
+					}
+				}
+				if got := e.phone(t, number); got.Status != breach.NoticeSent || (got.FallbackID != "") != near {
+					t.Errorf("%s after the call was placed: status %s, letter %q (near the deadline: %v)", number, got.Status, got.FallbackID, near)
+				}
+			}
+
+			// Zoë answers and listens; Đặng's answering machine takes the message.
+			zoe := e.phone(t, "+13125550190")
+			e.set(tc.first.Add(2 * time.Minute))
+			if err := tw.Play(ctx, placed["+13125550190"].SID, twiliotest.Conversation(95*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tw.Play(ctx, placed["+17655550142"].SID, twiliotest.Voicemail()); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := e.store.Notice(ctx, zoe.ID); got.Status != breach.NoticeDelivered {
+				t.Errorf("Zoë's call after a conversation: %s", got.Status)
+			}
+			got, _ := e.store.Notice(ctx, dang.ID)
+			if got.Status != breach.NoticeQueued || got.Attempts != 1 || breach.Delivered(breach.MethodPhone, got.Status) {
+				t.Errorf("Đặng's call after a voicemail: %+v", got)
+			}
+			outcomes := map[string]breach.Event{}
+			for _, ev := range allEvents(t, e.store, e.b.ID) {
+				if ev.Type == breach.EventCallAttempt {
+					outcomes[ev.Data["notice_id"].(string)] = ev
+				}
+			}
+			if ev := outcomes[zoe.ID]; ev.Data["outcome"] != "conversation" || ev.Actor != "twilio" || fmt.Sprint(ev.Data["parts_delivered"]) != "[A B C D E]" {
+				t.Errorf("Zoë's call.attempt %+v", ev)
+			}
+			if ev := outcomes[dang.ID]; ev.Data["outcome"] != "voicemail" || ev.Data["parts_delivered"] != nil {
+				t.Errorf("Đặng's call.attempt %+v: a voicemail delivers no part", ev)
+			}
+			if near {
+				// The letter was queued when the first call was placed; the voicemail leaves it.
+				if got.FallbackID == "" {
+					t.Fatal("no letter queued at once for a call less than 3 days before the deadline")
+				}
+			} else if got.FallbackID != "" {
+				t.Fatalf("a letter was queued before the window closed: %+v", got)
+			}
+
+			// The window closes without a conversation: the call fails and the letter replaces it.
+			e.set(got.CallWindowEnds.Add(time.Second))
+			if err := e.worker.ProcessTask(ctx, e.windowTask(dang.ID)); err != nil {
+				t.Fatal(err)
+			}
+			failed, _ := e.store.Notice(ctx, dang.ID)
+			if failed.Status != breach.NoticeFailed || failed.FallbackID == "" || (near && failed.FallbackID != got.FallbackID) {
+				t.Fatalf("after the window: %+v", failed)
+			}
+			letter, err := e.store.Notice(ctx, failed.FallbackID)
+			if err != nil || letter.Channel != breach.MethodLetter || letter.FallbackFor != dang.ID || letter.Status != breach.NoticeQueued {
+				t.Fatalf("the letter replacing the call: %+v, %v", letter, err)
+			}
+			if got, _ := e.store.Notice(ctx, zoe.ID); got.Status != breach.NoticeDelivered || got.FallbackID != "" && !near {
+				t.Errorf("Zoë's delivered call after the window: %+v", got)
+			}
+		})
+	}
+}
+
+// twimlSays returns the text and attributes of each <Say> of a TwiML document.
+func twimlSays(t *testing.T, twiml string) (texts []string, attrs []map[string]string) {
+	t.Helper()
+	var doc struct {
+		Says []struct {
+			Attrs []xml.Attr `xml:",any,attr"`
+			Text  string     `xml:",chardata"`
+		} `xml:"Say"`
+	}
+	if err := xml.Unmarshal([]byte(twiml), &doc); err != nil {
+		t.Fatalf("TwiML does not parse: %v\n%s", err, twiml)
+	}
+	for _, s := range doc.Says {
+		m := map[string]string{}
+		for _, a := range s.Attrs {
+			m[a.Name.Local] = a.Value
+		}
+		texts, attrs = append(texts, s.Text), append(attrs, m)
+	}
+	return texts, attrs
 }

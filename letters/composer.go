@@ -82,37 +82,40 @@ func (c *Composer) Email(b *breach.Breach, n breach.Notice) (breach.EmailMessage
 }
 
 // CallScript writes what is read to the person on a telephone notice of breach b: a greeting
-// naming who the notice is for, the five required elements and a goodbye, as plain sentences in
-// English or Spanish. Web addresses are reduced to their host name read aloud ("pikecreek dot
-// k12 dot in dot us", never "h t t p s"), and telephone numbers are written digit by digit with
-// pauses between the groups ("3 1 7, 5 5 5, 0 1 0 0").
+// naming who the notice is for, the five required elements (LAW.md §4) as parts A to E, each
+// under its heading, and a goodbye, as plain sentences in English or Spanish. Text is the whole
+// script as read, the parts in order, separated by blank lines. Web addresses are reduced to their
+// host name read aloud ("pikecreek dot k12 dot in dot us", never "h t t p s"), and telephone numbers
+// are written digit by digit with pauses between the groups ("3 1 7, 5 5 5, 0 1 0 0").
 //
 // It returns an EINVALID error naming the notice when n is not a telephone notice of b, and a
 // *FieldError (EINVALID) naming the field when something is missing, holds a control character,
 // or makes the script longer than MaxCallScriptLength (ErrDoesNotFit).
-func (c *Composer) CallScript(b *breach.Breach, n breach.Notice) (string, error) {
+func (c *Composer) CallScript(b *breach.Breach, n breach.Notice) (breach.CallScript, error) {
 	if n.Channel != breach.MethodPhone {
-		return "", breach.Errorf(breach.EINVALID, "notice %s is a %s notice, not a telephone notice", n.ID, n.Channel)
+		return breach.CallScript{}, breach.Errorf(breach.EINVALID, "notice %s is a %s notice, not a telephone notice", n.ID, n.Channel)
 	}
 	wd, _, err := c.compose(b, &n, byPhone, "call script")
 	if err != nil {
-		return "", err
+		return breach.CallScript{}, err
 	}
-	parts := []string{wd.salutation, wd.intro}
-	for _, s := range wd.sections {
-		parts = append(parts, strings.Join(paragraphs(s.text), " "))
+	cs := breach.CallScript{Language: wd.tmpl.lang, Greeting: wd.salutation + "\n\n" + wd.intro, Closing: wd.tmpl.callGoodbye}
+	read := []string{cs.Greeting}
+	for i, s := range wd.sections { // sections are (A) to (E), in the order of breach.NoticeParts
+		p := breach.ScriptPart{Part: breach.NoticeParts[i], Title: s.heading, Text: strings.Join(paragraphs(s.text), " ")}
+		cs.Parts = append(cs.Parts, p)
+		read = append(read, p.Text)
 	}
-	parts = append(parts, wd.tmpl.callGoodbye)
-	script := strings.Join(parts, "\n\n") + "\n"
-	if k := utf8.RuneCountInString(script); k > MaxCallScriptLength {
+	cs.Text = strings.Join(append(read, cs.Closing), "\n\n") + "\n"
+	if k := utf8.RuneCountInString(cs.Text); k > MaxCallScriptLength {
 		field := "content.description"
 		if len(b.Determination.Remediation) > len(b.Determination.Description) {
 			field = "content.remediation"
 		}
-		return "", &FieldError{NoticeID: n.ID, Field: field, Err: ErrDoesNotFit, what: "call script",
+		return breach.CallScript{}, &FieldError{NoticeID: n.ID, Field: field, Err: ErrDoesNotFit, what: "call script",
 			Detail: fmt.Sprintf("the call script has %d characters; at most %d can be read in one call", k, MaxCallScriptLength)}
 	}
-	return script, nil
+	return cs, nil
 }
 
 // compose checks the notice and the sender and writes the notice's wording; it also returns the

@@ -1,6 +1,7 @@
 package letters
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -206,19 +207,50 @@ func TestCallScript(t *testing.T) {
 	b.Determination.Remediation += " Updates: https://pikecreek.k12.in.us/updates?x=1, or www.example.org."
 	for _, lang := range []string{"en", "es"} {
 		for _, guardian := range []bool{false, true} {
-			s, err := c.CallScript(b, phoneNotice(lang, guardian))
+			cs, err := c.CallScript(b, phoneNotice(lang, guardian))
 			if err != nil {
 				t.Fatal(err)
 			}
+			s := cs.Text
+			if cs.Language != lang {
+				t.Errorf("%s guardian=%v: script language %q", lang, guardian, cs.Language)
+			}
+			if len(cs.Parts) != 5 {
+				t.Fatalf("%s guardian=%v: %d parts, want A to E", lang, guardian, len(cs.Parts))
+			}
+			for i, p := range cs.Parts {
+				if p.Part != breach.NoticeParts[i] || p.Title == "" || p.Text == "" {
+					t.Errorf("%s guardian=%v: part %d is %+v, want %s with a title and text", lang, guardian, i, p, breach.NoticeParts[i])
+				}
+				if p.Title != tmplOf(lang).headings[i] {
+					t.Errorf("%s: part %s is titled %q, want the letter's heading %q", lang, p.Part, p.Title, tmplOf(lang).headings[i])
+				}
+			}
 			for element, texts := range elementsIn(lang, true) {
+				part := cs.Parts[element[0]-'A'] // "A description" is part A, and so on
 				for _, want := range texts {
 					if element == "C remediation" {
 						want = testDetermination().Remediation
+					}
+					if !strings.Contains(part.Text, want) {
+						t.Errorf("%s guardian=%v: part %s lacks %s: %q", lang, guardian, part.Part, element, want)
 					}
 					if !strings.Contains(s, want) {
 						t.Errorf("%s guardian=%v: the script lacks %s: %q", lang, guardian, element, want)
 					}
 				}
+			}
+			// What is read is the greeting, the parts in order and the closing, nothing else.
+			read := []string{cs.Greeting}
+			for _, p := range cs.Parts {
+				read = append(read, p.Text)
+			}
+			if want := strings.Join(append(read, cs.Closing), "\n\n") + "\n"; s != want {
+				t.Errorf("%s guardian=%v: the text is not the parts in order:\n%s\nwant\n%s", lang, guardian, s, want)
+			}
+			if !strings.HasPrefix(cs.Greeting, map[string]string{"en": "Hello.", "es": "Hola."}[lang]) ||
+				cs.Closing != tmplOf(lang).callGoodbye {
+				t.Errorf("%s: greeting %q, closing %q", lang, cs.Greeting, cs.Closing)
 			}
 			for _, bad := range []string{"http", "www", "/", "(317)", "555-0100", "1-877"} {
 				if strings.Contains(s, bad) {
@@ -241,6 +273,9 @@ func TestCallScript(t *testing.T) {
 		t.Errorf("an overlong script: %v", err)
 	}
 }
+
+// tmplOf is the template a test expects for lang, which has one.
+func tmplOf(lang string) *template { t, _ := templateFor(lang); return t }
 
 func TestSpokenNumber(t *testing.T) {
 	for in, want := range map[string]string{
@@ -288,8 +323,17 @@ func TestComposerGolden(t *testing.T) {
 			m, err := c.Email(b, emailNotice("es", true))
 			return m.Text, err
 		},
-		"call-en-guardian.txt": func() (string, error) { return c.CallScript(b, phoneNotice("en", true)) },
-		"call-es.txt":          func() (string, error) { return c.CallScript(b, phoneNotice("es", false)) },
+		"call-en-guardian.txt": func() (string, error) { s, err := c.CallScript(b, phoneNotice("en", true)); return s.Text, err },
+		"call-es.txt":          func() (string, error) { s, err := c.CallScript(b, phoneNotice("es", false)); return s.Text, err },
+		// The structure a clerk's call task carries: parts A to E under the letter's headings.
+		"call-es.json": func() (string, error) {
+			s, err := c.CallScript(b, phoneNotice("es", false))
+			if err != nil {
+				return "", err
+			}
+			out, err := json.MarshalIndent(s, "", "  ")
+			return string(out) + "\n", err
+		},
 	}
 	for name, f := range outputs {
 		got, err := f()

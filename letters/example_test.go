@@ -139,9 +139,14 @@ func ExampleComposer_CallScript() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(strings.Split(s, "\n\n")[5])
+	d := s.Parts[3] // part D: the telephone number for assistance (LAW.md §4)
+	fmt.Println(d.Part, d.Title)
+	fmt.Println(d.Text)
+	fmt.Println(strings.Contains(s.Text, d.Text)) // Text is the whole script as read
 	// Output:
+	// D For more information
 	// If you have questions or need assistance, please call 3 1 7, 5 5 5, 0 1 0 0.
+	// true
 }
 
 func ExampleDocuments_WebsiteNotice() {

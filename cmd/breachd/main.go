@@ -141,8 +141,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 	}
 	queue := jobs.NewQueue(rdb)
+	composer := letters.NewComposer(cfg.Sender)
 	worker, err := jobs.NewWorker(jobs.WorkerConfig{Store: store, Queue: queue, Redis: rdb, Mailer: mailer, Caller: caller,
-		Composer: letters.NewComposer(cfg.Sender), PublicURL: cfg.PublicURL, Logger: log})
+		Composer: composer, PublicURL: cfg.PublicURL, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -168,6 +169,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Notices:        store,
 		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
 		Calls:          worker,
+		Composer:       composer,
 		Bounces:        worker,
 		PrintRoom:      jobs.NewPrintRoom(store, printer, nil, nil),
 		Printer:        printer,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,5 +139,67 @@ func TestEndToEndForgedCallbackRejected(t *testing.T) {
 	}
 	if got := rc.received(); len(got) != 1 || got[0].Outcome != breach.CallConversation {
 		t.Errorf("received %+v, want one conversation", got)
+	}
+}
+
+// TestEndToEndReadsTheWholeScript: a call script of five parts (LAW.md §4), as package letters
+// writes one, is read whole, twice, in the voice of its language; a person who answers makes it a
+// conversation, an answering machine a voicemail.
+func TestEndToEndReadsTheWholeScript(t *testing.T) {
+	script := breach.CallScript{Language: "es",
+		Greeting: "Hola. Le llama Lakeview School Corporation con un aviso importante para Ana Ruiz.",
+		Parts: []breach.ScriptPart{
+			{Part: "A", Title: "Qué sucedió", Text: "Una hoja de cálculo se envió por error a una dirección externa."},
+			{Part: "B", Title: "Qué información estuvo involucrada", Text: "Nombre y número de Seguro Social."},
+			{Part: "C", Title: "Qué estamos haciendo", Text: "Desactivamos la exportación & capacitamos al personal."},
+			{Part: "D", Title: "Para más información", Text: "Llame al 3 1 7, 5 5 5, 0 1 0 0."},
+			{Part: "E", Title: "Qué puede hacer usted", Text: "Manténgase alerta ante el fraude y el robo de identidad."},
+		},
+		Closing: "Gracias por escucharnos. Adiós."}
+	read := []string{script.Greeting}
+	for _, p := range script.Parts {
+		read = append(read, p.Text)
+	}
+	script.Text = strings.Join(append(read, script.Closing), "\n\n") + "\n"
+
+	for _, tt := range []struct {
+		answer twiliotest.Outcome
+		want   breach.CallOutcome
+	}{
+		{twiliotest.Conversation(2 * time.Minute), breach.CallConversation},
+		{twiliotest.Voicemail(), breach.CallVoicemail},
+	} {
+		t.Run(tt.answer.AnsweredBy, func(t *testing.T) {
+			ctx := context.Background()
+			srv := twiliotest.NewServer(t)
+			rc := newReceiver(t, srv.AuthToken)
+			sid, err := newCaller(t, srv).PlaceCall(ctx, breach.Call{NoticeID: "N-43", To: to, Script: script.Text,
+				Language: script.Language, CallbackURL: rc.URL + "/v1/webhooks/twilio?notice=N-43"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			placed, _ := srv.Call(sid)
+			_, texts, attrs := says(t, placed.Twiml())
+			if len(texts) != 2 {
+				t.Fatalf("%d <Say> verbs, want 2", len(texts))
+			}
+			for i, text := range texts {
+				if text != script.Text || attrs[i]["language"] != "es-US" || attrs[i]["voice"] != "Polly.Lupe" {
+					t.Errorf("<Say> %d %v reads %q, want the whole script in es-US", i, attrs[i], text)
+				}
+				for _, p := range script.Parts {
+					if !strings.Contains(text, p.Text) {
+						t.Errorf("<Say> %d lacks part %s", i, p.Part)
+					}
+				}
+			}
+			if err := srv.Play(ctx, sid, tt.answer); err != nil {
+				t.Fatal(err)
+			}
+			got := rc.received()
+			if last := got[len(got)-1]; !last.Final || last.Outcome != tt.want || last.AnsweredBy != tt.answer.AnsweredBy {
+				t.Errorf("last callback %+v, want %s", last, tt.want)
+			}
+		})
 	}
 }
