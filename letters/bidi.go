@@ -182,6 +182,36 @@ func visual(s string) string {
 			}
 		}
 	}
+	// N0: a pair of brackets around right-to-left text, after right-to-left text (or a number),
+	// is right to left, so that both brackets are drawn with what they enclose.
+	for _, p := range bracketPairs(rs) {
+		inside := uint8(bidiN)
+		for _, c := range cls[p[0]+1 : p[1]] {
+			if c == bidiL {
+				inside = bidiL
+				break
+			}
+			if c != bidiN {
+				inside = bidiR
+			}
+		}
+		if inside != bidiR {
+			continue
+		}
+		before := uint8(bidiL)
+		for k := p[0] - 1; k >= 0; k-- {
+			if cls[k] != bidiN {
+				before = cls[k]
+				if before == bidiEN || before == bidiAN { // numbers count as right to left
+					before = bidiR
+				}
+				break
+			}
+		}
+		if before == bidiR {
+			cls[p[0]], cls[p[1]] = bidiR, bidiR
+		}
+	}
 	// N1, N2: neutrals between two runs of the same direction take it (numbers count as right to
 	// left); any other neutral takes the line's, left to right.
 	dir := func(c uint8) uint8 {
@@ -250,6 +280,31 @@ func visual(s string) string {
 		}
 	}
 	return string(rs)
+}
+
+// bracketPairs returns the index pairs of matching round, square and curly brackets, as UAX #9's
+// BD16 finds them (a stack of 63; an unmatched closing bracket is skipped).
+func bracketPairs(rs []rune) [][2]int {
+	var stack []int
+	var pairs [][2]int
+	for i, r := range rs {
+		switch r {
+		case '(', '[', '{':
+			if len(stack) == 63 {
+				return pairs
+			}
+			stack = append(stack, i)
+		case ')', ']', '}':
+			for k := len(stack) - 1; k >= 0; k-- {
+				if mirrored[rs[stack[k]]] == r {
+					pairs = append(pairs, [2]int{stack[k], i})
+					stack = stack[:k]
+					break
+				}
+			}
+		}
+	}
+	return pairs
 }
 
 // reverseClusters reverses rs (and its levels alongside) keeping each character's following
