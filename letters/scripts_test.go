@@ -2,6 +2,8 @@ package letters
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,8 +68,8 @@ func TestVisualOrder(t *testing.T) {
 		{"דוד כהן", "ןהכ דוד"},
 		{"Dear דוד כהן:", "Dear ןהכ דוד:"},
 		{"דוד כהן, 12 Elm St", "12 ,ןהכ דוד Elm St"}, // the number joins the right-to-left run (UAX #9 W7, N1)
-		{"רחוב הרצל 12", "12 לצרה בוחר"},       // digits stay left to right
-		{"דירה 3 (קומה 2)", "(2 המוק) 3 הריד"}, // brackets mirrored
+		{"רחוב הרצל 12", "12 לצרה בוחר"},             // digits stay left to right
+		{"דירה 3 (קומה 2)", "(2 המוק) 3 הריד"},       // brackets mirrored
 		{"Apt 3 דוד", "Apt 3 דוד"},
 		// Arabic: joined (initial, medial, final forms; lam-alef) and reversed.
 		{"محمد", "\uFEAA\uFEE4\uFEA4\uFEE3"},
@@ -131,6 +133,101 @@ func TestScriptsPrint(t *testing.T) {
 		text := pdfPlainText(t, path)
 		if want := extracted(l.Addressee.Name[0]); !strings.Contains(text, "Dear "+want) {
 			t.Errorf("letter to %s: pdftotext does not give %q:\n%s", l.Addressee.Name[0], want, text)
+		}
+	}
+}
+
+// readBack is pdftotext's text with the marks it puts around right-to-left runs removed.
+func readBack(t *testing.T, path string) string {
+	t.Helper()
+	return strings.NewReplacer("\u202b", "", "\u202c", "").Replace(pdfPlainText(t, path))
+}
+
+// printedAs is a name as read back: Arabic in the joined forms it was drawn in.
+func printedAs(name string) string { return shapeArabic(name) }
+
+func TestScriptsPrintInABatch(t *testing.T) {
+	r := testRenderer(t)
+	m := testMailing()
+	ls := append(scriptLetters(), adultLetter("N-L1", "Zoë O'Brien-Ångström", "en"))
+	var pdf, manifest bytes.Buffer
+	res, err := r.RenderBatch(&pdf, &manifest, m, BatchInfo{BreachID: "B-42", BreachTitle: "翔平 大谷 — student records", Number: 1, Of: 1}, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 0 || len(res.Letters) != len(ls) {
+		t.Fatalf("printed %d, rejected %v; want all %d", len(res.Letters), res.Rejected, len(ls))
+	}
+	path := writeTemp(t, "scripts-batch.pdf", pdf.Bytes())
+	text := readBack(t, path)
+	for _, want := range []string{"7 letters, sorted by postal code", "Breach 翔平 大谷 — student records (B-42)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the cover sheet lacks %q:\n%s", want, text)
+		}
+	}
+	for _, l := range ls {
+		if n := printedAs(l.Addressee.Name[0]); strings.Count(text, "Dear "+n) != 1 {
+			t.Errorf("the batch does not hold the letter to %q once", n)
+		}
+		if !strings.Contains(manifest.String(), ","+l.Addressee.Name[0]+",") {
+			t.Errorf("the manifest lacks %q:\n%s", l.Addressee.Name[0], manifest.String())
+		}
+	}
+	if strings.Contains(manifest.String(), "cannot print") {
+		t.Errorf("the manifest reports an error:\n%s", manifest.String())
+	}
+}
+
+// TestCJKKeepsDocumentsSmall: a document that prints CJK embeds only the glyphs it prints, and
+// one that prints none does not load the CJK font at all.
+func TestCJKKeepsDocumentsSmall(t *testing.T) {
+	r := testRenderer(t)
+	m := testMailing()
+	latin := benchLetters(100)
+	withCJK := benchLetters(100)
+	withCJK[7] = adultLetter(withCJK[7].NoticeID, "翔平 大谷", "en")
+	size := func(ls []Letter) (int, string) {
+		var pdf bytes.Buffer
+		if _, err := r.RenderBatch(&pdf, io.Discard, m, BatchInfo{BreachID: "B-1", BreachTitle: "Export", Number: 1}, ls); err != nil {
+			t.Fatal(err)
+		}
+		return pdf.Len(), poppler(t, "pdffonts", writeTemp(t, "size.pdf", pdf.Bytes()))
+	}
+	a, fontsA := size(latin)
+	b, fontsB := size(withCJK)
+	t.Logf("batch of 100 letters: %d bytes Latin only, %d bytes with one CJK name (+%d)", a, b, b-a)
+	if strings.Contains(fontsA, "droidsansfallback") || !strings.Contains(fontsB, "droidsansfallback") {
+		t.Errorf("the CJK font is embedded only where CJK is printed:\n%s\n%s", fontsA, fontsB)
+	}
+	if b-a > 20_000 {
+		t.Errorf("one CJK name adds %d bytes to a batch; its four glyphs should take a few KB", b-a)
+	}
+	var one bytes.Buffer
+	if _, err := r.RenderLetter(&one, m, adultLetter("N-1", "翔平 大谷", "en")); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("one letter to 翔平 大谷: %d bytes", one.Len())
+	if one.Len() > 200_000 {
+		t.Errorf("one letter with a CJK name is %d bytes", one.Len())
+	}
+}
+
+func TestScriptsPrintInTheClosureReport(t *testing.T) {
+	docs := testDocuments(t)
+	r := closureReport(t, 5)
+	r.Breach.Determination.Title = "翔平 大谷 の記録"
+	r.Breach.Determination.Reporter.Anonymous = false
+	r.Breach.Determination.Reporter.Name = "דוד כהן"
+	r.Outcome.Summary = "Letters reached Γιώργος Παπαδόπουλος, Анна Иванова, 김민준 and محمد الأحمد."
+	path, _ := writePDF(t, "closure-scripts", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+	if *pngDir != "" {
+		b, _ := os.ReadFile(path)
+		writeTemp(t, "closure-scripts.pdf", b)
+	}
+	text := readBack(t, path)
+	for _, n := range append(scriptNames, "翔平 大谷 の記録") {
+		if !strings.Contains(text, printedAs(n)) {
+			t.Errorf("the closure report lacks %q:\n%s", n, text)
 		}
 	}
 }
