@@ -206,6 +206,8 @@ func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsReque
 		if slices.IndexFunc(outlets[:i], func(p breach.MediaOutlet) bool { return strings.EqualFold(p.Name, o.Name) }) >= 0 {
 			fe = append(fe, breach.FieldError{Field: fmt.Sprintf("outlets[%d].name", i), Reason: "is listed twice"})
 		}
+		fe = append(fe, printable([2]string{fmt.Sprintf("outlets[%d].name", i), o.Name},
+			[2]string{fmt.Sprintf("outlets[%d].kind", i), o.Kind})...)
 	}
 	if err := breach.InvalidFields(fe); err != nil {
 		return nil, err
@@ -304,6 +306,12 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 
 func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject) (CloseBreachResponseObject, error) {
 	actor := actorFrom(ctx)
+	// The closure report prints the outcome: refuse what it cannot print now, not when an auditor
+	// downloads the report.
+	if err := breach.InvalidFields(printable([2]string{"summary", req.Body.Summary},
+		[2]string{"lessons_learned", deref(req.Body.LessonsLearned)})); err != nil {
+		return nil, err
+	}
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		if b.Status == breach.StatusClosed {
 			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "breach %s was closed on %s", b.ID, b.Outcome.ClosedAt.Format(time.RFC3339))
@@ -352,4 +360,16 @@ func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportReq
 		return nil, err
 	}
 	return GetClosureReport200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
+}
+
+// printable returns a field error for each {field, value} the letters cannot print (see
+// breach.Printable): the closure report and the press release print these fields.
+func printable(fields ...[2]string) []breach.FieldError {
+	var fe []breach.FieldError
+	for _, f := range fields {
+		if reason := breach.UnprintableReason(f[1]); reason != "" {
+			fe = append(fe, breach.FieldError{Field: f[0], Reason: reason})
+		}
+	}
+	return fe
 }

@@ -69,3 +69,38 @@ func TestUploadPrintableNames(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestsRefuseUnprintableText: free text the documents print is refused at the door, with a
+// 422 naming the field, and text in any printed script is kept and printed.
+func TestRequestsRefuseUnprintableText(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/breaches", breach.RoleAdmin, map[string]any{"determination": determination(map[string]any{
+		"title": "Laptop 💻 stolen", "systems_affected": []string{"SIS", "payroll \U00013000"}})})
+	if f := r.fields(t); r.Status != 422 || !strings.Contains(f["determination.title"], `contains "💻" (U+1F4BB), which the letters cannot print`) ||
+		!strings.Contains(f["determination.systems_affected[1]"], "U+13000") {
+		t.Fatalf("unprintable determination: %d %v", r.Status, f)
+	}
+	b := createBreach(t, e, map[string]any{"title": "翔平 大谷 の記録", "description": "Ένα λάπτοп was stolen; דוד כהן reported it."})
+	base := "/v1/breaches/" + b.ID
+	if r := e.do("POST", base+"/holds", breach.RoleAdmin, map[string]any{"agency": "Police 🚓", "start_date": "2026-03-10"}); r.Status != 422 ||
+		!strings.Contains(r.fields(t)["agency"], "U+1F693") {
+		t.Fatalf("unprintable hold agency: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, map[string]any{"summary": "Done ✅", "lessons_learned": "Encrypt \U00013000"}); r.Status != 422 ||
+		!strings.Contains(r.fields(t)["summary"], "U+2705") || !strings.Contains(r.fields(t)["lessons_learned"], "U+13000") {
+		t.Fatalf("unprintable outcome: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, map[string]any{"summary": "Анна Иванова and 김민준 were told."}); r.Status != 200 {
+		t.Fatalf("close: %d %s", r.Status, r.Body)
+	}
+	report := e.do("GET", base+"/closure-report.pdf", breach.RoleAuditor, nil)
+	if report.Status != 200 {
+		t.Fatalf("closure report: %d %s", report.Status, report.Body)
+	}
+	got := strings.NewReplacer("\u202b", "", "\u202c", "").Replace(strings.Join(strings.Fields(pdfText(t, report.Body)), " "))
+	for _, want := range []string{"翔平 大谷 の記録", "Анна Иванова and 김민준 were told.", "דוד כהן"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the closure report lacks %q:\n%s", want, got)
+		}
+	}
+}
