@@ -150,6 +150,11 @@ func (r Recipient) Validate() []FieldError {
 		if strings.ContainsAny(f.v, "\r\n\t") {
 			bad(f.name, "must be on one line")
 		}
+		// These fields go on the envelope: a character the letters cannot print is refused here,
+		// with its row, rather than when the letter is printed.
+		if reason := UnprintableReason(f.v); reason != "" {
+			bad(f.name, reason)
+		}
 	}
 	a := r.Address
 	if a != (PostalAddress{}) {

@@ -31,6 +31,21 @@ func (d Determination) Validate(prefix string) []FieldError {
 			bad(f.name, "is longer than 20000 characters")
 		}
 	}
+	// What the documents print (letters, the closure report, the agency letters, the press
+	// release) is refused here when the letters cannot print it, rather than when a PDF is made.
+	for _, f := range [...]struct{ name, text string }{{"jurisdiction", d.Jurisdiction}, {"title", d.Title},
+		{"description", d.Description}, {"risk_rationale", d.RiskRationale}, {"remediation", d.Remediation},
+		{"assistance_phone", d.AssistancePhone}, {"reporter.name", d.Reporter.Name}, {"reporter.role", d.Reporter.Role},
+		{"reporter.email", d.Reporter.Email}, {"reporter.phone", d.Reporter.Phone}, {"actions_taken", d.ActionsTaken}} {
+		if reason := UnprintableReason(f.text); reason != "" {
+			bad(f.name, reason)
+		}
+	}
+	for i, s := range d.SystemsAffected {
+		if reason := UnprintableReason(s); reason != "" {
+			bad(fieldIndex("systems_affected", i), reason)
+		}
+	}
 	if d.TimeZone != "" {
 		if _, err := time.LoadLocation(d.TimeZone); err != nil {
 			bad("time_zone", "is not a known IANA time zone")

@@ -289,6 +289,9 @@ func (h *handlers) PlaceHold(ctx context.Context, req PlaceHoldRequestObject) (P
 		PlacedBy:  actor.ID,
 		PlacedAt:  h.cfg.Now().UTC(),
 	}
+	if err := breach.InvalidFields(printable([2]string{"agency", hold.Agency})); err != nil { // the closure report prints it
+		return nil, err
+	}
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		if b.Status == breach.StatusClosed {
 			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "breach %s is closed", b.ID)

@@ -38,6 +38,10 @@ func (h *handlers) RecordObligation(ctx context.Context, req RecordObligationReq
 	if status != breach.ObligationDone && reason == "" {
 		return nil, breach.InvalidFields([]breach.FieldError{{Field: "reason", Reason: fmt.Sprintf("is required to record %s", status)}})
 	}
+	// The closure report prints both.
+	if err := breach.InvalidFields(printable([2]string{"reason", reason}, [2]string{"evidence", evidence})); err != nil {
+		return nil, err
+	}
 	// The ledger depends on the notice counters, read once before the breach is updated; the
 	// breach's own records are re-read in the transaction.
 	s, err := h.load(ctx, req.Id)

@@ -210,6 +210,8 @@ func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsReque
 		if slices.IndexFunc(outlets[:i], func(p breach.MediaOutlet) bool { return strings.EqualFold(p.Name, o.Name) }) >= 0 {
 			fe = append(fe, breach.FieldError{Field: fmt.Sprintf("outlets[%d].name", i), Reason: "is listed twice"})
 		}
+		fe = append(fe, printable([2]string{fmt.Sprintf("outlets[%d].name", i), o.Name},
+			[2]string{fmt.Sprintf("outlets[%d].kind", i), o.Kind})...)
 	}
 	if err := breach.InvalidFields(fe); err != nil {
 		return nil, err
@@ -308,6 +310,15 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 
 func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject) (CloseBreachResponseObject, error) {
 	actor := actorFrom(ctx)
+	// The closure report prints the outcome and the waivers: refuse what it cannot print now, not
+	// when an auditor downloads the report.
+	texts := [][2]string{{"summary", req.Body.Summary}, {"lessons_learned", deref(req.Body.LessonsLearned)}}
+	for i, w := range deref(req.Body.Waivers) {
+		texts = append(texts, [2]string{fmt.Sprintf("waivers[%d].reason", i), w.Reason})
+	}
+	if err := breach.InvalidFields(printable(texts...)); err != nil {
+		return nil, err
+	}
 	// The notice counters are read once; the breach's records are re-read in the transaction.
 	s, err := h.load(ctx, req.Id)
 	if err != nil {
@@ -379,4 +390,16 @@ func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportReq
 		return nil, err
 	}
 	return GetClosureReport200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
+}
+
+// printable returns a field error for each {field, value} the letters cannot print (see
+// breach.Printable): the closure report and the press release print these fields.
+func printable(fields ...[2]string) []breach.FieldError {
+	var fe []breach.FieldError
+	for _, f := range fields {
+		if reason := breach.UnprintableReason(f[1]); reason != "" {
+			fe = append(fe, breach.FieldError{Field: f[0], Reason: reason})
+		}
+	}
+	return fe
 }

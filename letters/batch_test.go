@@ -27,7 +27,7 @@ func TestBatchesOf2500(t *testing.T) {
 	m := testMailing()
 	letters := benchLetters(2500)
 	// A few letters that cannot be printed, spread through the run.
-	letters[10].Addressee.Name = []string{"王小明"}
+	letters[10].Addressee.Name = []string{"राम शर्मा"}
 	letters[1500].Addressee.Address = []string{"1", "2", "3", "4", "5"}
 
 	batches := r.Batches(letters)
@@ -144,7 +144,7 @@ func TestBatchManifestNeutralisesFormulas(t *testing.T) {
 		adultLetter("N-2", "+1 Smith", "en"),
 		adultLetter("N-3", "-Brown", "en"),
 		adultLetter("N-4", "@Lee", "en"),
-		adultLetter("N-5", "王小明", "en"),
+		adultLetter("N-5", "राम शर्मा", "en"),
 	}
 	var pdf, manifest bytes.Buffer
 	res, err := r.RenderBatch(&pdf, &manifest, m, BatchInfo{BreachID: "B-1", BreachTitle: "T", Number: 1, Of: 1}, ls)
@@ -155,7 +155,7 @@ func TestBatchManifestNeutralisesFormulas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"N-1": `'=HYPERLINK("http://x")`, "N-2": "'+1 Smith", "N-3": "'-Brown", "N-4": "'@Lee", "N-5": "王小明"}
+	want := map[string]string{"N-1": `'=HYPERLINK("http://x")`, "N-2": "'+1 Smith", "N-3": "'-Brown", "N-4": "'@Lee", "N-5": "राम शर्मा"}
 	for _, row := range rows[1:] {
 		if row[2] != want[row[1]] {
 			t.Errorf("%s: name cell %q, want %q", row[1], row[2], want[row[1]])

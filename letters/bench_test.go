@@ -34,14 +34,15 @@ func BenchmarkLetterNaive(b *testing.B) {
 		pdf.SetAutoPageBreak(false, 0)
 		pdf.AddUTF8FontFromBytes(fontFamily, "", reg)
 		pdf.AddUTF8FontFromBytes(fontFamily, "B", bold)
-		r.draw(pdf, lo)
-		if _, err := output(pdf, io.Discard); err != nil {
+		d := &doc{r: r, pdf: pdf} // the full fonts are registered first: the cut ones are then not added
+		r.draw(d, lo)
+		if _, err := output(d, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkLetter renders one-letter PDFs with a shared Renderer: fonts parsed, cut to the Latin
+// BenchmarkLetter renders one-letter PDFs with a shared Renderer: fonts parsed, cut to their
 // repertoire and measured once in NewRenderer (fpdf itself still parses the small cut font per
 // document: it has no API to share a parsed font).
 func BenchmarkLetter(b *testing.B) {
@@ -50,7 +51,8 @@ func BenchmarkLetter(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		l    Letter
-	}{{"en-1page", adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")}, {"es-2pages", spanishLetter()}} {
+	}{{"en-1page", adultLetter("N-0003", "Zoë O'Brien-Ångström", "en")}, {"es-2pages", spanishLetter()},
+		{"en-1page-cjk-name", adultLetter("N-0003", "翔平 大谷", "en")}, {"en-1page-hebrew-name", adultLetter("N-0003", "דוד כהן", "en")}} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := r.RenderLetter(io.Discard, m, tc.l); err != nil {
@@ -97,6 +99,25 @@ func BenchmarkBatch(b *testing.B) {
 	r := testRenderer(b)
 	m := testMailing()
 	ls := benchLetters(1000)
+	info := BatchInfo{BreachID: "B-1", BreachTitle: "Student information system export", Number: 1, Of: 1}
+	for b.Loop() {
+		if _, err := r.RenderBatch(io.Discard, io.Discard, m, info, ls); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(ls))/b.Elapsed().Seconds(), "letters/s")
+}
+
+// BenchmarkBatchScripts is BenchmarkBatch with one letter in ten to a person named in another
+// script (Japanese, Greek, Cyrillic, Hebrew, Korean, Arabic): the batch then loads DejaVu Sans's
+// other scripts and Droid Sans Fallback cut to the characters it prints.
+func BenchmarkBatchScripts(b *testing.B) {
+	r := testRenderer(b)
+	m := testMailing()
+	ls := benchLetters(1000)
+	for i := 0; i < len(ls); i += 10 {
+		ls[i] = adultLetter(ls[i].NoticeID, scriptNames[(i/10)%len(scriptNames)], "en")
+	}
 	info := BatchInfo{BreachID: "B-1", BreachTitle: "Student information system export", Number: 1, Of: 1}
 	for b.Loop() {
 		if _, err := r.RenderBatch(io.Discard, io.Discard, m, info, ls); err != nil {

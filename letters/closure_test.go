@@ -164,11 +164,11 @@ func TestClosureReport(t *testing.T) {
 
 	t.Run("unprintable character names the field", func(t *testing.T) {
 		r := closureReport(t, 30)
-		r.Events[12].Summary = "call answered by 王小明"
+		r.Events[12].Summary = "call answered by राम शर्मा"
 		var buf bytes.Buffer
 		err := docs.ClosureReport(context.Background(), &buf, r)
 		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != "events[12].summary" || fe.Rune != '王' || breach.ErrorCode(err) != breach.EINVALID {
+		if !errors.As(err, &fe) || fe.Field != "events[12].summary" || fe.Rune != 'र' || breach.ErrorCode(err) != breach.EINVALID {
 			t.Fatalf("err = %v, want events[12].summary unrenderable", err)
 		}
 		if buf.Len() != 0 {

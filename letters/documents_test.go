@@ -169,7 +169,7 @@ func TestAgencyLetter(t *testing.T) {
 
 	t.Run("a field the font cannot print", func(t *testing.T) {
 		bad := docBreach()
-		bad.Determination.Title = "学生 records"
+		bad.Determination.Title = "शिक्षा records"
 		err := docs.AgencyLetter(context.Background(), io.Discard, bad, breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
 		var fe *FieldError
 		if !errors.As(err, &fe) || fe.Field != "determination.title" || !errors.Is(err, ErrUnrenderable) ||

@@ -92,7 +92,7 @@ func ExamplePrinter_PrintBatch() {
 	addr := breach.PostalAddress{Line1: "1 Elm St", City: "Gary", State: "IN", PostalCode: "46402"}
 	notices := []breach.Notice{
 		{ID: "N-1", BreachID: "B-1", Channel: breach.MethodLetter, AddresseeName: "Ava Brown", Address: addr},
-		{ID: "N-2", BreachID: "B-1", Channel: breach.MethodLetter, AddresseeName: "王小明", Address: addr},
+		{ID: "N-2", BreachID: "B-1", Channel: breach.MethodLetter, AddresseeName: "राम शर्मा", Address: addr},
 	}
 	res, err := p.PrintBatch(context.Background(), io.Discard, io.Discard, b, batch, notices)
 	if err != nil {
@@ -107,7 +107,7 @@ func ExamplePrinter_PrintBatch() {
 	fmt.Println(res.Rejected["N-2"])
 	// Output:
 	// 2 1 true
-	// addressee.name[0] holds a character the letter font cannot print (U+738B '王'): the letter font prints Latin-script text only
+	// addressee.name[0] holds a character the letter font cannot print (U+0930 'र'): the letters print Latin, Greek, Cyrillic, Hebrew, Arabic, Chinese, Japanese and Korean text
 }
 
 func ExampleComposer_Email() {

@@ -10,21 +10,30 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 )
 
-// The letter font is DejaVu Sans (regular and bold), shipped in the binary so that a letter prints
-// the same on every machine; fonts/LICENSE is its licence (Bitstream Vera, public-domain changes).
+// The letter fonts are shipped in the binary so that a letter prints the same on every machine:
+// DejaVu Sans (regular and bold; fonts/LICENSE, Bitstream Vera with public-domain changes) for
+// Latin, Greek, Cyrillic, Hebrew and Arabic, and Droid Sans Fallback (fonts/LICENSE-DroidSansFallback,
+// Apache 2.0, from Debian's fonts-droid-fallback) for Chinese, Japanese and Korean. Droid Sans
+// Fallback has TrueType outlines, which fpdf can embed; Noto Sans CJK's CFF outlines it cannot.
 //
-//go:embed fonts/DejaVuSans.ttf fonts/DejaVuSans-Bold.ttf
+//go:embed fonts/DejaVuSans.ttf fonts/DejaVuSans-Bold.ttf fonts/DroidSansFallback.ttf
 var fontFiles embed.FS
 
-// latinBlocks are the Unicode blocks a letter may print: every Latin-script block DejaVu Sans
-// covers (Vietnamese lives in Latin Extended Additional, Polish in Extended-A), the combining
-// diacritics, general punctuation, currency and letterlike symbols.
+// What the letters print is breach.Printable; these blocks say which font draws it. Each
+// character is drawn with the first font of a face that has it, so a line of text is drawn as
+// runs, one per font, each measured with the font it is drawn in.
 //
 // fpdf re-parses a font for every document it writes (it has no API to share a parsed font), and
-// the cost of that parse grows with the font's character map: DejaVu Sans maps ~6,000 characters.
-// So NewRenderer cuts each font down to these blocks once, and every document loads the cut font
-// (~115 KB instead of ~750 KB). A character outside these blocks is one the letters cannot print:
-// it is reported as an error, never drawn as a box.
+// the cost of that parse grows with the font's character map: DejaVu Sans maps ~6,000 characters,
+// Droid Sans Fallback ~33,000. So:
+//   - NewRenderer cuts DejaVu Sans once into two fonts: latinBlocks (~115 KB instead of ~750 KB),
+//     which every document loads, and scriptBlocks, which a document loads only when it prints
+//     Greek, Cyrillic, Hebrew or Arabic;
+//   - a document that prints CJK gets Droid Sans Fallback cut to the characters it prints, when it
+//     is written (see doc.fonts); a document without CJK never loads it.
+//
+// A character outside breach.Printable is one the letters cannot print: it is refused when a
+// person is uploaded, and a letter holding one anyway is a *FieldError, never drawn as a box.
 var latinBlocks = [][2]rune{
 	{0x0020, 0x007E}, // Basic Latin
 	{0x00A0, 0x00FF}, // Latin-1 Supplement
@@ -42,41 +51,113 @@ var latinBlocks = [][2]rune{
 	{0xFB00, 0xFB06}, // Latin ligatures
 }
 
-// face is one font, parsed once: the cut TrueType bytes fpdf embeds, which characters it can draw,
-// and their advance widths in thousandths of an em (the unit fpdf measures in, rounded as fpdf
-// rounds, so a line measured here is the line fpdf draws).
+// scriptBlocks are the other scripts DejaVu Sans draws, with the presentation forms Hebrew and
+// Arabic are drawn in (see visual).
+var scriptBlocks = [][2]rune{
+	{0x0370, 0x03FF}, // Greek and Coptic
+	{0x0400, 0x052F}, // Cyrillic, Cyrillic Supplement
+	{0x0590, 0x05FF}, // Hebrew
+	{0x0600, 0x06FF}, // Arabic
+	{0x1F00, 0x1FFF}, // Greek Extended
+	{0xFB1D, 0xFB4F}, // Hebrew presentation forms
+	{0xFB50, 0xFDFF}, // Arabic Presentation Forms-A
+	{0xFE70, 0xFEFF}, // Arabic Presentation Forms-B
+}
+
+// cjkBlocks are what Droid Sans Fallback draws for the letters.
+var cjkBlocks = [][2]rune{
+	{0x3000, 0x303F}, // CJK Symbols and Punctuation
+	{0x3040, 0x309F}, // Hiragana
+	{0x30A0, 0x30FF}, // Katakana
+	{0x4E00, 0x9FFF}, // CJK Unified Ideographs
+	{0xAC00, 0xD7AF}, // Hangul Syllables
+	{0xFF00, 0xFFEF}, // Halfwidth and Fullwidth Forms
+}
+
+// font is one TrueType font a document may embed.
+type font struct {
+	family, style string // as registered with fpdf; style "B" is a real bold
+	// ttf is the font as fpdf embeds it: cut to its blocks, or, when perDocument, the whole file,
+	// cut for each document to the characters it prints.
+	ttf         []byte
+	perDocument bool
+}
+
+// face is what a piece of text is drawn with: fonts tried in order. The tables cover the Basic
+// Multilingual Plane, the only plane fpdf maps.
 type face struct {
-	ttf    []byte
-	widths map[rune]int
+	fonts  []*font
+	of     [0x10000]uint8  // 1 + the index in fonts of the font that draws the character; 0: none
+	widths [0x10000]uint16 // advance widths in thousandths of an em, rounded as fpdf rounds
 }
 
-func (f *face) has(r rune) bool {
-	_, ok := f.widths[r]
-	return ok
+func (f *face) has(r rune) bool { return r >= 0 && r < 0x10000 && f.of[r] != 0 }
+
+// fontOf returns the font that draws r, or nil.
+func (f *face) fontOf(r rune) *font {
+	if !f.has(r) {
+		return nil
+	}
+	return f.fonts[f.of[r]-1]
 }
 
-// width returns the width of s in points at size pt.
+func (f *face) runeWidth(r rune) int {
+	if r < 0 || r >= 0x10000 {
+		return 0
+	}
+	return int(f.widths[r])
+}
+
+// width returns the width of s in points at size pt, as drawn: Arabic is measured joined.
 func (f *face) width(s string, size float64) float64 {
 	w := 0
 	for _, r := range s {
-		w += f.widths[r]
+		if joins(r) {
+			return f.widthShaped(s, size)
+		}
+		w += f.runeWidth(r)
 	}
 	return float64(w) * size / 1000
 }
 
-// loadFace reads an embedded font, cuts it to latinBlocks and reads the cut font's character map
-// and widths.
-func loadFace(name string) (*face, error) {
+func (f *face) widthShaped(s string, size float64) float64 {
+	w := 0
+	for _, r := range shapeArabic(s) {
+		w += f.runeWidth(r)
+	}
+	return float64(w) * size / 1000
+}
+
+// add adds the characters of blocks that fnt's font file (parsed as s) maps and no earlier font
+// of the face draws.
+func (f *face) add(fnt *font, s *sfnt, blocks [][2]rune) {
+	f.fonts = append(f.fonts, fnt)
+	idx := uint8(len(f.fonts))
+	for _, b := range blocks {
+		for r := b[0]; r <= b[1]; r++ {
+			g, ok := s.glyph[r]
+			if !ok || f.of[r] != 0 {
+				continue
+			}
+			f.of[r] = idx
+			f.widths[r] = uint16(s.advance(g))
+		}
+	}
+}
+
+// cutFont reads an embedded font and cuts it to the characters of blocks it maps, returning the
+// cut font and its parse.
+func cutFont(name string, blocks [][2]rune) ([]byte, *sfnt, error) {
 	full, err := fontFiles.ReadFile("fonts/" + name)
 	if err != nil {
-		return nil, fmt.Errorf("read embedded font %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read embedded font %s: %w", name, err)
 	}
 	all, err := parseFont(full)
 	if err != nil {
-		return nil, fmt.Errorf("font %s: %w", name, err)
+		return nil, nil, fmt.Errorf("font %s: %w", name, err)
 	}
 	var cut strings.Builder
-	for _, b := range latinBlocks {
+	for _, b := range blocks {
 		for r := b[0]; r <= b[1]; r++ {
 			if _, ok := all.glyph[r]; ok {
 				cut.WriteRune(r)
@@ -86,13 +167,41 @@ func loadFace(name string) (*face, error) {
 	ttf := fpdf.UTF8CutFont(full, cut.String())
 	small, err := parseFont(ttf)
 	if err != nil {
-		return nil, fmt.Errorf("font %s after cutting: %w", name, err)
+		return nil, nil, fmt.Errorf("font %s after cutting: %w", name, err)
 	}
-	f := &face{ttf: ttf, widths: make(map[rune]int, len(small.glyph))}
-	for r, g := range small.glyph {
-		f.widths[r] = small.advance(g)
+	return ttf, small, nil
+}
+
+// loadFace builds a face from a DejaVu Sans file (regular or bold) and the shared CJK font.
+func loadFace(name, style string, cjk *font, cjkFont *sfnt) (*face, error) {
+	f := &face{}
+	for _, part := range []struct {
+		family string
+		blocks [][2]rune
+	}{{fontFamily, latinBlocks}, {fontFamily + "Scripts", scriptBlocks}} {
+		ttf, s, err := cutFont(name, part.blocks)
+		if err != nil {
+			return nil, err
+		}
+		f.add(&font{family: part.family, style: style, ttf: ttf}, s, part.blocks)
 	}
+	f.add(cjk, cjkFont, cjkBlocks)
 	return f, nil
+}
+
+// loadCJK reads Droid Sans Fallback. It is not cut here: each document that prints CJK embeds it
+// cut to the characters it prints.
+func loadCJK() (*font, *sfnt, error) {
+	const name = "DroidSansFallback.ttf"
+	full, err := fontFiles.ReadFile("fonts/" + name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read embedded font %s: %w", name, err)
+	}
+	s, err := parseFont(full)
+	if err != nil {
+		return nil, nil, fmt.Errorf("font %s: %w", name, err)
+	}
+	return &font{family: "DroidSansFallback", ttf: full, perDocument: true}, s, nil
 }
 
 // sfnt is what the letters need of a TrueType font: its Unicode character map and advance widths.

@@ -102,7 +102,10 @@ func (l *layout) contentSHA256() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// checker reports the first field holding a character the regular font cannot draw, or, without
+// printableScripts says what the letters print, for a clerk reading why a letter was refused.
+const printableScripts = "the letters print Latin, Greek, Cyrillic, Hebrew, Arabic, Chinese, Japanese and Korean text"
+
+// checker reports the first field holding a character the letters cannot print, or, without
 // a face (email, call scripts), the first control character.
 type checker struct {
 	face     *face // nil: any character but a control character
@@ -123,9 +126,12 @@ func (c checker) clean(field, s string, multiline bool) (string, error) {
 			return "", &FieldError{NoticeID: c.noticeID, Field: field, Err: ErrUnrenderable, Rune: r,
 				Detail: "a control character"}
 		}
-		if c.face != nil && (!c.face.has(r) || unicode.IsControl(r)) {
+		// breach.Printable is what uploads and requests were checked against; this refuses what
+		// came in another way (configuration, records written before the check) before any of
+		// it is drawn.
+		if c.face != nil && (!breach.Printable(r) || !c.face.has(r)) {
 			return "", &FieldError{NoticeID: c.noticeID, Field: field, Err: ErrUnrenderable, Rune: r,
-				Detail: "the letter font prints Latin-script text only"}
+				Detail: printableScripts}
 		}
 	}
 	return s, nil
@@ -160,7 +166,7 @@ func (f *face) wrap(s string, size, width float64) (lines []string, long bool) {
 		}
 		long = true
 		for _, r := range word {
-			cw := float64(f.widths[r]) * size / 1000
+			cw := float64(f.runeWidth(r)) * size / 1000
 			if cur.Len() > 0 && curW+cw > width {
 				flush()
 			}

@@ -257,11 +257,12 @@ func TestUnprintableTextIsAFieldError(t *testing.T) {
 		field string
 		r     rune
 	}{
-		{"chinese name", func(l *Letter, _ *Mailing) { l.Addressee.Name = []string{"王小明"} }, "addressee.name[0]", '王'},
+		{"a script the letters do not print", func(l *Letter, _ *Mailing) { l.Addressee.Name = []string{"राम शर्मा"} }, "addressee.name[0]", 'र'},
 		{"emoji in address", func(l *Letter, _ *Mailing) { l.Addressee.Address[0] = "12 Elm St 🏠" }, "addressee.address[0]", '🏠'},
-		{"cyrillic child", func(l *Letter, _ *Mailing) {
-			l.Addressee.Minor, l.Addressee.Children = true, []string{"Łukasz Żółć", "Иван Петров"}
-		}, "addressee.children[1]", 'И'},
+		{"a child's name with a hieroglyph", func(l *Letter, _ *Mailing) {
+			l.Addressee.Minor, l.Addressee.Children = true, []string{"Łukasz Żółć", "Ann\U00013000"}
+		}, "addressee.children[1]", 0x13000},
+		{"a bidirectional override", func(l *Letter, _ *Mailing) { l.Addressee.Name = []string{"Mary \u202eLee"} }, "addressee.name[0]", 0x202E},
 		{"control character", func(l *Letter, _ *Mailing) { l.Addressee.Name = []string{"Ava\x00Brown"} }, "addressee.name[0]", 0},
 		{"emoji in description", func(_ *Letter, m *Mailing) { m.Content.Description += " 🔥" }, "content.description", '🔥'},
 	}

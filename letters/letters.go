@@ -8,9 +8,11 @@
 // the parent or guardian of minors names every affected child of the household.
 //
 // Output is deterministic: the same input and the same clock give byte-identical PDFs, so the
-// SHA-256 a Result reports proves a reprint identical. Names and addresses in any Latin script
-// print in the embedded DejaVu Sans; a character the font cannot draw, or an address too long for
-// the envelope window, is a *FieldError naming the field — never boxes, never a silently cut line.
+// SHA-256 a Result reports proves a reprint identical. Names and addresses in every script
+// breach.Printable admits print in the embedded fonts: DejaVu Sans for Latin, Greek, Cyrillic,
+// Hebrew and Arabic (right to left, Arabic joined), Droid Sans Fallback for Chinese, Japanese and
+// Korean. A character outside it, or an address too long for the envelope window, is a
+// *FieldError naming the field — never boxes, never a silently cut line.
 //
 // Create one Renderer (it prepares the fonts once) and share it; it is safe for concurrent use.
 //
@@ -125,8 +127,8 @@ type Result struct {
 
 // Errors a *FieldError wraps; test with errors.Is.
 var (
-	// ErrUnrenderable: the field holds a character the letter font cannot draw (a script other than
-	// Latin, an emoji, a control character).
+	// ErrUnrenderable: the field holds a character the letters cannot print (outside
+	// breach.Printable: an emoji, a script the fonts do not draw, a control character).
 	ErrUnrenderable = errors.New("holds a character the letter font cannot print")
 	// ErrDoesNotFit: the field is too long for its place (the envelope window, the page limit).
 	ErrDoesNotFit = errors.New("does not fit")

@@ -41,7 +41,7 @@ func testNotices() []breach.Notice {
 	ns := []breach.Notice{
 		letter("N-0001", "Nguyễn Văn Minh", "vi", "46205"),
 		letter("N-0002", "María Peña", "es", "46901"),
-		letter("N-0003", "王小明", "en", "46601"),
+		letter("N-0003", "राम शर्मा", "en", "46601"),
 		letter("N-0004", "Parent or Guardian of Sofia García", "en", "47401"),
 		letter("N-0005", "Zoë O'Brien-Ångström", "en", "46143"),
 	}
@@ -70,7 +70,7 @@ func TestPrinterBatch(t *testing.T) {
 	if len(res.Letters) != 4 || len(res.Rejected) != 1 {
 		t.Fatalf("Letters %v, Rejected %v: want 4 printed and N-0003 rejected", res.Letters, res.Rejected)
 	}
-	if why := res.Rejected["N-0003"]; !strings.Contains(why, "addressee.name[0]") || !strings.Contains(why, "王") ||
+	if why := res.Rejected["N-0003"]; !strings.Contains(why, "addressee.name[0]") || !strings.Contains(why, "र") ||
 		strings.Contains(why, "N-0003") {
 		t.Errorf("Rejected[N-0003] = %q, want the field and the character, without the notice ID", why)
 	}
@@ -99,7 +99,7 @@ func TestPrinterBatch(t *testing.T) {
 			t.Errorf("the batch does not contain %q", want)
 		}
 	}
-	if strings.Contains(text, "王") || strings.Contains(text, "Print batch 2 of") {
+	if strings.Contains(text, "र") || strings.Contains(text, "Print batch 2 of") {
 		t.Error("the batch prints the rejected name or an unknown batch total")
 	}
 

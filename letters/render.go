@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -50,13 +51,16 @@ func NewRenderer(o Options) (*Renderer, error) {
 	if r.maxPages <= 0 {
 		r.maxPages = 2
 	}
-	var err error
-	if r.regular, err = loadFace("DejaVuSans.ttf"); err != nil {
+	cjk, cjkFont, err := loadCJK()
+	if err != nil {
+		return nil, err
+	}
+	if r.regular, err = loadFace("DejaVuSans.ttf", "", cjk, cjkFont); err != nil {
 		return nil, err
 	}
 	r.bold = r.regular
 	if o.EmbedBold {
-		if r.bold, err = loadFace("DejaVuSans-Bold.ttf"); err != nil {
+		if r.bold, err = loadFace("DejaVuSans-Bold.ttf", "B", cjk, cjkFont); err != nil {
 			return nil, err
 		}
 	}
@@ -66,9 +70,17 @@ func NewRenderer(o Options) (*Renderer, error) {
 // MaxPerFile returns the most letters one print-batch file holds.
 func (r *Renderer) MaxPerFile() int { return r.maxPerFile }
 
-// newDoc starts a PDF with the fonts loaded and the metadata that makes it reproducible: a
-// creation date from the clock, sorted catalogs, no random identifiers (fpdf writes none).
-func (r *Renderer) newDoc(title, lang string, now time.Time) *fpdf.Fpdf {
+// doc is one PDF being made: the layouts it will hold are collected first (draw), and drawn when
+// it is written (output), because which fonts it embeds depends on every character it prints.
+type doc struct {
+	r   *Renderer
+	pdf *fpdf.Fpdf
+	los []*layout
+}
+
+// newDoc starts a PDF with the metadata that makes it reproducible: a creation date from the
+// clock, sorted catalogs, no random identifiers (fpdf writes none).
+func (r *Renderer) newDoc(title, lang string, now time.Time) *doc {
 	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "pt", SizeStr: "Letter"})
 	now = now.UTC().Truncate(time.Second)
 	pdf.SetCatalogSort(true)
@@ -81,14 +93,8 @@ func (r *Renderer) newDoc(title, lang string, now time.Time) *fpdf.Fpdf {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetCompression(false)
 	pdf.SetMargins(0, 0, 0)
-	// fpdf parses a font once per document; the faces were cut to the Latin repertoire in
-	// NewRenderer so that this parse is small (see latinBlocks).
-	pdf.AddUTF8FontFromBytes(fontFamily, "", r.regular.ttf)
-	if r.bold != r.regular {
-		pdf.AddUTF8FontFromBytes(fontFamily, "B", r.bold.ttf)
-	}
 	pdf.SetLineWidth(ruleWidth)
-	return pdf
+	return &doc{r: r, pdf: pdf}
 }
 
 const (
@@ -98,9 +104,94 @@ const (
 	syntheticBold = 0.05
 )
 
-// draw adds the letter's pages to pdf.
-func (r *Renderer) draw(pdf *fpdf.Fpdf, lo *layout) {
-	synthetic := r.bold == r.regular
+// draw adds the letter's pages to the document.
+func (r *Renderer) draw(d *doc, lo *layout) { d.los = append(d.los, lo) }
+
+// asciiOnly reports whether s is printable ASCII, which the first font of every face draws as it
+// is: no fallback, no reordering.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// faceOf returns the face an op is measured and drawn with.
+func (r *Renderer) faceOf(o *op) *face {
+	if o.bold {
+		return r.bold
+	}
+	return r.regular
+}
+
+// fonts registers the fonts the document's text needs with fpdf: DejaVu Sans's Latin cut always
+// (regular, and bold when embedded), its other scripts only when a character needs them, and the
+// CJK font only when a character needs it, cut to the characters printed.
+func (d *doc) fonts() {
+	r := d.r
+	used := map[*font]bool{}
+	var cjk []rune
+	seen := map[rune]bool{}
+	for _, lo := range d.los {
+		for i := range lo.ops {
+			o := &lo.ops[i]
+			if o.line || asciiOnly(o.text) {
+				continue
+			}
+			f := r.faceOf(o)
+			for _, c := range o.text {
+				fnt := f.fontOf(c)
+				if fnt == nil || used[fnt] && !fnt.perDocument {
+					continue
+				}
+				used[fnt] = true
+				if fnt.perDocument && !seen[c] {
+					seen[c] = true
+					cjk = append(cjk, c)
+				}
+			}
+		}
+	}
+	faces := []*face{r.regular}
+	if r.bold != r.regular {
+		faces = append(faces, r.bold)
+	}
+	added := map[*font]bool{}
+	for i := range 2 { // the faces' fonts in order, so that the bytes do not depend on map order
+		for _, f := range faces {
+			if i >= len(f.fonts) {
+				continue
+			}
+			fnt := f.fonts[i]
+			if added[fnt] || i > 0 && !used[fnt] {
+				continue
+			}
+			added[fnt] = true
+			d.pdf.AddUTF8FontFromBytes(fnt.family, fnt.style, fnt.ttf)
+		}
+	}
+	if len(cjk) > 0 {
+		// The CJK font maps ~33,000 characters: fpdf would parse all of them for this document.
+		// Cut to what the document prints, it parses in a fraction of the time and embeds the
+		// same glyphs.
+		slices.Sort(cjk)
+		fnt := r.regular.fontOf(cjk[0])
+		d.pdf.AddUTF8FontFromBytes(fnt.family, fnt.style, fpdf.UTF8CutFont(fnt.ttf, string(cjk)))
+	}
+}
+
+// render registers the fonts and draws every layout's pages.
+func (d *doc) render() {
+	d.fonts()
+	for _, lo := range d.los {
+		d.drawLayout(lo)
+	}
+}
+
+func (d *doc) drawLayout(lo *layout) {
+	pdf := d.pdf
 	for p := 1; p <= lo.pages; p++ {
 		pdf.AddPage()
 		for i := range lo.ops {
@@ -112,26 +203,55 @@ func (r *Renderer) draw(pdf *fpdf.Fpdf, lo *layout) {
 				pdf.Line(o.x, o.y, o.x2, o.y2)
 				continue
 			}
-			switch {
-			case !o.bold:
-				pdf.SetFont(fontFamily, "", o.size)
-				pdf.Text(o.x, o.y, o.text)
-			case synthetic:
-				pdf.SetFont(fontFamily, "", o.size)
-				pdf.SetLineWidth(o.size * syntheticBold)
-				pdf.SetTextRenderingMode(2) // fill, then stroke the outline
-				pdf.Text(o.x, o.y, o.text)
-				pdf.SetTextRenderingMode(0)
-				pdf.SetLineWidth(ruleWidth)
-			default:
-				pdf.SetFont(fontFamily, "B", o.size)
-				pdf.Text(o.x, o.y, o.text)
+			f := d.r.faceOf(o)
+			if asciiOnly(o.text) {
+				d.text(f.fonts[0], o, o.x, o.text)
+				continue
+			}
+			// One run per font, left to right as the line is seen; each run is placed where the
+			// runs before it end, measured with the fonts they are drawn in.
+			vis := visual(o.text)
+			x := o.x
+			start := 0
+			var cur *font
+			for j, c := range vis {
+				fnt := f.fontOf(c)
+				if fnt == nil {
+					fnt = f.fonts[0]
+				}
+				if cur != nil && fnt != cur {
+					d.text(cur, o, x, vis[start:j])
+					x += f.width(vis[start:j], o.size)
+					start = j
+				}
+				cur = fnt
+			}
+			if cur != nil {
+				d.text(cur, o, x, vis[start:])
 			}
 		}
 	}
 }
 
-func output(pdf *fpdf.Fpdf, w io.Writer) (string, error) {
+// text draws s in fnt at x on o's baseline. A bold op in a font without a bold cut is drawn
+// with synthetic bold: the regular outline filled, then stroked.
+func (d *doc) text(fnt *font, o *op, x float64, s string) {
+	pdf := d.pdf
+	pdf.SetFont(fnt.family, fnt.style, o.size)
+	if !o.bold || fnt.style == "B" {
+		pdf.Text(x, o.y, s)
+		return
+	}
+	pdf.SetLineWidth(o.size * syntheticBold)
+	pdf.SetTextRenderingMode(2) // fill, then stroke the outline
+	pdf.Text(x, o.y, s)
+	pdf.SetTextRenderingMode(0)
+	pdf.SetLineWidth(ruleWidth)
+}
+
+func output(d *doc, w io.Writer) (string, error) {
+	d.render()
+	pdf := d.pdf
 	if err := pdf.Error(); err != nil {
 		return "", fmt.Errorf("render pdf: %w", err)
 	}
