@@ -20,6 +20,9 @@ import (
 	"github.com/breachd/breachd/jobs/redistest"
 )
 
+// TestMain stops at once, with one line, when the test Redis does not answer.
+func TestMain(m *testing.M) { redistest.Main(m) }
+
 // service is breachd started by run, as main starts it, on a free port.
 type service struct {
 	t        *testing.T
