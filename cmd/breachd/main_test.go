@@ -20,8 +20,17 @@ import (
 	"github.com/breachd/breachd/jobs/redistest"
 )
 
+// runMainEnv makes the test binary run main instead of the tests (TestHelpStartsNothing).
+const runMainEnv = "BREACHD_TEST_RUN_MAIN"
+
 // TestMain stops at once, with one line, when the test Redis does not answer.
-func TestMain(m *testing.M) { redistest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	redistest.Main(m)
+}
 
 // service is breachd started by run, as main starts it, on a free port.
 type service struct {
@@ -250,6 +259,9 @@ func TestEmbeddedMode(t *testing.T) {
 		t.Fatalf("no generated admin key on stderr:\n%s", s.stderr.String())
 	}
 	key := m[1]
+	if !strings.Contains(s.stderr.String(), "listening at "+s.base+"\n") {
+		t.Errorf("stderr does not say where the service listens (%s):\n%s", s.base, s.stderr.String())
+	}
 	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
 		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"name", "ssn"},
 		"risk_of_harm": "likely", "affected_count": 3, "description": "A backup tape was lost in transit.",
