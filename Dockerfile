@@ -12,5 +12,7 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags "-s -w -X main.version=
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/breachd /breachd
 USER nonroot:nonroot
+# Outside a container breachd without REDIS_URL listens on 127.0.0.1 only; in one, -p decides who reaches it.
+ENV BREACHD_ADDR=:8080
 EXPOSE 8080
 ENTRYPOINT ["/breachd"]

@@ -16,11 +16,54 @@ import (
 	"github.com/breachd/breachd/notify/voice"
 )
 
+// The listen addresses when BREACHD_ADDR is not set.
+const (
+	defaultAddr  = ":8080"
+	embeddedAddr = "127.0.0.1:8080"
+)
+
+// envVar is one environment variable breachd reads, with its default as a person should read it.
+type envVar struct{ name, def, meaning string }
+
+// envVars are every variable loadConfig reads, in the order of the README's configuration table.
+// The usage text prints them; tests check that the README's table and loadConfig name the same.
+var envVars = []envVar{
+	{"REDIS_URL", "unset", "the Redis server, e.g. redis://:password@redis:6379/0; unset: embedded, in memory, nothing survives a restart"},
+	{"BREACHD_ADDR", embeddedAddr + " embedded, else " + defaultAddr, "listen address; " + defaultAddr + " listens on every interface, 127.0.0.1:0 on a free port"},
+	{"BREACHD_API_KEYS", "unset", "role:KEY,… (admin, clerk, auditor); required with REDIS_URL; unset embedded: an admin key is generated"},
+	{"BREACHD_API_KEYS_FILE", "unset", "a file of role:KEY or role:sha256:<hex> lines, instead of BREACHD_API_KEYS"},
+	{"BREACHD_ENCRYPTION_KEY", "unset", "32 bytes, hex or base64: encrypts personal data at rest (random when embedded)"},
+	{"BREACHD_MAX_UPLOAD_BYTES", fmt.Sprint(api.DefaultMaxUploadBytes), "largest upload of recipients"},
+	{"BREACHD_MODE", "all", "all (API and workers), api or worker"},
+	{"BREACHD_SENDER_NAME", "demo when embedded", "the school corporation; required with REDIS_URL"},
+	{"BREACHD_SENDER_ADDRESS", "demo when embedded", "return address lines separated by |; required with REDIS_URL"},
+	{"BREACHD_SENDER_PHONE", "unset", "letterhead telephone"},
+	{"BREACHD_SENDER_WEBSITE", "unset", "letterhead web site"},
+	{"BREACHD_SIGNATORY", "unset", "who signs the letters"},
+	{"BREACHD_SIGNATORY_ROLE", "unset", "the signatory's title"},
+	{"BREACHD_MAIL_FROM", "demo when embedded", "the address email notices come from; required with REDIS_URL"},
+	{"BREACHD_SMTP_HOST", "unset", "SMTP server; unset: emails are .eml files in BREACHD_OUTBOX_DIR"},
+	{"BREACHD_SMTP_PORT", "587", "SMTP submission port"},
+	{"BREACHD_SMTP_USERNAME", "unset", "SMTP user"},
+	{"BREACHD_SMTP_PASSWORD", "unset", "SMTP password"},
+	{"BREACHD_SMTP_TLS", "opportunistic", "mandatory, opportunistic or none"},
+	{"BREACHD_OUTBOX_DIR", "breachd-outbox", "where emails go without SMTP"},
+	{"BREACHD_TWILIO_ACCOUNT_SID", "unset", "Twilio account; unset: phone notices are clerk call tasks"},
+	{"BREACHD_TWILIO_AUTH_TOKEN", "unset", "Twilio auth token"},
+	{"BREACHD_TWILIO_FROM", "unset", "the number calls come from"},
+	{"BREACHD_TWILIO_BASE_URL", "Twilio's API", "another server speaking the Twilio API"},
+	{"BREACHD_PUBLIC_URL", "unset", "where Twilio reaches this service; required with Twilio"},
+	{"BREACHD_BATCH_SIZE", fmt.Sprint(jobs.DefaultBatchSize), "letters per print batch"},
+	{"BREACHD_LOG_FORMAT", "json", "json or text"},
+	{"BREACHD_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"BREACHD_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests get to finish on SIGTERM"},
+}
+
 // config is everything breachd reads from its environment. Each field names its variable and
 // default; the README's configuration table lists the same.
 type config struct {
 	RedisURL        string        // REDIS_URL; default "" = embedded in-memory Redis (nothing persists)
-	Addr            string        // BREACHD_ADDR; default ":8080"
+	Addr            string        // BREACHD_ADDR; default "127.0.0.1:8080" in embedded mode, else ":8080"
 	Keys            *api.Keys     // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
 	EncryptionKey   []byte        // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
 	MaxUploadBytes  int64         // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
@@ -45,12 +88,16 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		RedisURL:        strings.TrimSpace(getenv("REDIS_URL")),
-		Addr:            ":8080",
+		Addr:            defaultAddr,
 		LogFormat:       "json",
 		ShutdownTimeout: 15 * time.Second,
 		MaxUploadBytes:  api.DefaultMaxUploadBytes,
 	}
 	var errs []error
+	if c.RedisURL == "" {
+		// Embedded mode prints a working admin key: only this machine should be able to use it.
+		c.Addr = embeddedAddr
+	}
 	if v := getenv("BREACHD_ADDR"); v != "" {
 		c.Addr = v
 	}

@@ -38,6 +38,9 @@ import (
 var version = "dev"
 
 func main() {
+	if code, done := parseFlags(os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
@@ -95,17 +98,15 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 
 	keys := cfg.Keys
+	generatedKey := ""
 	if keys.Len() == 0 {
-		// loadConfig only allows this in embedded mode: make an admin key and show it once.
+		// loadConfig only allows this in embedded mode: make an admin key, shown once listening.
 		secret := make([]byte, 24)
 		_, _ = rand.Read(secret)
-		key := hex.EncodeToString(secret)
-		if err := keys.Add(breach.RoleAdmin, key); err != nil {
+		generatedKey = hex.EncodeToString(secret)
+		if err := keys.Add(breach.RoleAdmin, generatedKey); err != nil {
 			return err
 		}
-		// Printed to stderr for the person at the terminal, never through the logger.
-		fmt.Fprintf(stderr, "\n  breachd (embedded mode) generated an admin API key for this run:\n\n"+
-			"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" …\n\n", key)
 	}
 
 	log.Info("configuration", "config", cfg.String())
@@ -198,7 +199,20 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String())
+	url := baseURL(ln.Addr().String())
+	log.Info("listening", "addr", ln.Addr().String(), "url", url)
+	if cfg.RedisURL == "" {
+		// For the person at the terminal, on stderr, never through the logger (it holds the key).
+		fmt.Fprintf(stderr, "\n  breachd (embedded mode) is listening at %s\n", url)
+		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "127.0.0.1" || host == "localhost" || host == "::1" {
+			fmt.Fprintf(stderr, "  (this machine only; BREACHD_ADDR=%s listens on every interface)\n", defaultAddr)
+		}
+		if generatedKey != "" {
+			fmt.Fprintf(stderr, "\n  It generated an admin API key for this run:\n\n"+
+				"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" %s/v1/breaches\n", generatedKey, url)
+		}
+		fmt.Fprintln(stderr)
+	}
 	if listening != nil {
 		listening(ln.Addr().String())
 	}

@@ -20,6 +20,18 @@ import (
 	"github.com/breachd/breachd/jobs/redistest"
 )
 
+// runMainEnv makes the test binary run main instead of the tests (TestHelpStartsNothing).
+const runMainEnv = "BREACHD_TEST_RUN_MAIN"
+
+// TestMain stops at once, with one line, when the test Redis does not answer.
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	redistest.Main(m)
+}
+
 // service is breachd started by run, as main starts it, on a free port.
 type service struct {
 	t        *testing.T
@@ -247,6 +259,9 @@ func TestEmbeddedMode(t *testing.T) {
 		t.Fatalf("no generated admin key on stderr:\n%s", s.stderr.String())
 	}
 	key := m[1]
+	if !strings.Contains(s.stderr.String(), "listening at "+s.base+"\n") {
+		t.Errorf("stderr does not say where the service listens (%s):\n%s", s.base, s.stderr.String())
+	}
 	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
 		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"name", "ssn"},
 		"risk_of_harm": "likely", "affected_count": 3, "description": "A backup tape was lost in transit.",
@@ -376,4 +391,45 @@ func school(env map[string]string) map[string]string {
 	env["BREACHD_SENDER_ADDRESS"] = "6901 Zionsville Rd|Indianapolis IN 46268"
 	env["BREACHD_MAIL_FROM"] = "notices@pikecreek.example.org"
 	return env
+}
+
+// TestExampleUpload: the sample upload the README's walk-through uses (examples/) is read as the
+// walk-through and examples/README.md say: nine people kept, the bad email and the repeated row
+// reported, one person without contact, two households of children.
+func TestExampleUpload(t *testing.T) {
+	sample, err := os.ReadFile("../../examples/recipients-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, map[string]string{"BREACHD_OUTBOX_DIR": t.TempDir(), "BREACHD_API_KEYS": "admin:" + adminKey})
+	code, b := s.call("POST", "/v1/breaches", adminKey, map[string]any{"determination": map[string]any{
+		"title": "Stolen laptop", "discovered_on": "2026-03-03", "data_elements": []string{"name", "ssn"},
+		"risk_of_harm": "likely", "affected_count": 9, "description": "A staff laptop was stolen.",
+		"remediation": "Laptops are now encrypted.", "assistance_phone": "+1 317 555 0100"}})
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, b)
+	}
+	id := b["id"].(string)
+	code, rep := s.send("POST", "/v1/breaches/"+id+"/recipients", adminKey, "text/csv", sample)
+	if code != 200 {
+		t.Fatalf("upload: %d %v", code, rep)
+	}
+	// What the walk-through's jq shows: the duplicates by row only.
+	var dupRows []any
+	for _, d := range rep["duplicates"].([]any) {
+		dupRows = append(dupRows, d.(map[string]any)["row"])
+	}
+	got, _ := json.Marshal(map[string]any{"rows": rep["rows"], "accepted": rep["accepted"], "duplicates": dupRows,
+		"rejected": rep["rejected"], "counts": rep["counts"]})
+	want := `{"accepted":9,"counts":{"affected":9,"indiana_residents":7,"insufficient_contact":1,"minors":5},` +
+		`"duplicates":[11],` +
+		`"rejected":[{"external_id":"E-2004","field":"email","reason":"is not an email address","row":10}],"rows":11}`
+	if string(got) != want {
+		t.Fatalf("upload report\n got %s\nwant %s", got, want)
+	}
+	code, d := s.call("POST", "/v1/breaches/"+id+"/dispatch", adminKey, nil)
+	got, _ = json.Marshal(map[string]any{"created": d["created"], "households": d["households"], "unreachable": d["unreachable"]})
+	if want := `{"created":{"email":1,"letter":5,"phone":1},"households":2,"unreachable":1}`; code != 200 || string(got) != want {
+		t.Fatalf("dispatch: %d\n got %s\nwant %s", code, got, want)
+	}
 }

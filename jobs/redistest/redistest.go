@@ -5,7 +5,10 @@
 // lock keys. Because `go test ./...` runs packages in parallel processes, a database is claimed
 // with a lock key on the server itself (SET breachd-test-lock:<db> NX EX 600) and released when
 // the test ends, so no two tests anywhere share a database. There is no fallback and no skip: a
-// test that needs Redis fails when none answers.
+// test that needs Redis fails when none answers, and fails at once: the server is checked once per
+// test binary (Main, from a package's TestMain, or the first New) with one short dial and no
+// retries, so a missing server costs a second and one line, not a dial timeout per test.
+// scripts/test starts a private server and sets REDIS_TEST_URL.
 package redistest
 
 import (
@@ -13,8 +16,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +35,9 @@ const (
 	lockTTL    = 10 * time.Minute
 	// claimWait is how long New waits for a database when all are claimed by other tests.
 	claimWait = 2 * time.Minute
+	// probeTimeout bounds the one check that a server answers: go test runs packages in parallel
+	// processes, so each must give up within a second or two when there is none.
+	probeTimeout = time.Second
 )
 
 // releaseLock deletes the lock only if it is still ours.
@@ -54,6 +62,62 @@ func options() (*redis.Options, string, error) {
 	return &redis.Options{Addr: "127.0.0.1:6379"}, "127.0.0.1:6379", nil
 }
 
+var (
+	probeOnce sync.Once
+	probeErr  error
+)
+
+// reachable reports, once per process, whether the test server answers PING; its error is the
+// one line to print when it does not.
+func reachable() error {
+	probeOnce.Do(func() { probeErr = probe() })
+	return probeErr
+}
+
+func probe() error {
+	opt, where, err := options()
+	if err != nil {
+		return fmt.Errorf("redistest: %w", err)
+	}
+	unreachable := func(err error) error {
+		return fmt.Errorf("redis-server not reachable at %s (%v): start one or run scripts/test", where, err)
+	}
+	// A bare dial first: go-redis logs a line for every failed dial, and this failure should be
+	// one line, ours.
+	network := opt.Network
+	if network == "" {
+		network = "tcp"
+	}
+	conn, err := net.DialTimeout(network, opt.Addr, probeTimeout)
+	if err != nil {
+		return unreachable(err)
+	}
+	conn.Close()
+	p := *opt
+	p.DialTimeout, p.ReadTimeout, p.WriteTimeout = probeTimeout, probeTimeout, probeTimeout
+	p.MaxRetries, p.DialerRetries, p.PoolSize = -1, 1, 1
+	c := redis.NewClient(&p)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*probeTimeout)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		return unreachable(err)
+	}
+	return nil
+}
+
+// Main runs a package's tests when the test server answers, and otherwise prints one line and
+// exits 1 without running any. Call it from TestMain in every package whose tests use New:
+//
+//	func TestMain(m *testing.M) { redistest.Main(m) }
+func Main(m *testing.M) {
+	if err := reachable(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
 // New returns a client of a database no other test is using, flushed before the test and flushed
 // and released after it (the client is closed then too). It fails the test when no Redis answers.
 // Call it once per test: parallel tests each holding one database while waiting for a second
@@ -64,15 +128,11 @@ func New(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
+	if err := reachable(); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	admin := redis.NewClient(opt)
-	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := admin.Ping(pingCtx).Err(); err != nil {
-		admin.Close()
-		t.Fatalf("redis-server not reachable at %s (%v): start one with "+
-			"`redis-server --port 6379 --save '' --appendonly no` or set REDIS_TEST_URL", where, err)
-	}
 
 	var token [16]byte
 	rand.Read(token[:])

@@ -1,0 +1,10 @@
+package api_test
+
+import (
+	"testing"
+
+	"github.com/breachd/breachd/jobs/redistest"
+)
+
+// TestMain stops at once, with one line, when the test Redis does not answer: every env needs it.
+func TestMain(m *testing.M) { redistest.Main(m) }
