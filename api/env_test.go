@@ -284,3 +284,22 @@ func mustContainAll(t *testing.T, got string, want ...string) {
 		}
 	}
 }
+
+// waiveOpen returns a waiver, with its reason, for every obligation of the breach still open: what
+// a close of a breach whose duties are not all done must carry.
+func waiveOpen(t *testing.T, e *env, id, reason string) []map[string]any {
+	t.Helper()
+	var l api.ObligationList
+	if r := e.do("GET", "/v1/breaches/"+id+"/obligations", breach.RoleAuditor, nil); r.Status != 200 {
+		t.Fatalf("obligations: %d %s", r.Status, r.Body)
+	} else {
+		r.json(t, &l)
+	}
+	var w []map[string]any
+	for _, o := range l.Items {
+		if o.Status == breach.ObligationOpen {
+			w = append(w, map[string]any{"obligation": o.ID, "reason": reason})
+		}
+	}
+	return w
+}

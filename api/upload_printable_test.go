@@ -90,7 +90,8 @@ func TestRequestsRefuseUnprintableText(t *testing.T) {
 		!strings.Contains(r.fields(t)["summary"], "U+2705") || !strings.Contains(r.fields(t)["lessons_learned"], "U+13000") {
 		t.Fatalf("unprintable outcome: %d %s", r.Status, r.Body)
 	}
-	if r := e.do("POST", base+"/close", breach.RoleAdmin, map[string]any{"summary": "Анна Иванова and 김민준 were told."}); r.Status != 200 {
+	if r := e.do("POST", base+"/close", breach.RoleAdmin, map[string]any{"summary": "Анна Иванова and 김민준 were told.",
+		"waivers": waiveOpen(t, e, b.ID, "Ελέγχθηκε: a tabletop exercise")}); r.Status != 200 {
 		t.Fatalf("close: %d %s", r.Status, r.Body)
 	}
 	report := e.do("GET", base+"/closure-report.pdf", breach.RoleAuditor, nil)

@@ -113,7 +113,8 @@ func (l *ledger) item(id breach.ObligationID) breach.Obligation {
 
 	if ch, ok := channelOf[id]; ok {
 		o := deadline
-		o.Title = "Individual notice by " + channelNames[ch][0]
+		o.Title = map[breach.Method]string{breach.MethodLetter: "Individual notice by letter",
+			breach.MethodEmail: "Individual notice by email", breach.MethodPhone: "Individual notice by telephone"}[ch]
 		o.Citation = citeMethods
 		switch {
 		case !p.NotificationRequired && l.progress.ByChannel[ch].Total == 0:
