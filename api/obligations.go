@@ -131,7 +131,7 @@ func (h *handlers) ListDueObligations(ctx context.Context, req ListDueObligation
 					if want != "" && o.Status != want {
 						continue
 					}
-					if req.Params.DueBefore != nil && (o.Due.IsZero() || o.Due.After(*req.Params.DueBefore)) {
+					if req.Params.DueBefore != nil && (o.Due.IsZero() || o.Due.After(breach.DateOf(req.Params.DueBefore.Time, time.UTC))) {
 						continue
 					}
 					out.Items = append(out.Items, item{BreachId: b.ID, BreachStatus: BreachStatus(b.Status), BreachTitle: b.Determination.Title, Obligation: o})

@@ -897,8 +897,8 @@ type ListCallTasksParams struct {
 type ListDueObligationsParams struct {
 	Status *ListDueObligationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// DueBefore Only items due on or before this date.
-	DueBefore *Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+	// DueBefore Only items due on or before this date (YYYY-MM-DD).
+	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
 }
 
 // ListDueObligationsParamsStatus defines parameters for ListDueObligations.
