@@ -265,7 +265,8 @@ func (h *handlers) GetAgencyLetter(ctx context.Context, req GetAgencyLetterReque
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := h.cfg.Documents.AgencyLetter(ctx, &buf, s.b, breach.Agency(req.Agency), s.counts, s.rc, s.today); err != nil {
+	c := breach.CaseDocument{Breach: s.b, Plan: s.plan, Recipients: s.rc, Progress: s.counts.Progress(s.last), Date: s.today}
+	if err := h.cfg.Documents.AgencyDocument(ctx, &buf, breach.Agency(req.Agency), c); err != nil {
 		return nil, err
 	}
 	return GetAgencyLetter200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
@@ -344,9 +345,9 @@ func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportReq
 		}
 		cursor = next
 	}
-	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Delivered: s.status.Done,
-		Outstanding: s.status.Outstanding, LastDelivered: s.last, DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute,
-		Agencies: s.b.AgencyNotices, Events: events, Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
+	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Progress: s.counts.Progress(s.last),
+		DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute, Agencies: s.b.AgencyNotices, Events: events,
+		Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
 	var buf bytes.Buffer
 	if err := h.cfg.Documents.ClosureReport(ctx, &buf, r); err != nil {
 		return nil, err
