@@ -460,6 +460,16 @@ func (x *caseText) lawEnforcement() string {
 	return strings.Join(out, "\n")
 }
 
+// contact is who answers for the school, without the organization (given just above), and the
+// telephone on a line of its own so a number never breaks across lines.
+func (x *caseText) contact() string {
+	who := x.wd.signature
+	if len(who) > 1 && who[len(who)-1] == x.top.org {
+		who = who[:len(who)-1]
+	}
+	return strings.Join(who, ", ") + "\nTelephone " + x.phone
+}
+
 // measures is what was done: the remediation every notice states, and the actions recorded.
 func (x *caseText) measures() string {
 	s := x.wd.sections[2].text // (C), the remediation as every notice says it
@@ -518,8 +528,13 @@ type letter struct {
 	fb flowBuilder
 }
 
-func (l *letter) heading(s string) { l.fb.para(s, true, bodySize, 1.75*paraGap, 2) }
-func (l *letter) body(s string)    { l.fb.para(s, false, bodySize, 0, 0) }
+// heading starts a section; it is larger than a fact's label, so the form's structure reads at a glance.
+func (l *letter) heading(s string) { l.fb.para(s, true, sectionSize, 2.5*paraGap, 2) }
+
+// sectionSize is the type size of an agency document's section headings.
+const sectionSize = 11.5
+
+func (l *letter) body(s string) { l.fb.para(s, false, bodySize, 0, 0) }
 
 // voluntary is the notice at the top of a document the plan does not require.
 func (l *letter) voluntary(s string) { l.fb.para(s, true, bodySize, paraGap, 0) }
@@ -530,10 +545,11 @@ func (l *letter) fact(label, value string) {
 	l.fb.indented(value, false, bodySize, 0, 0, 18)
 }
 
-// list adds lines indented as a list under what precedes them.
-func (l *letter) list(lines []string) {
-	for _, s := range lines {
-		l.fb.indented(s, false, bodySize, 0, 0, 18)
+// list adds lines indented as a list under what precedes them; each item keeps with the next, so
+// a page never starts with the list's last line alone.
+func (l *letter) list(lines []string, indent float64) {
+	for i, s := range lines {
+		l.fb.indented(s, false, bodySize, 0, min(1, len(lines)-1-i), indent)
 	}
 }
 
@@ -607,10 +623,10 @@ func (d *Documents) layoutAgencyLetter(x *caseText) (*layout, error) {
 	}
 	l.body(s)
 	l.fb.para("Notices by channel:", false, bodySize, paraGap/2, 1)
-	l.list(x.channelLines())
+	l.list(x.channelLines(), 18)
 	if sub := x.substitute(); sub != nil {
 		l.fb.para(sub[0], false, bodySize, paraGap/2, 1)
-		l.list(sub[1:])
+		l.list(sub[1:], 18)
 	}
 
 	l.heading("Content of the notices")
@@ -661,7 +677,7 @@ func (d *Documents) layoutAttorneyGeneral(x *caseText) (*layout, error) {
 		}
 	}
 	l.fact("Organization", x.top.org+", "+strings.Join(ret, ", "))
-	l.fact("Contact", strings.Join(x.wd.signature, ", ")+", "+x.phone)
+	l.fact("Contact", x.contact())
 	l.fact("Telephone number for the people affected", x.assist)
 	l.fact("Our reference", x.top.ref)
 
@@ -684,12 +700,10 @@ func (d *Documents) layoutAttorneyGeneral(x *caseText) (*layout, error) {
 	l.heading("How the people affected are told")
 	l.body("Individual notice goes by letter, or by email or telephone where the law allows; minors' notices go to a " +
 		"parent or guardian. By channel:")
-	l.list(x.channelLines())
+	l.list(x.channelLines(), 18)
 	if sub := x.substitute(); sub != nil {
 		l.fact("Substitute notice", sub[0])
-		for _, line := range sub[1:] {
-			l.fb.indented(line, false, bodySize, 0, 0, 30)
-		}
+		l.list(sub[1:], 30)
 	} else {
 		l.fact("Substitute notice", "Not required (IC 24-4.9-3-4).")
 	}
@@ -775,7 +789,7 @@ func (d *Documents) layoutOfficeOfTechnology(x *caseText) (*layout, error) {
 		}
 	}
 	l.fact("Entity", x.top.org+" (school corporation), "+strings.Join(ret, ", "))
-	l.fact("Contact", strings.Join(x.wd.signature, ", ")+", "+x.phone)
+	l.fact("Contact", x.contact())
 	l.fact("Our reference", x.top.ref)
 
 	l.heading("The incident")
@@ -839,7 +853,9 @@ func (x *caseText) status() string {
 	case x.c.Plan.Held || b.Status == breach.StatusHeld:
 		return "On hold: a law-enforcement agency asked us to delay notice, and nothing goes out until it is released."
 	case b.Status == breach.StatusDispatched:
-		return "Open: notices to the people affected are going out. " + x.progress()
+		p := x.c.Progress
+		return fmt.Sprintf("Open: notices to the people affected are going out (given so far: %s of %s, as above).",
+			thousands(p.Given), thousands(p.Total))
 	}
 	s := "Open: the investigation is under way."
 	if x.c.Plan.NotificationRequired {
