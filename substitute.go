@@ -71,18 +71,15 @@ type Outcome struct {
 
 // ClosureReport is everything the closure (outcome) report prints: the record an auditor files.
 type ClosureReport struct {
-	Breach        *Breach
-	Plan          Plan
-	Recipients    RecipientCounts
-	Notices       NoticeCounts
-	Delivered     int
-	Outstanding   int
-	LastDelivered time.Time
-	DeadlineMet   *bool // nil while the deadline is open or there is none
-	Substitute    SubstituteRecord
-	Agencies      []AgencyNoticeRecord
-	Events        []Event // the whole audit trail, oldest first
-	Outcome       *Outcome
+	Breach      *Breach
+	Plan        Plan
+	Recipients  RecipientCounts
+	Notices     NoticeCounts
+	DeadlineMet *bool // nil while the deadline is open or there is none
+	Substitute  SubstituteRecord
+	Agencies    []AgencyNoticeRecord
+	Events      []Event // the whole audit trail, oldest first
+	Outcome     *Outcome
 	// Progress is the same count of notices the status endpoint shows; Obligations the ledger
 	// (rules.Obligations) as of GeneratedAt, waivers included.
 	Progress    NoticeProgress
@@ -90,11 +87,10 @@ type ClosureReport struct {
 	GeneratedAt time.Time
 }
 
-// Documents renders the documents other than individual notices (package letters).
+// Documents renders the documents other than individual notices (package letters): the agency
+// documents and the substitute notice, and the closure report.
 type Documents interface {
-	// AgencyLetter writes the letter to one consumer reporting agency: the timing, distribution and
-	// content of the individual notices (IC 24-4.9-3-1(b)).
-	AgencyLetter(ctx context.Context, w io.Writer, b *Breach, agency Agency, counts NoticeCounts, recipients RecipientCounts, date Date) error
+	AgencyDocuments
 	// WebsiteNotice writes the substitute notice to post on the school's web site, as HTML and as
 	// plain text.
 	WebsiteNotice(b *Breach, html bool) (string, error)

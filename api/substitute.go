@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -271,15 +273,34 @@ func (h *handlers) GetAgencyLetter(ctx context.Context, req GetAgencyLetterReque
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := h.cfg.Documents.AgencyLetter(ctx, &buf, s.b, breach.Agency(req.Agency), s.counts, s.rc, s.today); err != nil {
+	if err := h.cfg.Documents.AgencyDocument(ctx, &buf, breach.Agency(req.Agency), s.caseDocument(s.today)); err != nil {
 		return nil, err
 	}
 	return GetAgencyLetter200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
 }
 
+// caseDocument is what an agency document is written from: the same plan, progress and ledger
+// every endpoint shows.
+func (s *state) caseDocument(date breach.Date) breach.CaseDocument {
+	return breach.CaseDocument{Breach: s.b, Plan: s.plan, Recipients: s.rc, Progress: s.progress, Obligations: s.obligations, Date: date}
+}
+
 func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyNoticeSentRequestObject) (RecordAgencyNoticeSentResponseObject, error) {
 	actor := actorFrom(ctx)
 	agency := breach.Agency(req.Agency)
+	// The evidence of what was sent: the document as it reads for the day it was sent, rendered
+	// from the record as it stands now, and its SHA-256 kept with the record.
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	if !req.Body.SentOn.Before(s.b.Determination.DiscoveredOn) {
+		if err := h.cfg.Documents.AgencyDocument(ctx, sum, agency, s.caseDocument(req.Body.SentOn)); err != nil {
+			return nil, err
+		}
+	}
+	docHash := hex.EncodeToString(sum.Sum(nil))
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		if err := notHeld(b); err != nil {
 			return breach.Event{}, err
@@ -293,10 +314,11 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 			}
 		}
 		now := h.cfg.Now().UTC()
-		b.AgencyNotices = append(b.AgencyNotices, breach.AgencyNoticeRecord{Agency: agency, SentOn: req.Body.SentOn, SentBy: actor.ID, SentAt: now})
+		b.AgencyNotices = append(b.AgencyNotices, breach.AgencyNoticeRecord{Agency: agency, DocumentSHA256: docHash,
+			SentOn: req.Body.SentOn, SentBy: actor.ID, SentAt: now})
 		b.UpdatedAt = now
 		return h.event(actor, breach.EventAgencyNoticeSent, "notice sent to "+string(agency)+" on "+req.Body.SentOn.String(),
-			map[string]any{"agency": string(agency), "sent_on": req.Body.SentOn.String()}), nil
+			map[string]any{"agency": string(agency), "sent_on": req.Body.SentOn.String(), "document_sha256": docHash}), nil
 	})
 	if err != nil {
 		return nil, err
@@ -382,9 +404,9 @@ func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportReq
 		}
 		cursor = next
 	}
-	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Delivered: s.status.Done,
-		Outstanding: s.status.Outstanding, LastDelivered: s.last, DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute,
-		Agencies: s.b.AgencyNotices, Events: events, Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
+	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Progress: s.progress, Obligations: s.obligations,
+		DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute, Agencies: s.b.AgencyNotices, Events: events,
+		Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
 	var buf bytes.Buffer
 	if err := h.cfg.Documents.ClosureReport(ctx, &buf, r); err != nil {
 		return nil, err

@@ -106,7 +106,7 @@ func TestSubstituteAgenciesAndClosure(t *testing.T) {
 	}
 	r = e.do("POST", base+"/agency-notices/equifax/sent", breach.RoleAdmin, map[string]any{"sent_on": "2026-03-19"})
 	r.json(t, &ag)
-	if r.Status != 200 || ag.Items[0].SentOn.String() != "2026-03-19" || !ag.Items[1].SentOn.IsZero() {
+	if r.Status != 200 || ag.Items[0].SentOn.String() != "2026-03-19" || !ag.Items[1].SentOn.IsZero() || len(ag.Items[0].DocumentSHA256) != 64 {
 		t.Fatalf("sent: %d %+v", r.Status, ag)
 	}
 	if r := e.do("POST", base+"/agency-notices/equifax/sent", breach.RoleAdmin, map[string]any{"sent_on": "2026-03-19"}); r.Status != 409 {

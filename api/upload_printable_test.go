@@ -99,7 +99,7 @@ func TestRequestsRefuseUnprintableText(t *testing.T) {
 		t.Fatalf("closure report: %d %s", report.Status, report.Body)
 	}
 	got := strings.NewReplacer("\u202b", "", "\u202c", "").Replace(strings.Join(strings.Fields(pdfText(t, report.Body)), " "))
-	for _, want := range []string{"翔平 大谷 の記録", "Анна Иванова and 김민준 were told.", "דוד כהן"} {
+	for _, want := range []string{"翔平 大谷 の記録", "Анна Иванова and 김민준 were told.", "דוד כהן", "Ελέγχθηκε: a tabletop exercise", "Closed with duties open"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the closure report lacks %q:\n%s", want, got)
 		}

@@ -115,6 +115,11 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		{"Recorded", at(b.CreatedAt) + " by " + c("breach.created_by", b.CreatedBy, false)},
 		{"Generated at", at(now)},
 	})
+	d.dutiesOpen(rep, r, at)
+
+	// The obligations ledger: every duty the plan creates, where it stands and its evidence.
+	section("Obligations")
+	d.ledger(rep, r, date, at)
 
 	// The determination.
 	section("Determination")
@@ -220,12 +225,14 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 	case p.Deadline.IsZero():
 		deadline = "none yet: a law-enforcement hold covering day 45 is open"
 	}
+	pr := &r.Progress
 	rep.fields([][2]string{
 		{"Deadline", deadline},
 		{"Deadline met", met},
-		{"Last notice given", at(r.LastDelivered)},
-		{"Notices given", thousands(r.Delivered)},
-		{"Notices outstanding", thousands(r.Outstanding)},
+		{"Last notice given", at(pr.LastGiven)},
+		{"Notices given", thousands(pr.Given) + " of " + thousands(pr.Total) + " (a letter mailed, an email accepted, a conversation held)"},
+		{"Notices outstanding", thousands(pr.Outstanding)},
+		{"Notices failed", thousands(pr.Failed) + " (each replaced by a letter, counted with the letters)"},
 	})
 
 	// Holds.
@@ -262,29 +269,28 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		cols = append(cols, column{title: string(st), width: 0.1, right: true})
 	}
 	cols = append(cols, column{title: "total", width: 0.12, right: true}, column{title: "given", width: 0.12, right: true})
+	// The statuses break the channel down; its total and what was given are the Progress every
+	// other count in the report (and the status endpoint) uses.
 	rows = rows[:0]
-	colTotals := make([]int, len(breach.NoticeStatuses)+2)
+	colTotals := make([]int, len(breach.NoticeStatuses))
 	for _, ch := range channelNames {
 		row := []string{ch.name}
-		total, given := 0, 0
 		for i, st := range breach.NoticeStatuses {
 			n := r.Notices[ch.m][st]
 			row = append(row, thousands(n))
-			total += n
 			colTotals[i] += n
-			if breach.Delivered(ch.m, st) {
-				given += n
-			}
 		}
-		colTotals[len(colTotals)-2] += total
-		colTotals[len(colTotals)-1] += given
-		rows = append(rows, append(row, thousands(total), thousands(given)))
+		cp := pr.ByChannel[ch.m]
+		rows = append(rows, append(row, thousands(cp.Total), thousands(cp.Given)))
 	}
 	foot := []string{"All"}
 	for _, n := range colTotals {
 		foot = append(foot, thousands(n))
 	}
-	rep.table(cols, rows, foot)
+	rep.table(cols, rows, append(foot, thousands(pr.Total), thousands(pr.Given)))
+	rep.y += 4
+	rep.para("Given: a letter mailed (returned mail included), an email accepted by the mail server, a telephone "+
+		"conversation held. A printed letter (sent) is not given until its batch is marked mailed.", false, 8, 10, 0)
 
 	// Substitute notice.
 	section("Substitute notice")
@@ -432,4 +438,188 @@ func dollars(m breach.Money) string {
 		return whole
 	}
 	return whole + "." + cents
+}
+
+// waivedDuty is a duty left undone, with the reason an administrator recorded.
+type waivedDuty struct {
+	title, citation, reason, by string
+	at                          time.Time
+}
+
+// waivedDuties lists the duties waived: every ledger item whose status is waived, and every duty
+// whose record in force (the latest) is a waiver given at close, unless the ledger shows it
+// otherwise now. Ledger order first, then the records' order.
+func waivedDuties(rep *report, r *breach.ClosureReport) []waivedDuty {
+	var out []waivedDuty
+	inLedger := map[breach.ObligationID]bool{}
+	for i, o := range r.Obligations {
+		inLedger[o.ID] = true
+		if o.Status != breach.ObligationWaived {
+			continue
+		}
+		f := fmt.Sprintf("obligations[%d].", i)
+		out = append(out, waivedDuty{title: rep.clean(f+"title", cmp.Or(o.Title, string(o.ID)), false),
+			citation: rep.clean(f+"citation", o.Citation, false), reason: rep.clean(f+"waiver", o.Waiver, true),
+			by: rep.clean(f+"recorded_by", o.RecordedBy, false), at: o.RecordedAt})
+	}
+	latest := map[breach.ObligationID]int{}
+	var order []breach.ObligationID
+	for i, rec := range r.Breach.Obligations {
+		if _, ok := latest[rec.Obligation]; !ok {
+			order = append(order, rec.Obligation)
+		}
+		latest[rec.Obligation] = i
+	}
+	for _, id := range order {
+		i := latest[id]
+		rec := r.Breach.Obligations[i]
+		if inLedger[id] || rec.Status != breach.ObligationWaived || !rec.AtClose {
+			continue
+		}
+		f := fmt.Sprintf("breach.obligations[%d].", i)
+		out = append(out, waivedDuty{title: rep.clean(f+"obligation", string(id), false),
+			reason: rep.clean(f+"reason", rec.Reason, true), by: rep.clean(f+"by", rec.By, false), at: rec.At})
+	}
+	return out
+}
+
+// dutiesOpen draws, near the top of the report, a ruled box headed "Closed with duties open"
+// listing each waived duty and why, so that no reader of the report can miss that the case was
+// closed with a duty undone.
+func (d *Documents) dutiesOpen(rep *report, r *breach.ClosureReport, at func(time.Time) string) {
+	ws := waivedDuties(rep, r)
+	if len(ws) == 0 {
+		return
+	}
+	heading, intro := "Closed with duties open", "The breach was closed with these duties not done. The reason recorded for each:"
+	if r.Breach.Status != breach.StatusClosed && r.Outcome == nil {
+		heading, intro = "Duties waived", "These duties were waived: they will not be done. The reason recorded for each:"
+	}
+	const pad, bar = 8.0, 4.0
+	x0 := repMarginL + bar + pad
+	w := repWidth - bar - 2*pad
+	type boxLine struct {
+		text   string
+		bold   bool
+		size   float64
+		lead   float64
+		indent float64
+	}
+	var ls []boxLine
+	add := func(s string, b bool, size, lead, indent float64) {
+		wr, _ := rep.face(b).wrap(s, size, w-indent)
+		for _, l := range wr {
+			ls = append(ls, boxLine{l, b, size, lead, indent})
+		}
+	}
+	add(heading, true, 12.5, 17, 0)
+	add(intro, false, repBodySize, repBodyLead, 0)
+	for _, wd := range ws {
+		t := "• " + wd.title
+		if wd.citation != "" {
+			t += " (" + wd.citation + ")"
+		}
+		ls = append(ls, boxLine{lead: 4})
+		add(t, true, repBodySize, repBodyLead, 0)
+		for _, p := range strings.Split(cmp.Or(wd.reason, "no reason recorded"), "\n") {
+			add(p, false, repBodySize, repBodyLead, 10)
+		}
+		if wd.by != "" || !wd.at.IsZero() {
+			add("Waived"+by(wd.by)+", "+at(wd.at), false, 8, 10, 10)
+		}
+	}
+	h := 2 * pad
+	for _, l := range ls {
+		h += l.lead
+	}
+	rep.y += 12
+	if h > repBottom-repTopHeaded { // taller than a page: no box, but every line, under a rule
+		rep.rule(repMarginL, repMarginR)
+		rep.y += pad
+		for _, l := range ls {
+			rep.room(l.lead)
+			rep.text(l.bold, l.size, x0+l.indent, l.text)
+			rep.y += l.lead
+		}
+		return
+	}
+	rep.room(h)
+	y0 := rep.y
+	rep.y += pad
+	for _, l := range ls {
+		rep.text(l.bold, l.size, x0+l.indent, l.text)
+		rep.y += l.lead
+	}
+	rep.y += pad - 3 // the last lead's space below the text is part of the padding
+	y1 := rep.y
+	p := rep.lo.pages
+	add4 := func(xa, ya, xb, yb float64) {
+		rep.lo.ops = append(rep.lo.ops, op{page: p, line: true, x: xa, y: ya, x2: xb, y2: yb})
+	}
+	add4(repMarginL, y0, repMarginR, y0)
+	add4(repMarginL, y1, repMarginR, y1)
+	add4(repMarginR, y0, repMarginR, y1)
+	for x := repMarginL; x <= repMarginL+bar; x += 0.5 { // a heavy bar down the left side
+		add4(x, y0, x, y1)
+	}
+	rep.y += 4
+}
+
+// ledger prints the obligations ledger as a table: each duty, its citation, when it is due,
+// where it stands, who recorded it and when, and its evidence (or the waiver's reason, or why it
+// stands as it does).
+func (d *Documents) ledger(rep *report, r *breach.ClosureReport, date func(breach.Date) string, at func(time.Time) string) {
+	if len(r.Obligations) == 0 {
+		rep.para("The obligations ledger is not available for this report.", false, repBodySize, repBodyLead, 0)
+		return
+	}
+	c := rep.clean
+	var rows [][]string
+	for i, o := range r.Obligations {
+		f := fmt.Sprintf("obligations[%d].", i)
+		due := "—"
+		switch {
+		case !o.Due.IsZero():
+			due = date(o.Due)
+		case o.DueRule != "":
+			due = c(f+"due_rule", o.DueRule, false)
+		}
+		if o.Overdue {
+			due += " (overdue)"
+		}
+		recorded := "—"
+		if o.RecordedBy != "" || !o.RecordedAt.IsZero() {
+			recorded = strings.TrimSpace(c(f+"recorded_by", o.RecordedBy, false) + " " + at(o.RecordedAt))
+		}
+		var ev []string
+		if o.Status == breach.ObligationWaived {
+			ev = append(ev, "Waived: "+cmp.Or(c(f+"waiver", o.Waiver, false), "no reason recorded"))
+		}
+		if n := o.Evidence.Notices; n != nil {
+			s := fmt.Sprintf("%s of %s given", thousands(n.Given), thousands(n.Total))
+			if n.Outstanding > 0 {
+				s += fmt.Sprintf(", %s outstanding", thousands(n.Outstanding))
+			}
+			if n.Failed > 0 {
+				s += fmt.Sprintf(", %s failed", thousands(n.Failed))
+			}
+			ev = append(ev, s)
+		}
+		if u := c(f+"evidence.url", o.Evidence.URL, false); u != "" {
+			ev = append(ev, u)
+		}
+		if n := c(f+"evidence.note", o.Evidence.Note, false); n != "" {
+			ev = append(ev, n)
+		}
+		if h := c(f+"evidence.document_sha256", o.Evidence.DocumentSHA256, false); h != "" {
+			ev = append(ev, "document SHA-256 "+h)
+		}
+		if len(ev) == 0 {
+			ev = append(ev, c(f+"reason", o.Reason, false))
+		}
+		rows = append(rows, []string{c(f+"title", cmp.Or(o.Title, string(o.ID)), false), c(f+"citation", o.Citation, false),
+			due, strings.ReplaceAll(string(o.Status), "_", " "), recorded, strings.Join(ev, "; ")})
+	}
+	rep.table([]column{{title: "Duty", width: 0.2}, {title: "Citation", width: 0.14}, {title: "Due", width: 0.11},
+		{title: "Status", width: 0.09}, {title: "Recorded", width: 0.16}, {title: "Evidence, or why it stands so", width: 0.3}}, rows, nil)
 }

@@ -33,8 +33,8 @@ func closureReport(t *testing.T, n int) breach.ClosureReport {
 	met := true
 	closed := time.Date(2026, 5, 1, 17, 45, 0, 0, time.UTC)
 	return breach.ClosureReport{
-		Breach: b, Plan: plan, Recipients: rc, Notices: counts, Delivered: 1162, Outstanding: 12,
-		LastDelivered: time.Date(2026, 4, 10, 15, 0, 0, 0, time.UTC), DeadlineMet: &met,
+		Breach: b, Plan: plan, Recipients: rc, Notices: counts,
+		Progress: counts.Progress(time.Date(2026, 4, 10, 15, 0, 0, 0, time.UTC)), DeadlineMet: &met,
 		Substitute: breach.SubstituteRecord{
 			Website: breach.WebsitePosting{URL: "https://www.pikecreek.k12.in.us/notice", PostedBy: "k-3f9a",
 				PostedAt: time.Date(2026, 3, 20, 13, 0, 0, 0, time.UTC), TakenDownBy: "k-3f9a",
@@ -281,7 +281,7 @@ func pdfPages(t *testing.T, path string) int {
 	return n
 }
 
-// TestDocumentsPNG renders the agency letter, the press release and the closure report to PNG in
+// TestDocumentsPNG renders the five agency documents, the press release and the closure report to PNG in
 // $LETTERS_PNG_DIR for a person to look at; without the variable it only checks pdftoppm runs.
 func TestDocumentsPNG(t *testing.T) {
 	dir := t.TempDir()
@@ -291,15 +291,24 @@ func TestDocumentsPNG(t *testing.T) {
 	docs := testDocuments(t)
 	counts, rc := docCounts()
 	long := closureReport(t, 60)
-	for name, render := range map[string]func(io.Writer) error{
-		"agency-equifax": func(w io.Writer) error {
-			return docs.AgencyLetter(context.Background(), w, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
-		},
+	renders := map[string]func(io.Writer) error{
 		"press": func(w io.Writer) error {
 			return docs.MediaNotice(context.Background(), w, docBreach(), breach.MustDate("2026-03-20"))
 		},
 		"closure": func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, long) },
-	} {
+		"closure-duties-open": func(w io.Writer) error {
+			return docs.ClosureReport(context.Background(), w, withWaivers(closureReport(t, 12)))
+		},
+	}
+	for _, a := range breach.Agencies {
+		c := caseDocument(t, docBreach(), counts, rc, breach.MustDate("2026-03-20"))
+		renders["agency-"+string(a)] = func(w io.Writer) error { return docs.AgencyDocument(context.Background(), w, a, c) }
+	}
+	partial := partialCase(t)
+	renders["agency-partial-attorney_general"] = func(w io.Writer) error {
+		return docs.AgencyDocument(context.Background(), w, breach.AgencyAttorneyGeneral, partial)
+	}
+	for name, render := range renders {
 		path, _ := writePDF(t, name, render)
 		poppler(t, "pdftoppm", "-png", "-r", "60", path, filepath.Join(dir, name))
 	}
@@ -314,7 +323,7 @@ func TestDocumentsContext(t *testing.T) {
 	cancel()
 	counts, rc := docCounts()
 	for name, err := range map[string]error{
-		"agency letter": docs.AgencyLetter(ctx, io.Discard, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20")),
+		"agency letter": docs.AgencyDocument(ctx, io.Discard, breach.AgencyEquifax, caseDocument(t, docBreach(), counts, rc, breach.MustDate("2026-03-20"))),
 		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), breach.MustDate("2026-03-20")),
 		"closure":       docs.ClosureReport(ctx, io.Discard, closureReport(t, 30)),
 	} {
@@ -325,4 +334,108 @@ func TestDocumentsContext(t *testing.T) {
 	if err := docs.ClosureReport(context.Background(), io.Discard, breach.ClosureReport{}); breach.ErrorCode(err) != breach.EINVALID {
 		t.Errorf("closure report without a breach: err = %v, want EINVALID", err)
 	}
+}
+
+// withWaivers gives r a ledger in which two duties were waived: the media part of the substitute
+// notice when the breach was closed (a record with at_close), and the FERPA record in the ledger.
+func withWaivers(r breach.ClosureReport) breach.ClosureReport {
+	at := time.Date(2026, 5, 1, 17, 40, 0, 0, time.UTC)
+	r.Breach.Obligations = []breach.ObligationRecord{
+		{Obligation: breach.ObligationSubstituteMedia, Status: breach.ObligationWaived, By: "k-3f9a", At: at.Add(-48 * time.Hour),
+			Reason: "first waiver, later reopened"},
+		{Obligation: breach.ObligationSubstituteMedia, Status: breach.ObligationOpen, By: "k-3f9a", At: at.Add(-24 * time.Hour)},
+		{Obligation: breach.ObligationSubstituteMedia, Status: breach.ObligationWaived, AtClose: true, By: "k-3f9a", At: at,
+			Reason: "The television station never confirmed the broadcast; counsel agreed to close."},
+		{Obligation: breach.ObligationEquifax, Status: breach.ObligationWaived, AtClose: true, By: "k-3f9a", At: at.Add(-72 * time.Hour),
+			Reason: "superseded"},
+		{Obligation: breach.ObligationEquifax, Status: breach.ObligationDone, By: "k-3f9a", At: at.Add(-time.Hour)},
+	}
+	letters := r.Progress.ByChannel[breach.MethodLetter]
+	r.Obligations = []breach.Obligation{
+		{ID: breach.ObligationNoticeLetter, Title: "Individual notice by letter", Citation: "IC 24-4.9-3-3",
+			Due: breach.MustDate("2026-04-17"), Status: breach.ObligationOpen, Reason: "12 letters are not mailed yet",
+			Evidence: breach.ObligationEvidence{Notices: &letters}},
+		{ID: breach.ObligationSubstituteWebsite, Title: "Substitute notice: web-site posting", Citation: "IC 24-4.9-3-4(b)",
+			Due: breach.MustDate("2026-04-17"), Status: breach.ObligationDone, RecordedBy: "k-3f9a",
+			RecordedAt: time.Date(2026, 3, 20, 13, 0, 0, 0, time.UTC), Evidence: breach.ObligationEvidence{URL: "https://www.pikecreek.k12.in.us/notice"}},
+		{ID: breach.ObligationOfficeOfTechnology, Title: "Report to the Indiana Office of Technology", Citation: "IC 4-13.1-2-9",
+			Due: breach.MustDate("2026-03-05"), DueRule: "2 business days after discovery", Status: breach.ObligationDone, RecordedBy: "k-3f9a",
+			RecordedAt: time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC), Evidence: breach.ObligationEvidence{DocumentSHA256: strings.Repeat("ab12", 16)}},
+		{ID: breach.ObligationFERPARecord, Title: "FERPA record of disclosure", Citation: "34 CFR 99.32",
+			Status: breach.ObligationWaived, RecordedBy: "k-77c1", RecordedAt: at.Add(-time.Hour),
+			Waiver: "The registrar keeps the record in the student information system."},
+	}
+	return r
+}
+
+func TestClosureReportObligations(t *testing.T) {
+	docs := testDocuments(t)
+	r := withWaivers(closureReport(t, 12))
+	path, _ := writePDF(t, "ledger", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+	pages := strings.Split(pdfText(t, path), "\f")
+	page1 := strings.Join(strings.Fields(pages[0]), " ")
+	// The box is on page 1, above the determination, and names each waived duty with its reason.
+	for _, s := range []string{"Closed with duties open", "The breach was closed with these duties not done.",
+		"• FERPA record of disclosure (34 CFR 99.32)", "The registrar keeps the record in the student information system.",
+		"• substitute.major_media", "The television station never confirmed the broadcast; counsel agreed to close.",
+		"Waived by k-3f9a, 2026-05-01 13:40 EDT"} {
+		if !strings.Contains(page1, s) {
+			t.Errorf("page 1 lacks %q:\n%s", s, page1)
+		}
+	}
+	if strings.Index(page1, "Closed with duties open") > strings.Index(page1, "Determination") {
+		t.Error("the box is not above the determination")
+	}
+	for _, s := range []string{"first waiver, later reopened", "superseded"} { // not the record in force
+		if strings.Contains(pdfLayoutPlain(t, path), s) {
+			t.Errorf("the report prints %q, a waiver no longer in force", s)
+		}
+	}
+	// The ledger: each duty with its citation, due date, status, who recorded it and its evidence.
+	text := pdfLayoutPlain(t, path)
+	for _, s := range []string{"Obligations", "Duty Citation Due Status Recorded Evidence",
+		// pdftotext -layout reads a table row line by line: the first line of each cell.
+		"Individual notice by IC 24-4.9-3-3 2026-04-17 open — 821 of 833 given, 12 outstanding",
+		"Report to the Indiana IC 4-13.1-2-9 2026-03-05 done k-3f9a 2026-03-04 document SHA-256",
+		"FERPA record of 34 CFR 99.32 — waived k-77c1 2026-05-01 Waived: The registrar keeps the",
+		"Notices given 1,162 of 1,194", "Notices outstanding 12", "Notices failed 20"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("closure report lacks %q", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("text:\n%s", text)
+	}
+
+	t.Run("no waiver, no box", func(t *testing.T) {
+		r := closureReport(t, 3)
+		path, _ := writePDF(t, "nobox", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+		text := pdfLayoutPlain(t, path)
+		if strings.Contains(text, "duties open") || strings.Contains(text, "Duties waived") {
+			t.Error("a report with no waiver shows the box")
+		}
+		if !strings.Contains(text, "The obligations ledger is not available for this report.") {
+			t.Error("an empty ledger is not said to be unavailable")
+		}
+	})
+
+	t.Run("waived before closing", func(t *testing.T) {
+		r := withWaivers(closureReport(t, 3))
+		r.Breach.Status, r.Outcome = breach.StatusDispatched, nil
+		path, _ := writePDF(t, "waived", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+		text := pdfLayoutPlain(t, path)
+		if !strings.Contains(text, "Duties waived These duties were waived") || strings.Contains(text, "Closed with duties open") {
+			t.Errorf("an open breach's waivers:\n%s", text)
+		}
+	})
+
+	t.Run("a waiver the font cannot print", func(t *testing.T) {
+		r := withWaivers(closureReport(t, 3))
+		r.Obligations[3].Waiver = "दर्ज"
+		err := docs.ClosureReport(context.Background(), io.Discard, r)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "obligations[3].waiver" {
+			t.Errorf("err = %v, want obligations[3].waiver unrenderable", err)
+		}
+	})
 }

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"html"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,113 +80,6 @@ func fiveElements(t *testing.T) []string {
 		"remain vigilant against fraud", // (E)
 		"We discovered the incident on March 3, 2026.", d.AssistancePhone,
 	}
-}
-
-func TestAgencyLetter(t *testing.T) {
-	docs := testDocuments(t)
-	b := docBreach()
-	counts, rc := docCounts()
-	for _, tc := range []struct {
-		agency  breach.Agency
-		address []string
-	}{
-		{breach.AgencyEquifax, []string{"Equifax Information Services LLC", "P.O. Box 105069", "Atlanta GA 30348-5069"}},
-		{breach.AgencyExperian, []string{"Experian", "P.O. Box 9554", "Allen TX 75013"}},
-		{breach.AgencyTransUnion, []string{"TransUnion", "P.O. Box 2000", "Chester PA 19016"}},
-	} {
-		t.Run(string(tc.agency), func(t *testing.T) {
-			path, _ := writePDF(t, string(tc.agency), func(w io.Writer) error {
-				return docs.AgencyLetter(context.Background(), w, b, tc.agency, counts, rc, breach.MustDate("2026-03-20"))
-			})
-			text := pdfPlainText(t, path)
-			want := append(append([]string{}, tc.address...),
-				"Dear Sir or Madam:", "Student information system export", "We discovered the breach on March 3, 2026",
-				"no later than April 17, 2026", // the deadline: the hold was released before day 45
-				"1,250 people are affected, of whom 1,203 are Indiana residents", "980 are minors",
-				"Letter: 833 (12 queued, 812 mailed, 9 returned)", "Email: 315 (301 sent, 14 failed)",
-				"Telephone: 46 (40 delivered, 6 failed)",
-				"1,162 of 1,194 individual notices have been given", // 812+9 letters, 301 emails, 40 calls
-				"substitute notice", "Breach B-42", "Page 1 of")
-			want = append(want, fiveElements(t)...)
-			for _, s := range want {
-				if !strings.Contains(text, s) {
-					t.Errorf("letter to %s lacks %q:\n%s", tc.agency, s, text)
-				}
-			}
-			info := poppler(t, "pdfinfo", path)
-			for _, s := range []string{`Title:\s+Notice to ` + regexp.QuoteMeta(tc.address[0]) + ` — Student information system export\n`,
-				`Page size:\s+612 x 792 pts \(letter\)`} {
-				if !regexp.MustCompile(s).MatchString(info) {
-					t.Errorf("pdfinfo lacks %s:\n%s", s, info)
-				}
-			}
-			if !strings.Contains(info, "CreationDate:") || !strings.Contains(info, "Mar 20 ") || !strings.Contains(info, "2026") {
-				t.Errorf("pdfinfo has no creation date from the clock:\n%s", info)
-			}
-			if pages := strings.Count(poppler(t, "pdftotext", path, "-"), "\f"); pages > 2 {
-				t.Errorf("the letter has %d pages, want at most 2", pages)
-			}
-		})
-	}
-
-	t.Run("the address is in the envelope window", func(t *testing.T) {
-		path, _ := writePDF(t, "equifax", func(w io.Writer) error {
-			return docs.AgencyLetter(context.Background(), w, b, breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
-		})
-		// Crop to the recipient window (0.875"–5.375" across, 2.0"–3.125" down) at 72 dpi.
-		win := poppler(t, "pdftotext", "-f", "1", "-l", "1", "-x", "63", "-y", "144", "-W", "324", "-H", "81", path, "-")
-		for _, s := range []string{"Equifax Information Services LLC", "P.O. Box 105069", "Atlanta GA 30348-5069"} {
-			if !strings.Contains(win, s) {
-				t.Errorf("recipient window lacks %q:\n%s", s, win)
-			}
-		}
-	})
-
-	t.Run("unknown agency", func(t *testing.T) {
-		err := docs.AgencyLetter(context.Background(), io.Discard, b, "innovis", counts, rc, breach.MustDate("2026-03-20"))
-		if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(fmt.Sprint(err), "innovis") {
-			t.Errorf("err = %v, want EINVALID naming the agency", err)
-		}
-	})
-
-	t.Run("open hold over day 45", func(t *testing.T) {
-		held := docBreach()
-		held.Holds = []breach.Hold{{ID: "H-2", Agency: "FBI", StartDate: breach.MustDate("2026-04-01")}}
-		path, _ := writePDF(t, "held", func(w io.Writer) error {
-			return docs.AgencyLetter(context.Background(), w, held, breach.AgencyExperian, nil, breach.RecipientCounts{},
-				breach.MustDate("2026-04-20"))
-		})
-		text := pdfPlainText(t, path)
-		for _, s := range []string{"asked us to delay notice", "no individual notice has been sent yet",
-			"1,250 people are affected, of whom 1,200 are Indiana residents", "Letter: 0"} {
-			if !strings.Contains(text, s) {
-				t.Errorf("lacks %q:\n%s", s, text)
-			}
-		}
-	})
-
-	t.Run("a field the font cannot print", func(t *testing.T) {
-		bad := docBreach()
-		bad.Determination.Title = "शिक्षा records"
-		err := docs.AgencyLetter(context.Background(), io.Discard, bad, breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != "determination.title" || !errors.Is(err, ErrUnrenderable) ||
-			breach.ErrorCode(err) != breach.EINVALID {
-			t.Errorf("err = %v, want an unrenderable determination.title", err)
-		}
-	})
-
-	t.Run("deterministic", func(t *testing.T) {
-		var a, c bytes.Buffer
-		for _, buf := range []*bytes.Buffer{&a, &c} {
-			if err := docs.AgencyLetter(context.Background(), buf, b, breach.AgencyTransUnion, counts, rc, breach.MustDate("2026-03-20")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !bytes.Equal(a.Bytes(), c.Bytes()) {
-			t.Error("the same letter rendered twice differs")
-		}
-	})
 }
 
 func TestWebsiteNotice(t *testing.T) {
