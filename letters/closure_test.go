@@ -296,7 +296,7 @@ func TestDocumentsPNG(t *testing.T) {
 			return docs.AgencyLetter(context.Background(), w, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20"))
 		},
 		"press": func(w io.Writer) error {
-			return docs.MediaNotice(context.Background(), w, docBreach(), breach.MustDate("2026-03-20"))
+			return docs.MediaNotice(context.Background(), w, docBreach(), "en", breach.MustDate("2026-03-20"))
 		},
 		"closure": func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, long) },
 	} {
@@ -315,7 +315,7 @@ func TestDocumentsContext(t *testing.T) {
 	counts, rc := docCounts()
 	for name, err := range map[string]error{
 		"agency letter": docs.AgencyLetter(ctx, io.Discard, docBreach(), breach.AgencyEquifax, counts, rc, breach.MustDate("2026-03-20")),
-		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), breach.MustDate("2026-03-20")),
+		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), "en", breach.MustDate("2026-03-20")),
 		"closure":       docs.ClosureReport(ctx, io.Discard, closureReport(t, 30)),
 	} {
 		if !errors.Is(err, context.Canceled) {
