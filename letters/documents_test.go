@@ -424,6 +424,42 @@ func TestMediaNotice(t *testing.T) {
 		t.Error("the same press release rendered twice differs")
 	}
 
+	t.Run("in Spanish, with the media contact", func(t *testing.T) {
+		es := docBreach()
+		es.Determination.MediaContact = "Lee Park, Communications Director, (317) 555-0150"
+		tr := es.Determination.Translations["es"]
+		tr.MediaContact = "Lee Park, directora de comunicaciones, (317) 555-0150"
+		es.Determination.Translations = map[string]breach.Translation{"es": tr}
+		path, _ := writePDF(t, "press-es", func(w io.Writer) error {
+			return docs.MediaNotice(context.Background(), w, es, "es", breach.MustDate("2026-03-20"))
+		})
+		text := pdfPlainText(t, path)
+		for _, s := range []string{"PARA DIFUSIÓN INMEDIATA", "20 de marzo de 2026",
+			"Contacto para los medios: Lee Park, directora de comunicaciones, (317) 555-0150",
+			"Metropolitan School District of Pike Creek informa sobre un incidente de seguridad de datos",
+			"da aviso público", "Qué sucedió", tr.Description, "Qué estamos haciendo", tr.Remediation,
+			"Qué puede hacer usted", "###"} {
+			if !strings.Contains(text, strings.Join(strings.Fields(s), " ")) {
+				t.Errorf("the Spanish press release lacks %q:\n%s", s, text)
+			}
+		}
+		d := testDetermination()
+		for _, s := range []string{d.Description, d.Remediation, "FOR IMMEDIATE RELEASE", "What happened", d.Title} {
+			if strings.Contains(text, strings.Join(strings.Fields(s), " ")) {
+				t.Errorf("the Spanish press release carries English %q", s)
+			}
+		}
+		if info := poppler(t, "pdfinfo", path); !strings.Contains(info, "Pages:           1\n") {
+			t.Errorf("the Spanish press release is not one page:\n%s", info)
+		}
+		path, _ = writePDF(t, "press-en-contact", func(w io.Writer) error {
+			return docs.MediaNotice(context.Background(), w, es, "en", breach.MustDate("2026-03-20"))
+		})
+		if text := pdfPlainText(t, path); !strings.Contains(text, "Media contact: Lee Park, Communications Director, (317) 555-0150") {
+			t.Errorf("the English press release lacks the media contact:\n%s", text)
+		}
+	})
+
 	t.Run("longer than a page", func(t *testing.T) {
 		long := docBreach()
 		long.Determination.Description = strings.Repeat("The export ran again and again. ", 150)
