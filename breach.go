@@ -145,16 +145,13 @@ func PrimaryLanguage(tag string) string {
 	return tag
 }
 
-// TranslationFor returns the translation a person whose language is lang reads: the one tagged
-// exactly with lang's primary subtag ("es"), else the first by tag of those with that primary
-// subtag ("es-MX" before "es-US"), so the choice never depends on map order. English has none.
+// TranslationFor returns the translation a person whose language is lang reads: the first by tag
+// of those with lang's primary subtag — so the bare tag ("es") before any regional one, and
+// "es-MX" before "es-US" — and never one that depends on map order. English has none.
 func (d Determination) TranslationFor(lang string) (Translation, bool) {
 	primary := PrimaryLanguage(lang)
 	if primary == "" || primary == "en" {
 		return Translation{}, false
-	}
-	if tr, ok := d.Translations[primary]; ok {
-		return tr, true
 	}
 	best := ""
 	for tag := range d.Translations {

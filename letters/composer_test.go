@@ -108,6 +108,28 @@ func TestEmailSubjectAndLanguage(t *testing.T) {
 	}
 }
 
+// A Spanish email whose breach has no Spanish text is English throughout, never Spanish headings
+// around English text; so is its call script.
+func TestUntranslatedIsEnglish(t *testing.T) {
+	c, b := testComposer(), testBreach()
+	b.Determination.Translations = nil
+	m, err := c.Email(b, emailNotice("es", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Language != "en" || !strings.HasPrefix(m.Subject, "Notice of Data Breach") || !strings.Contains(m.Text, "Dear Ava Brown:") ||
+		strings.Contains(m.Text, "Qué") || strings.Contains(m.HTML, `lang="es"`) {
+		t.Errorf("email: Language %q, subject %q:\n%s", m.Language, m.Subject, m.Text)
+	}
+	s, err := c.CallScript(b, phoneNotice("es", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s, "Hello.") || strings.Contains(s, "Hola") {
+		t.Errorf("call script:\n%s", s)
+	}
+}
+
 func TestEmailGuardianSalutation(t *testing.T) {
 	c, b := testComposer(), testBreach()
 	for lang, want := range map[string]string{
