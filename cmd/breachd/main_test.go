@@ -250,7 +250,9 @@ func TestEmbeddedMode(t *testing.T) {
 	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
 		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"name", "ssn"},
 		"risk_of_harm": "likely", "affected_count": 3, "description": "A backup tape was lost in transit.",
-		"remediation": "Backups are now encrypted.", "assistance_phone": "+1 317 555 0100"}})
+		"remediation": "Backups are now encrypted.", "assistance_phone": "+1 317 555 0100",
+		"translations": map[string]any{"es": map[string]any{"description": "Se perdió una cinta de respaldo durante su traslado.",
+			"remediation": "Las copias de respaldo ahora están cifradas."}}}})
 	if code != 201 {
 		t.Fatalf("create with the generated key: %d %v", code, b)
 	}
