@@ -8,6 +8,8 @@ package breach
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -104,12 +106,116 @@ type Determination struct {
 
 	Remediation     string `json:"remediation,omitempty"`
 	AssistancePhone string `json:"assistance_phone,omitempty"`
+	// MediaContact is who the press calls about the breach (a name and a telephone number), as
+	// the press release prints it; empty, the release names the signatory and the office phone.
+	MediaContact string `json:"media_contact,omitempty"`
+	// Translations holds the breach-specific text of the notices in languages other than English,
+	// by BCP 47 tag ("es", "es-MX", "vi"); Description, Remediation and MediaContact are the
+	// English text, which every notice in English prints. A person's language (two letters)
+	// matches a translation by its primary subtag (see TranslationFor).
+	Translations map[string]Translation `json:"translations,omitempty"`
 
 	Reporter        Reporter `json:"reporter"`
 	Category        Category `json:"category,omitempty"`
 	Severity        Severity `json:"severity,omitempty"`
 	SystemsAffected []string `json:"systems_affected,omitempty"`
 	ActionsTaken    string   `json:"actions_taken,omitempty"`
+}
+
+// Translation is the breach-specific text of the notices in one language other than English: (A)
+// the description, (C) the measures taken, and the media contact of the press release.
+type Translation struct {
+	Description  string `json:"description"`
+	Remediation  string `json:"remediation"`
+	MediaContact string `json:"media_contact,omitempty"` // empty: the English media contact
+}
+
+// NoticeLanguages are the languages breachd has full notice templates for (the headings and every
+// fixed sentence of the letters, emails, call scripts, web-site notice and press release). A person
+// whose language is not listed can only be given an English notice, and the plan asks for a
+// recorded English fallback first. Package letters holds exactly these templates (its tests check).
+var NoticeLanguages = []string{"en", "es"}
+
+// PrimaryLanguage returns the primary language subtag of a BCP 47 tag, lower case: "es-MX" → "es".
+func PrimaryLanguage(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	return tag
+}
+
+// TranslationFor returns the translation a person whose language is lang reads: the first by tag
+// of those with lang's primary subtag — so the bare tag ("es") before any regional one, and
+// "es-MX" before "es-US" — and never one that depends on map order. English has none.
+func (d Determination) TranslationFor(lang string) (Translation, bool) {
+	primary := PrimaryLanguage(lang)
+	if primary == "" || primary == "en" {
+		return Translation{}, false
+	}
+	best := ""
+	for tag := range d.Translations {
+		if PrimaryLanguage(tag) == primary && (best == "" || tag < best) {
+			best = tag
+		}
+	}
+	if best == "" {
+		return Translation{}, false
+	}
+	return d.Translations[best], true
+}
+
+// HasNoticeText reports whether a whole notice can be written in lang (a primary subtag): English
+// always; another language when it has a template (NoticeLanguages) and the determination has its
+// text. A notice is never written half in one language and half in another.
+func (d Determination) HasNoticeText(lang string) bool {
+	lang = PrimaryLanguage(lang)
+	if lang == "en" {
+		return true
+	}
+	if !slices.Contains(NoticeLanguages, lang) {
+		return false
+	}
+	_, ok := d.TranslationFor(lang)
+	return ok
+}
+
+// NoticeTextLanguages lists the languages, of NoticeLanguages, that a whole notice can be written
+// in for this determination (see HasNoticeText): English first.
+func (d Determination) NoticeTextLanguages() []string {
+	var out []string
+	for _, l := range NoticeLanguages {
+		if d.HasNoticeText(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// languageNames are the English names of the languages schools' uploads most often carry.
+var languageNames = map[string]string{
+	"am": "Amharic", "ar": "Arabic", "bn": "Bengali", "de": "German", "en": "English", "es": "Spanish",
+	"fa": "Persian", "fr": "French", "hi": "Hindi", "ht": "Haitian Creole", "it": "Italian", "ja": "Japanese",
+	"ko": "Korean", "my": "Burmese", "ne": "Nepali", "pa": "Punjabi", "pl": "Polish", "ps": "Pashto",
+	"pt": "Portuguese", "ru": "Russian", "so": "Somali", "sw": "Swahili", "tl": "Tagalog", "uk": "Ukrainian",
+	"ur": "Urdu", "vi": "Vietnamese", "zh": "Chinese",
+}
+
+// LanguageLabel names a language for a sentence: "Spanish (es)", or the bare code when breachd
+// does not know its name.
+func LanguageLabel(code string) string {
+	if name, ok := languageNames[code]; ok {
+		return name + " (" + code + ")"
+	}
+	return code
+}
+
+// LanguageName is a language's English name ("Spanish"), or its code when breachd does not know it.
+func LanguageName(code string) string {
+	if name, ok := languageNames[code]; ok {
+		return name
+	}
+	return code
 }
 
 // Location returns the time zone the determination's calendar dates are read in.
@@ -177,6 +283,10 @@ type Breach struct {
 	Obligations []ObligationRecord `json:"obligations,omitempty"`
 	// RecipientsComplete is set when an administrator declared the list of affected people complete.
 	RecipientsComplete *UploadCompletion `json:"recipients_complete,omitempty"`
+	// EnglishFallbacks records, per language, that the people who need it get the English notice
+	// (the determination has no text in their language, or breachd no template for it), oldest
+	// first. Each is recorded once and never changed.
+	EnglishFallbacks []EnglishFallback `json:"english_fallbacks,omitempty"`
 	// Outcome is set when the breach is closed.
 	Outcome   *Outcome  `json:"outcome,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -192,6 +302,26 @@ func (b *Breach) OpenHold() (Hold, bool) {
 		}
 	}
 	return Hold{}, false
+}
+
+// EnglishFallback is an administrator's record that the people whose language is Language get the
+// notice in English, and why.
+type EnglishFallback struct {
+	Language string    `json:"language"` // two letters, as the recipients' language
+	People   int       `json:"people"`   // how many uploaded people needed it when it was recorded
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// EnglishFallbackFor returns the fallback recorded for a language, if any.
+func (b *Breach) EnglishFallbackFor(lang string) (EnglishFallback, bool) {
+	for _, f := range b.EnglishFallbacks {
+		if f.Language == lang {
+			return f, true
+		}
+	}
+	return EnglishFallback{}, false
 }
 
 // DeterminationVersion is one kept version of a breach's determination.
@@ -236,7 +366,8 @@ const (
 	EventBreachClosed         EventType = "breach.closed"
 	EventObligationRecorded   EventType = "obligation.recorded" // data: obligation, status, reason
 	EventRecipientsCompleted  EventType = "recipients.completed"
-	EventObligationReminder   EventType = "obligation.reminder" // data: obligation, stage, due
+	EventObligationReminder   EventType = "obligation.reminder"       // data: obligation, stage, due
+	EventEnglishFallback      EventType = "language.english_fallback" // data: language, people, reason
 )
 
 // Event is one entry in a breach's append-only audit trail.

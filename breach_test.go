@@ -192,6 +192,33 @@ func TestDeterminationValidate(t *testing.T) {
 		{"bad category", func(d *breach.Determination) { d.Category = "fire" }, "category"},
 		{"bad severity", func(d *breach.Determination) { d.Severity = "huge" }, "severity"},
 		{"bad reporter email", func(d *breach.Determination) { d.Reporter.Email = "not an email" }, "reporter.email"},
+		// Lengths count characters: 20,001 characters of two bytes each.
+		{"long description", func(d *breach.Determination) { d.Description = strings.Repeat("ñ", 20001) }, "description"},
+		{"long media contact", func(d *breach.Determination) { d.MediaContact = strings.Repeat("é", 501) }, "media_contact"},
+		{"translation tag not BCP 47", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"Spanish": breach.Translation{Description: "d", Remediation: "r"}}
+		}, "translations.Spanish"},
+		{"translation tag with a lower-case region", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"es-mx": breach.Translation{Description: "d", Remediation: "r"}}
+		}, "translations.es-mx"},
+		{"translation tag with an underscore", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"es_MX": breach.Translation{Description: "d", Remediation: "r"}}
+		}, "translations.es_MX"},
+		{"English translation", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"en-GB": breach.Translation{Description: "d", Remediation: "r"}}
+		}, "translations.en-GB"},
+		{"translation without a description", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"es": {Description: " ", Remediation: "r"}}
+		}, "translations.es.description"},
+		{"translation without a remediation", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"vi": {Description: "d"}}
+		}, "translations.vi.remediation"},
+		{"long translated remediation", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"es": {Description: "d", Remediation: strings.Repeat("ñ", 20001)}}
+		}, "translations.es.remediation"},
+		{"long translated media contact", func(d *breach.Determination) {
+			d.Translations = map[string]breach.Translation{"es": {Description: "d", Remediation: "r", MediaContact: strings.Repeat("é", 501)}}
+		}, "translations.es.media_contact"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -209,6 +236,39 @@ func TestDeterminationValidate(t *testing.T) {
 				t.Fatalf("fields %v, want [determination.%s]", fields, c.field)
 			}
 		})
+	}
+}
+
+func TestDeterminationTranslations(t *testing.T) {
+	full := strings.Repeat("ñ", breach.MaxTextLen) // 20,000 characters, 40,000 bytes: allowed
+	d := breach.Determination{Title: "t", DiscoveredOn: breach.MustDate("2026-03-03"), RiskOfHarm: breach.RiskLikely,
+		DataElements: []breach.DataElement{breach.ElementSSN}, Description: full, Translations: map[string]breach.Translation{
+			"es": {Description: "neutral", Remediation: full}, "es-MX": {Description: "mexicano", Remediation: "r"},
+			"es-AR": {Description: "rioplatense", Remediation: "r"}, "zh-Hant-TW": {Description: "d", Remediation: "r"},
+			"es-419": {Description: "latinoamericano", Remediation: "r"}, "pt-BR": {Description: "brasileiro", Remediation: "r"}}}
+	if fe := d.Validate(""); len(fe) != 0 {
+		t.Fatalf("valid tags and lengths refused: %v", fe)
+	}
+	for lang, want := range map[string]string{"es": "neutral", "es-MX": "neutral", "pt": "brasileiro", "zh": "d"} {
+		if tr, ok := d.TranslationFor(lang); !ok || tr.Description != want {
+			t.Errorf("TranslationFor(%q) = %q, %v; want %q", lang, tr.Description, ok, want)
+		}
+	}
+	delete(d.Translations, "es")
+	// Without the bare tag, the first regional one by tag, whatever the map's order.
+	for range 20 {
+		if tr, _ := d.TranslationFor("es"); tr.Description != "latinoamericano" {
+			t.Fatalf("TranslationFor(es) = %q, want es-419's", tr.Description)
+		}
+	}
+	if _, ok := d.TranslationFor("en"); ok {
+		t.Error("English has a translation")
+	}
+	if !d.HasNoticeText("en") || !d.HasNoticeText("es") || d.HasNoticeText("pt") || d.HasNoticeText("vi") {
+		t.Error("HasNoticeText: English always; Spanish with its text; Portuguese has no template; Vietnamese neither")
+	}
+	if got := d.NoticeTextLanguages(); !slices.Equal(got, []string{"en", "es"}) {
+		t.Errorf("NoticeTextLanguages = %v", got)
 	}
 }
 

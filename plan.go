@@ -78,6 +78,26 @@ const (
 	ContentAssistancePhone ContentElement = "assistance_phone" // (D) a number to call
 )
 
+// ContentTranslation is the missing-content entry for the notice text in a language other than
+// English that uploaded people need: "translation:es".
+func ContentTranslation(lang string) ContentElement { return ContentElement("translation:" + lang) }
+
+// LanguageText is how the people who need a language are given their notice.
+type LanguageText string
+
+const (
+	TextTranslated      LanguageText = "translated"       // a template and the determination's text
+	TextEnglishFallback LanguageText = "english_fallback" // an English notice, as recorded
+	TextMissing         LanguageText = "missing"          // neither: nothing may be dispatched
+)
+
+// LanguageNeed is one language other than English that uploaded people need.
+type LanguageNeed struct {
+	Language string       `json:"language"`
+	People   int          `json:"people"`
+	Text     LanguageText `json:"text"`
+}
+
 // Plan is what the law requires for a breach as of a date. It is produced by rules.Assess and
 // never stored as truth: it is recomputed from the determination and holds whenever it is read.
 type Plan struct {
@@ -99,6 +119,8 @@ type Plan struct {
 
 	IndividualMethods []IndividualMethod `json:"individual_methods"`
 	MissingContent    []ContentElement   `json:"missing_content"`
+	// Languages lists the languages other than English the uploaded people need, by language.
+	Languages []LanguageNeed `json:"languages"`
 	// Approvable is true when notice is required, nothing is missing and no hold is open: the plan
 	// may be approved for dispatch.
 	Approvable bool     `json:"approvable"`

@@ -204,6 +204,9 @@ type RecipientCounts struct {
 	IndianaResidents    int `json:"indiana_residents"`
 	InsufficientContact int `json:"insufficient_contact"`
 	Minors              int `json:"minors"`
+	// Languages counts the people by their language ("en", "es", "vi"); every person is in exactly
+	// one. Never nil once read from the store.
+	Languages map[string]int `json:"languages"`
 }
 
 // UploadReport is what an upload of recipients did: every good row kept, every bad row reported.

@@ -91,11 +91,13 @@ type ClosureReport struct {
 // documents and the substitute notice, and the closure report.
 type Documents interface {
 	AgencyDocuments
-	// WebsiteNotice writes the substitute notice to post on the school's web site, as HTML and as
-	// plain text.
-	WebsiteNotice(b *Breach, html bool) (string, error)
-	// MediaNotice writes the substitute notice for the media (a press release) as a PDF.
-	MediaNotice(ctx context.Context, w io.Writer, b *Breach, date Date) error
+	// WebsiteNotice writes the substitute notice to post on the school's web site in the language
+	// lang ("en", "es"), as HTML and as plain text. A language b's notices cannot be written in
+	// whole (see Determination.HasNoticeText) is EINVALID naming "lang".
+	WebsiteNotice(b *Breach, lang string, html bool) (string, error)
+	// MediaNotice writes the substitute notice for the media (a press release) as a PDF in the
+	// language lang, with the same error as WebsiteNotice.
+	MediaNotice(ctx context.Context, w io.Writer, b *Breach, lang string, date Date) error
 	// ClosureReport writes the closure (outcome) report as a PDF.
 	ClosureReport(ctx context.Context, w io.Writer, r ClosureReport) error
 }

@@ -1,17 +1,30 @@
 package breach
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on free text, so one record cannot grow without bound.
 const (
-	MaxTitleLen = 200
-	MaxTextLen  = 20000
+	MaxTitleLen        = 200
+	MaxTextLen         = 20000
+	MaxMediaContactLen = 500
+	MaxTranslations    = 50
 )
+
+// languageTagRE is the BCP 47 tags a translation may be keyed by: a language (two or three lower-case
+// letters), optionally a script (four letters, the first upper case) and a region (two upper-case
+// letters or three digits): "es", "es-MX", "zh-Hant-TW", "es-419". Variants, extensions and private
+// use are not accepted: no school's upload needs them, and a notice is matched by language alone.
+var languageTagRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$`)
+
+// ValidLanguageTag reports whether tag is a BCP 47 tag of the form a translation may be keyed by.
+func ValidLanguageTag(tag string) bool { return languageTagRE.MatchString(tag) }
 
 // Validate checks a determination on its own (not against the law) and returns every invalid
 // field, each path prefixed with prefix (e.g. "determination."). It is the domain's last word on
@@ -22,12 +35,14 @@ func (d Determination) Validate(prefix string) []FieldError {
 
 	if strings.TrimSpace(d.Title) == "" {
 		bad("title", "is required")
-	} else if len(d.Title) > MaxTitleLen {
+	} else if utf8.RuneCountInString(d.Title) > MaxTitleLen {
 		bad("title", "is longer than 200 characters")
 	}
+	// Lengths count characters, as the contract's maxLength does: a Spanish or Vietnamese text
+	// takes more bytes than characters.
 	for _, f := range [...]struct{ name, text string }{{"description", d.Description}, {"remediation", d.Remediation},
 		{"risk_rationale", d.RiskRationale}, {"actions_taken", d.ActionsTaken}} {
-		if len(f.text) > MaxTextLen {
+		if utf8.RuneCountInString(f.text) > MaxTextLen {
 			bad(f.name, "is longer than 20000 characters")
 		}
 	}
@@ -36,7 +51,7 @@ func (d Determination) Validate(prefix string) []FieldError {
 	for _, f := range [...]struct{ name, text string }{{"jurisdiction", d.Jurisdiction}, {"title", d.Title},
 		{"description", d.Description}, {"risk_rationale", d.RiskRationale}, {"remediation", d.Remediation},
 		{"assistance_phone", d.AssistancePhone}, {"reporter.name", d.Reporter.Name}, {"reporter.role", d.Reporter.Role},
-		{"reporter.email", d.Reporter.Email}, {"reporter.phone", d.Reporter.Phone}, {"actions_taken", d.ActionsTaken}} {
+		{"reporter.email", d.Reporter.Email}, {"reporter.phone", d.Reporter.Phone}, {"actions_taken", d.ActionsTaken}, {"media_contact", d.MediaContact}} {
 		if reason := UnprintableReason(f.text); reason != "" {
 			bad(f.name, reason)
 		}
@@ -46,6 +61,10 @@ func (d Determination) Validate(prefix string) []FieldError {
 			bad(fieldIndex("systems_affected", i), reason)
 		}
 	}
+	if utf8.RuneCountInString(d.MediaContact) > MaxMediaContactLen {
+		bad("media_contact", "is longer than 500 characters")
+	}
+	fe = append(fe, d.validateTranslations(prefix)...)
 	if d.TimeZone != "" {
 		if _, err := time.LoadLocation(d.TimeZone); err != nil {
 			bad("time_zone", "is not a known IANA time zone")
@@ -95,6 +114,52 @@ func (d Determination) Validate(prefix string) []FieldError {
 	}
 	if e := d.Reporter.Email; e != "" && (!strings.Contains(e, "@") || strings.ContainsAny(e, " \t\r\n")) {
 		bad("reporter.email", "is not an email address")
+	}
+	return fe
+}
+
+// validateTranslations checks each translation's tag and text, in tag order so that problems are
+// reported the same way every time.
+func (d Determination) validateTranslations(prefix string) []FieldError {
+	var fe []FieldError
+	if len(d.Translations) > MaxTranslations {
+		fe = append(fe, FieldError{Field: prefix + "translations", Reason: "has more than 50 languages"})
+	}
+	tags := make([]string, 0, len(d.Translations))
+	for tag := range d.Translations {
+		tags = append(tags, tag)
+	}
+	slices.Sort(tags)
+	for _, tag := range tags {
+		tr := d.Translations[tag]
+		field := prefix + "translations." + tag
+		bad := func(name, reason string) { fe = append(fe, FieldError{Field: field + name, Reason: reason}) }
+		switch {
+		case !languageTagRE.MatchString(tag):
+			bad("", "is not a BCP 47 language tag of the form language[-Script][-REGION] (e.g. es, es-MX, zh-Hant-TW, es-419)")
+			continue
+		case PrimaryLanguage(tag) == "en":
+			bad("", "is English: the English text is the determination's own description, remediation and media_contact")
+			continue
+		}
+		for _, f := range [...]struct{ name, text string }{{"description", tr.Description}, {"remediation", tr.Remediation}} {
+			switch {
+			case strings.TrimSpace(f.text) == "":
+				bad("."+f.name, "is required in every translation")
+			case utf8.RuneCountInString(f.text) > MaxTextLen:
+				bad("."+f.name, "is longer than 20000 characters")
+			}
+		}
+		if utf8.RuneCountInString(tr.MediaContact) > MaxMediaContactLen {
+			bad(".media_contact", "is longer than 500 characters")
+		}
+		// Translations are printed in letters and the press release: refused here when the
+		// letters cannot print them.
+		for _, f := range [...]struct{ name, text string }{{"description", tr.Description}, {"remediation", tr.Remediation}, {"media_contact", tr.MediaContact}} {
+			if reason := UnprintableReason(f.text); reason != "" {
+				bad("."+f.name, reason)
+			}
+		}
 	}
 	return fe
 }

@@ -93,6 +93,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"recordReturnedMail", "POST", "/v1/notices/" + noNotice + "/returned", map[string]any{"returned_on": "2026-03-30"}, clerks},
 		{"listCallTasks", "GET", "/v1/call-tasks?breach_id=" + b.ID, nil, clerks},
 		{"completeRecipients", "POST", "/v1/breaches/" + b.ID + "/recipients/complete", nil, admin},
+		{"recordEnglishFallback", "POST", "/v1/breaches/" + b.ID + "/languages/vi/english-fallback", map[string]any{"reason": "no translator"}, admin},
 		{"recordCallAttempt", "POST", "/v1/call-tasks/" + noNotice + "/attempts", map[string]any{"outcome": "voicemail"}, clerks},
 		{"listPrintBatches", "GET", "/v1/breaches/" + b.ID + "/print-batches", nil, everyone},
 		{"createPrintBatch", "POST", "/v1/breaches/" + b.ID + "/print-batches", nil, clerks},
@@ -194,7 +195,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		}
 	}
 	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded",
-		"recipients.completed", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "obligation.recorded"}
+		"recipients.completed", "language.english_fallback", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "obligation.recorded"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

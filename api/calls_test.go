@@ -63,7 +63,7 @@ func TestCallTasksCarryTheScript(t *testing.T) {
 		"+13175550141": {"es", "Hola. Le llama Metropolitan School District of Pike Creek con un aviso importante para Ana Ruiz.",
 			[]string{"Qué sucedió", "Qué información estuvo involucrada", "Qué estamos haciendo", "Para más información", "Qué puede hacer usted"},
 			[]string{"Descubrimos el incidente el 3 de marzo de 2026.", "nombre, número de Seguro Social y número de cuenta financiera",
-				d["remediation"].(string), "llame al 1, 3 1 7, 5 5 5, 0 1 0 0", "mantenerse alerta ante el fraude"}},
+				spanishRemediation, "llame al 1, 3 1 7, 5 5 5, 0 1 0 0", "mantenerse alerta ante el fraude"}},
 		"+13175550142": {"en", "Hello. This is Metropolitan School District of Pike Creek calling with an important notice for Ben Cole.",
 			[]string{"What happened", "What information was involved", "What we are doing", "For more information", "What you can do"},
 			[]string{d["description"].(string), "name, Social Security number, and financial account number",

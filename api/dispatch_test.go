@@ -59,6 +59,7 @@ func TestDispatchEndToEnd(t *testing.T) {
 	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
 		t.Fatalf("complete: %d %s", r.Status, r.Body)
 	}
+	englishFallback(t, e, b.ID, "vi") // the Nguyễn family: no Vietnamese template
 
 	// A hold stops everything; released before day 45, it leaves the deadline alone.
 	r := e.do("POST", "/v1/breaches/"+b.ID+"/holds", breach.RoleAdmin, map[string]any{"agency": "Indiana State Police", "start_date": "2026-03-10"})
@@ -402,6 +403,7 @@ func TestBounceMeansALetter(t *testing.T) {
 	}
 	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
 	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
+	englishFallback(t, e, b.ID, "vi")
 	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
 		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
 	}

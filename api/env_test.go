@@ -265,6 +265,12 @@ func determination(overrides map[string]any) map[string]any {
 		"category":         "data",
 		"severity":         "major",
 		"reporter":         map[string]any{"name": "Dana Whitfield", "role": "Technology coordinator", "email": "dana.whitfield@example.org", "anonymous": false},
+		// The people of the sample export read English, Spanish and Vietnamese: Spanish has its text
+		// here; Vietnamese has no template, and tests that dispatch record its English fallback.
+		"translations": map[string]any{"es": map[string]any{
+			"description": spanishDescription,
+			"remediation": spanishRemediation,
+		}},
 	}
 	for k, v := range overrides {
 		if v == nil {
@@ -274,6 +280,22 @@ func determination(overrides map[string]any) map[string]any {
 		d[k] = v
 	}
 	return d
+}
+
+// The default determination's Spanish text.
+const (
+	spanishDescription = "Robaron de un automóvil una computadora portátil del personal que contenía una exportación de nómina sin cifrar."
+	spanishRemediation = "Las computadoras portátiles ahora están cifradas; las exportaciones de nómina están desactivadas en los equipos del personal."
+)
+
+// englishFallback records that the people who need lang get the English notice.
+func englishFallback(t *testing.T, e *env, breachID, lang string) {
+	t.Helper()
+	r := e.do("POST", "/v1/breaches/"+breachID+"/languages/"+lang+"/english-fallback", breach.RoleAdmin,
+		map[string]any{"reason": "No translator is available before the deadline; the family liaison will call."})
+	if r.Status != http.StatusOK {
+		t.Fatalf("english fallback for %s: %d %s", lang, r.Status, r.Body)
+	}
 }
 
 func mustContainAll(t *testing.T, got string, want ...string) {

@@ -408,7 +408,7 @@ func (h *handlers) view(ctx context.Context, b *breach.Breach, plan breach.Plan)
 		}
 		b = &c
 	}
-	return BreachView{Breach: b, Plan: plan}
+	return BreachView{Breach: b, Plan: plan, RecipientCounts: breach.RecipientCounts{Languages: map[string]int{}}}
 }
 
 func (h *handlers) event(a breach.Actor, t breach.EventType, summary string, data map[string]any) breach.Event {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
 )
 
 // The dispatch half of breachd is reached through these small interfaces; package jobs
@@ -81,11 +82,18 @@ func (h *handlers) DispatchBreach(ctx context.Context, req DispatchBreachRequest
 	case !plan.NotificationRequired:
 		return nil, breach.Errorf(breach.ECONFLICT, "the plan does not require notification; revise the determination if the school chooses to notify")
 	case len(plan.MissingContent) > 0:
-		missing := make([]string, len(plan.MissingContent))
-		for i, m := range plan.MissingContent {
-			missing[i] = string(m)
+		var missing []string
+		for _, m := range plan.MissingContent {
+			if !strings.HasPrefix(string(m), "translation:") { // those are named with their people below
+				missing = append(missing, string(m))
+			}
 		}
-		return nil, breach.Errorf(breach.ECONFLICT, "every notice must say what the determination still lacks: %s", strings.Join(missing, ", "))
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, "every notice must say what the determination still lacks: "+strings.Join(missing, ", "))
+		}
+		parts = append(parts, rules.MissingLanguages(plan)...)
+		return nil, breach.Errorf(breach.ECONFLICT, "%s", strings.Join(parts, "; "))
 	case !plan.Approvable:
 		return nil, breach.Errorf(breach.ECONFLICT, "the plan is not approvable; see its reasons")
 	case counts.Affected == 0:

@@ -512,6 +512,18 @@ type DeterminationVersionList struct {
 // DispatchReport defines model for DispatchReport.
 type DispatchReport = breach.DispatchReport
 
+// DocumentLanguage defines model for DocumentLanguage.
+type DocumentLanguage struct {
+	// Available The documents can be written in it; otherwise `?lang=` is 422.
+	Available bool `json:"available"`
+
+	// Language Example: es
+	Language string `json:"language"`
+
+	// People Uploaded people whose language it is.
+	People int `json:"people"`
+}
+
 // DueObligationList defines model for DueObligationList.
 type DueObligationList struct {
 	Items []struct {
@@ -520,6 +532,15 @@ type DueObligationList struct {
 		BreachTitle  string       `json:"breach_title"`
 		Obligation   Obligation   `json:"obligation"`
 	} `json:"items"`
+}
+
+// EnglishFallback defines model for EnglishFallback.
+type EnglishFallback = breach.EnglishFallback
+
+// EnglishFallbackRequest defines model for EnglishFallbackRequest.
+type EnglishFallbackRequest struct {
+	// Reason Why these people get the notice in English (e.g. no translator before the deadline, and how they will be helped to read it).
+	Reason string `json:"reason"`
 }
 
 // Event defines model for Event.
@@ -751,8 +772,14 @@ type SentRequest struct {
 // SubstituteStatus defines model for SubstituteStatus.
 type SubstituteStatus struct {
 	// Audience The outlets' cumulative audience.
-	Audience int           `json:"audience"`
-	Outlets  []MediaOutlet `json:"outlets"`
+	Audience int `json:"audience"`
+
+	// Languages The languages of the web-site notice and the press release (`?lang=`): English, every
+	// language the determination gives the text of and breachd has a template for, and every
+	// language uploaded people need — each with how many need it and whether the documents
+	// can be written in it.
+	Languages []DocumentLanguage `json:"languages"`
+	Outlets   []MediaOutlet      `json:"outlets"`
 
 	// ReachBasisPoints The audience as hundredths of a percent of Indiana's population (7500 = 75%).
 	ReachBasisPoints   int            `json:"reach_basis_points"`
@@ -763,6 +790,9 @@ type SubstituteStatus struct {
 	Triggers           []string       `json:"triggers"`
 	Website            WebsitePosting `json:"website"`
 }
+
+// Translation defines model for Translation.
+type Translation = breach.Translation
 
 // UploadReport defines model for UploadReport.
 type UploadReport = breach.UploadReport
@@ -799,6 +829,9 @@ type Limit = int
 
 // NoticeID defines model for NoticeID.
 type NoticeID = string
+
+// NoticeLang defines model for NoticeLang.
+type NoticeLang = string
 
 // Conflict defines model for Conflict.
 type Conflict = Problem
@@ -882,6 +915,30 @@ type ListRecipientsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// GetMediaNoticeParams defines parameters for GetMediaNotice.
+type GetMediaNoticeParams struct {
+	// Lang The language of the document: `en`, or a language breachd has a template for (`es`) whose
+	// text the determination gives (`determination.translations.es`). `GET …/substitute-notice`
+	// lists those available (`languages`); any other is 422 naming `lang`.
+	Lang *NoticeLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// GetWebsiteNoticeHTMLParams defines parameters for GetWebsiteNoticeHTML.
+type GetWebsiteNoticeHTMLParams struct {
+	// Lang The language of the document: `en`, or a language breachd has a template for (`es`) whose
+	// text the determination gives (`determination.translations.es`). `GET …/substitute-notice`
+	// lists those available (`languages`); any other is 422 naming `lang`.
+	Lang *NoticeLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// GetWebsiteNoticeTextParams defines parameters for GetWebsiteNoticeText.
+type GetWebsiteNoticeTextParams struct {
+	// Lang The language of the document: `en`, or a language breachd has a template for (`es`) whose
+	// text the determination gives (`determination.translations.es`). `GET …/substitute-notice`
+	// lists those available (`languages`); any other is 422 naming `lang`.
+	Lang *NoticeLang `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
 // ListCallTasksParams defines parameters for ListCallTasks.
 type ListCallTasksParams struct {
 	BreachId string `form:"breach_id" json:"breach_id"`
@@ -924,6 +981,9 @@ type PlaceHoldJSONRequestBody = PlaceHoldRequest
 
 // ReleaseHoldJSONRequestBody defines body for ReleaseHold for application/json ContentType.
 type ReleaseHoldJSONRequestBody = ReleaseHoldRequest
+
+// RecordEnglishFallbackJSONRequestBody defines body for RecordEnglishFallback for application/json ContentType.
+type RecordEnglishFallbackJSONRequestBody = EnglishFallbackRequest
 
 // RecordObligationJSONRequestBody defines body for RecordObligation for application/json ContentType.
 type RecordObligationJSONRequestBody = ObligationRecordRequest
@@ -1005,6 +1065,9 @@ type ServerInterface interface {
 	// ReleaseHold Record that the agency released its hold.
 	// (POST /v1/breaches/{id}/holds/{hold_id}/release)
 	ReleaseHold(ctx *echo.Context, id BreachID, holdId string) error
+	// RecordEnglishFallback Record that the people who need a language get the notice in English.
+	// (POST /v1/breaches/{id}/languages/{lang}/english-fallback)
+	RecordEnglishFallback(ctx *echo.Context, id BreachID, lang string) error
 	// ListNotices The breach's notices, filtered by status and channel.
 	// (GET /v1/breaches/{id}/notices)
 	ListNotices(ctx *echo.Context, id BreachID, params ListNoticesParams) error
@@ -1046,16 +1109,16 @@ type ServerInterface interface {
 	GetSubstituteNotice(ctx *echo.Context, id BreachID) error
 	// GetMediaNotice The substitute notice for the media (a press release).
 	// (GET /v1/breaches/{id}/substitute-notice/media.pdf)
-	GetMediaNotice(ctx *echo.Context, id BreachID) error
+	GetMediaNotice(ctx *echo.Context, id BreachID, params GetMediaNoticeParams) error
 	// SetMediaOutlets Record the media outlets given the notice, with their audiences; replaces the list.
 	// (PUT /v1/breaches/{id}/substitute-notice/outlets)
 	SetMediaOutlets(ctx *echo.Context, id BreachID) error
 	// GetWebsiteNoticeHTML The substitute notice to post on the school's web site (HTML).
 	// (GET /v1/breaches/{id}/substitute-notice/website.html)
-	GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID) error
+	GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID, params GetWebsiteNoticeHTMLParams) error
 	// GetWebsiteNoticeText The substitute notice to post on the school's web site (plain text).
 	// (GET /v1/breaches/{id}/substitute-notice/website.txt)
-	GetWebsiteNoticeText(ctx *echo.Context, id BreachID) error
+	GetWebsiteNoticeText(ctx *echo.Context, id BreachID, params GetWebsiteNoticeTextParams) error
 	// RecordWebsitePosted Record that the notice was posted on the web site.
 	// (POST /v1/breaches/{id}/substitute-notice/website/posted)
 	RecordWebsitePosted(ctx *echo.Context, id BreachID) error
@@ -1414,6 +1477,30 @@ func (w *ServerInterfaceWrapper) ReleaseHold(ctx *echo.Context) error {
 	return err
 }
 
+// RecordEnglishFallback converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordEnglishFallback(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "lang" -------------
+	var lang string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "lang", ctx.Param("lang"), &lang, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lang: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordEnglishFallback(ctx, id, lang)
+	return err
+}
+
 // ListNotices converts echo context to params.
 func (w *ServerInterfaceWrapper) ListNotices(ctx *echo.Context) error {
 	var err error
@@ -1726,8 +1813,17 @@ func (w *ServerInterfaceWrapper) GetMediaNotice(ctx *echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMediaNoticeParams
+	// ------------- Optional query parameter "lang" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "lang", ctx.QueryParams(), &params.Lang, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lang: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetMediaNotice(ctx, id)
+	err = w.Handler.GetMediaNotice(ctx, id, params)
 	return err
 }
 
@@ -1758,8 +1854,17 @@ func (w *ServerInterfaceWrapper) GetWebsiteNoticeHTML(ctx *echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebsiteNoticeHTMLParams
+	// ------------- Optional query parameter "lang" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "lang", ctx.QueryParams(), &params.Lang, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lang: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetWebsiteNoticeHTML(ctx, id)
+	err = w.Handler.GetWebsiteNoticeHTML(ctx, id, params)
 	return err
 }
 
@@ -1774,8 +1879,17 @@ func (w *ServerInterfaceWrapper) GetWebsiteNoticeText(ctx *echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWebsiteNoticeTextParams
+	// ------------- Optional query parameter "lang" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "lang", ctx.QueryParams(), &params.Lang, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter lang: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetWebsiteNoticeText(ctx, id)
+	err = w.Handler.GetWebsiteNoticeText(ctx, id, params)
 	return err
 }
 
@@ -2036,6 +2150,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/recipients/complete", wrapper.CompleteRecipients, options.OperationMiddlewares["completeRecipients"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/languages/:lang/english-fallback", wrapper.RecordEnglishFallback, options.OperationMiddlewares["recordEnglishFallback"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients/:rid", wrapper.GetRecipient, options.OperationMiddlewares["getRecipient"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/dispatch", wrapper.DispatchBreach, options.OperationMiddlewares["dispatchBreach"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/notices", wrapper.ListNotices, options.OperationMiddlewares["listNotices"]...)
@@ -4116,6 +4231,174 @@ func (response ReleaseHold503ApplicationProblemPlusJSONResponse) VisitReleaseHol
 	return err
 }
 
+type RecordEnglishFallbackRequestObject struct {
+	Id   BreachID `json:"id"`
+	Lang string   `json:"lang"`
+	Body *RecordEnglishFallbackJSONRequestBody
+}
+
+type RecordEnglishFallbackResponseObject interface {
+	VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error
+}
+
+type RecordEnglishFallback200JSONResponse BreachDetail
+
+func (response RecordEnglishFallback200JSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback400ApplicationProblemPlusJSONResponse struct {
+	MalformedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback400ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback401ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback403ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback404ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback409ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback413ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback415ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback422ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEnglishFallback503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEnglishFallback503ApplicationProblemPlusJSONResponse) VisitRecordEnglishFallbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListNoticesRequestObject struct {
 	Id     BreachID `json:"id"`
 	Params ListNoticesParams
@@ -5617,7 +5900,8 @@ func (response GetSubstituteNotice503ApplicationProblemPlusJSONResponse) VisitGe
 }
 
 type GetMediaNoticeRequestObject struct {
-	Id BreachID `json:"id"`
+	Id     BreachID `json:"id"`
+	Params GetMediaNoticeParams
 }
 
 type GetMediaNoticeResponseObject interface {
@@ -5892,7 +6176,8 @@ func (response SetMediaOutlets503ApplicationProblemPlusJSONResponse) VisitSetMed
 }
 
 type GetWebsiteNoticeHTMLRequestObject struct {
-	Id BreachID `json:"id"`
+	Id     BreachID `json:"id"`
+	Params GetWebsiteNoticeHTMLParams
 }
 
 type GetWebsiteNoticeHTMLResponseObject interface {
@@ -6000,7 +6285,8 @@ func (response GetWebsiteNoticeHTML503ApplicationProblemPlusJSONResponse) VisitG
 }
 
 type GetWebsiteNoticeTextRequestObject struct {
-	Id BreachID `json:"id"`
+	Id     BreachID `json:"id"`
+	Params GetWebsiteNoticeTextParams
 }
 
 type GetWebsiteNoticeTextResponseObject interface {
@@ -7528,6 +7814,9 @@ type StrictServerInterface interface {
 	// ReleaseHold Record that the agency released its hold.
 	// (POST /v1/breaches/{id}/holds/{hold_id}/release)
 	ReleaseHold(ctx context.Context, request ReleaseHoldRequestObject) (ReleaseHoldResponseObject, error)
+	// RecordEnglishFallback Record that the people who need a language get the notice in English.
+	// (POST /v1/breaches/{id}/languages/{lang}/english-fallback)
+	RecordEnglishFallback(ctx context.Context, request RecordEnglishFallbackRequestObject) (RecordEnglishFallbackResponseObject, error)
 	// ListNotices The breach's notices, filtered by status and channel.
 	// (GET /v1/breaches/{id}/notices)
 	ListNotices(ctx context.Context, request ListNoticesRequestObject) (ListNoticesResponseObject, error)
@@ -8254,6 +8543,55 @@ func (sh *strictHandler) ReleaseHold(ctx *echo.Context, id BreachID, holdId stri
 	return nil
 }
 
+// RecordEnglishFallback operation middleware
+func (sh *strictHandler) RecordEnglishFallback(ctx *echo.Context, id BreachID, lang string) error {
+	var request RecordEnglishFallbackRequestObject
+
+	request.Id = id
+	request.Lang = lang
+
+	var body RecordEnglishFallbackJSONRequestBody
+	var err error
+	if _, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = echo.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordEnglishFallback(ctx.Request().Context(), request.(RecordEnglishFallbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordEnglishFallback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordEnglishFallbackResponseObject); ok {
+		return validResponse.VisitRecordEnglishFallbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListNotices operation middleware
 func (sh *strictHandler) ListNotices(ctx *echo.Context, id BreachID, params ListNoticesParams) error {
 	var request ListNoticesRequestObject
@@ -8632,10 +8970,11 @@ func (sh *strictHandler) GetSubstituteNotice(ctx *echo.Context, id BreachID) err
 }
 
 // GetMediaNotice operation middleware
-func (sh *strictHandler) GetMediaNotice(ctx *echo.Context, id BreachID) error {
+func (sh *strictHandler) GetMediaNotice(ctx *echo.Context, id BreachID, params GetMediaNoticeParams) error {
 	var request GetMediaNoticeRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMediaNotice(ctx.Request().Context(), request.(GetMediaNoticeRequestObject))
@@ -8705,10 +9044,11 @@ func (sh *strictHandler) SetMediaOutlets(ctx *echo.Context, id BreachID) error {
 }
 
 // GetWebsiteNoticeHTML operation middleware
-func (sh *strictHandler) GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID) error {
+func (sh *strictHandler) GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID, params GetWebsiteNoticeHTMLParams) error {
 	var request GetWebsiteNoticeHTMLRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetWebsiteNoticeHTML(ctx.Request().Context(), request.(GetWebsiteNoticeHTMLRequestObject))
@@ -8730,10 +9070,11 @@ func (sh *strictHandler) GetWebsiteNoticeHTML(ctx *echo.Context, id BreachID) er
 }
 
 // GetWebsiteNoticeText operation middleware
-func (sh *strictHandler) GetWebsiteNoticeText(ctx *echo.Context, id BreachID) error {
+func (sh *strictHandler) GetWebsiteNoticeText(ctx *echo.Context, id BreachID, params GetWebsiteNoticeTextParams) error {
 	var request GetWebsiteNoticeTextRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetWebsiteNoticeText(ctx.Request().Context(), request.(GetWebsiteNoticeTextRequestObject))

@@ -88,10 +88,10 @@ func (h *handlers) GetSubstituteNotice(ctx context.Context, req GetSubstituteNot
 	if err != nil {
 		return nil, err
 	}
-	return GetSubstituteNotice200JSONResponse(substituteStatus(s.b, s.plan)), nil
+	return GetSubstituteNotice200JSONResponse(substituteStatus(s.b, s.plan, s.rc)), nil
 }
 
-func substituteStatus(b *breach.Breach, plan breach.Plan) SubstituteStatus {
+func substituteStatus(b *breach.Breach, plan breach.Plan, rc breach.RecipientCounts) SubstituteStatus {
 	outlets := b.Substitute.Outlets
 	if outlets == nil {
 		outlets = []breach.MediaOutlet{}
@@ -102,7 +102,8 @@ func substituteStatus(b *breach.Breach, plan breach.Plan) SubstituteStatus {
 		triggers[i] = string(t)
 	}
 	return SubstituteStatus{Required: plan.SubstituteNotice.Required, Triggers: triggers, ReplacesIndividual: plan.SubstituteNotice.ReplacesIndividual,
-		Website: b.Substitute.Website, Outlets: outlets, Audience: audience, ReachBasisPoints: bp, Reaches75Percent: reaches, Reasons: reasons}
+		Website: b.Substitute.Website, Outlets: outlets, Audience: audience, ReachBasisPoints: bp, Reaches75Percent: reaches,
+		Languages: documentLanguages(b.Determination, rc), Reasons: reasons}
 }
 
 func (h *handlers) GetWebsiteNoticeHTML(ctx context.Context, req GetWebsiteNoticeHTMLRequestObject) (GetWebsiteNoticeHTMLResponseObject, error) {
@@ -110,7 +111,7 @@ func (h *handlers) GetWebsiteNoticeHTML(ctx context.Context, req GetWebsiteNotic
 	if err != nil {
 		return nil, err
 	}
-	html, err := h.cfg.Documents.WebsiteNotice(b, true)
+	html, err := h.cfg.Documents.WebsiteNotice(b, deref(req.Params.Lang), true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func (h *handlers) GetWebsiteNoticeText(ctx context.Context, req GetWebsiteNotic
 	if err != nil {
 		return nil, err
 	}
-	text, err := h.cfg.Documents.WebsiteNotice(b, false)
+	text, err := h.cfg.Documents.WebsiteNotice(b, deref(req.Params.Lang), false)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func (h *handlers) GetMediaNotice(ctx context.Context, req GetMediaNoticeRequest
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := h.cfg.Documents.MediaNotice(ctx, &buf, b, h.today(b.Determination)); err != nil {
+	if err := h.cfg.Documents.MediaNotice(ctx, &buf, b, deref(req.Params.Lang), h.today(b.Determination)); err != nil {
 		return nil, err
 	}
 	return GetMediaNotice200ApplicationpdfResponse{Body: &buf, ContentLength: int64(buf.Len())}, nil
@@ -240,8 +241,8 @@ func (h *handlers) SetMediaOutlets(ctx context.Context, req SetMediaOutletsReque
 
 // substituteNow is the substitute notice's status after a change, assessed as every plan is.
 func (h *handlers) substituteNow(ctx context.Context, b *breach.Breach) (SubstituteStatus, error) {
-	plan, _, err := h.planOf(ctx, b, breach.Date{})
-	return substituteStatus(b, plan), err
+	plan, rc, err := h.planOf(ctx, b, breach.Date{})
+	return substituteStatus(b, plan, rc), err
 }
 
 func (h *handlers) ListAgencyNotices(ctx context.Context, req ListAgencyNoticesRequestObject) (ListAgencyNoticesResponseObject, error) {

@@ -190,6 +190,7 @@ func TestSubstituteEmails(t *testing.T) {
 	if r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, file.Bytes(), "text/csv"); r.Status != 200 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
+	englishFallback(t, e, b.ID, "vi")
 	r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil)
 	var rep breach.DispatchReport
 	r.json(t, &rep)

@@ -1,12 +1,14 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +29,10 @@ var _ breach.RecipientStore = (*Store)(nil)
 // may change, so they are kept by the date they turn 18 and counted with one ZCOUNT (O(log n))
 // against the discovery date at the time of reading. All keys carry the breach's hash tag.
 
+// recipientCountLanguagePrefix starts the counter field of one language in the counts hash
+// ("language:es"); the script writes the same literal. A persisted key shape: never change it.
+const recipientCountLanguagePrefix = "language:"
+
 // addRecipientsScript stores a batch of recipients atomically and returns nil when the breach
 // does not exist, else {duplicates, conflicts} (0-based indexes into the batch): a duplicate's
 // external_id is already held (by an earlier call or earlier in this batch); a conflict's
@@ -35,9 +41,10 @@ var _ breach.RecipientStore = (*Store)(nil)
 // uploads. It needs Redis 6.2 or later (ZMSCORE).
 //
 // KEYS: breach record, records, external, index, no_contact, out_of_state, adult_on, counts.
-// ARGV: per recipient five values: ID, external_id, record, flags, adult_on. flags is three
+// ARGV: per recipient six values: ID, external_id, record, flags, adult_on, language. flags is three
 // characters '0' or '1': Indiana resident, insufficient contact, flagged minor; adult_on is the
-// YYYYMMDD score for the adult_on set, or "" when the recipient does not go there.
+// YYYYMMDD score for the adult_on set, or "" when the recipient does not go there; language is the
+// person's two-letter language, counted in the field recipientCountLanguagePrefix..language.
 var addRecipientsScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 -- Commands take many arguments at once (a call from Lua costs more than the work of one member),
@@ -58,10 +65,10 @@ local function gather(cmd, key, args)
   end
   return out
 end
-local n = #ARGV / 5
+local n = #ARGV / 6
 local ids, exts = {}, {}
 for i = 1, n do
-  ids[i], exts[i] = ARGV[5 * i - 4], ARGV[5 * i - 3]
+  ids[i], exts[i] = ARGV[6 * i - 5], ARGV[6 * i - 4]
 end
 local held = gather('HMGET', KEYS[3], exts)  -- false where the external_id is new
 local used = gather('ZMSCORE', KEYS[4], ids) -- false where the ID is new
@@ -70,8 +77,9 @@ local seen, dups, conflicts = {}, {}, {}
 local extPairs, records, index, noContact, outOfState, adultOn = {}, {}, {}, {}, {}, {}
 local nd, nc, ne, ni, nn, no, na = 0, 0, 0, 0, 0, 0, 0
 local residents, insufficient, flagged = 0, 0, 0
+local languages = {}
 for i = 1, n do
-  local id, ext, flags, adult = ids[i], exts[i], ARGV[5 * i - 1], ARGV[5 * i]
+  local id, ext, flags, adult, lang = ids[i], exts[i], ARGV[6 * i - 2], ARGV[6 * i - 1], ARGV[6 * i]
   if held[i] or seen[ext] then
     nd = nd + 1; dups[nd] = i - 1
   elseif used[i] then
@@ -79,7 +87,8 @@ for i = 1, n do
   else
     seen[ext] = true
     extPairs[ne + 1], extPairs[ne + 2] = ext, id; ne = ne + 2
-    records[ne - 1], records[ne] = id, ARGV[5 * i - 2]
+    records[ne - 1], records[ne] = id, ARGV[6 * i - 3]
+    languages[lang] = (languages[lang] or 0) + 1
     index[ni + 1], index[ni + 2] = 0, id; ni = ni + 2
     if string.byte(flags, 1) == 49 then
       residents = residents + 1
@@ -107,6 +116,9 @@ if ni > 0 then
   redis.call('HINCRBY', KEYS[8], 'indiana_residents', residents)
   redis.call('HINCRBY', KEYS[8], 'insufficient_contact', insufficient)
   redis.call('HINCRBY', KEYS[8], 'minors_flagged', flagged)
+  for lang, k in pairs(languages) do
+    redis.call('HINCRBY', KEYS[8], 'language:' .. lang, k)
+  end
 end
 return {dups, conflicts}
 `)
@@ -260,10 +272,10 @@ func checkRecipientIDs(rs []breach.Recipient) error {
 	return breach.InvalidFields(fe)
 }
 
-// encodeRecipients returns the script's ARGV for rs: five values per recipient. Encoding (JSON
+// encodeRecipients returns the script's ARGV for rs: six values per recipient. Encoding (JSON
 // and sealing) is most of the Go side's work, so large batches are split over the CPUs.
 func (s *Store) encodeRecipients(recordsKey, breachID string, rs []breach.Recipient) ([]any, error) {
-	args := make([]any, 5*len(rs))
+	args := make([]any, 6*len(rs))
 	workers := runtime.GOMAXPROCS(0)
 	if len(rs) < parallelEncodeMin || workers < 2 {
 		return args, s.encodeRecipientRange(args, recordsKey, breachID, rs, 0)
@@ -304,8 +316,9 @@ func (s *Store) encodeRecipientRange(args []any, recordsKey, breachID string, rs
 		if r.MinorFlag == nil && !r.DateOfBirth.IsZero() {
 			adultOn = strconv.Itoa(dateScore(r.DateOfBirth.AddYears(18)))
 		}
-		a := args[5*(first+i):]
+		a := args[6*(first+i):]
 		a[0], a[1], a[2], a[3], a[4] = r.ID, r.ExternalID, s.seal(fieldAD(recordsKey, r.ID), plain), string(flags), adultOn
+		a[5] = cmp.Or(breach.PrimaryLanguage(r.Language), "en") // as the upload defaults it
 	}
 	return nil
 }
@@ -487,6 +500,18 @@ func (s *Store) RecipientCounts(ctx context.Context, breachID string) (breach.Re
 		return c, err
 	}
 	m := all.Val()
+	c.Languages = map[string]int{}
+	for field, v := range m {
+		lang, ok := strings.CutPrefix(field, recipientCountLanguagePrefix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("recipient counts of breach %s: %s = %q: %w", breachID, field, v, err)
+		}
+		c.Languages[lang] = n
+	}
 	var flagged int
 	for field, dst := range map[string]*int{recipientCountAffected: &c.Affected,
 		recipientCountResidents: &c.IndianaResidents, recipientCountInsufficient: &c.InsufficientContact,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -169,13 +170,13 @@ func TestAddMillionRecipients(t *testing.T) {
 
 	c := mustCounts(t, s, br.ID)
 	want := breach.RecipientCounts{Affected: total, IndianaResidents: total - total/10,
-		InsufficientContact: total / 100}
+		InsufficientContact: total / 100, Languages: map[string]int{"en": total}}
 	for n := range total {
 		if genRecipient(n).Minor(discovered) {
 			want.Minors++
 		}
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("counts %+v, want %+v", c, want)
 	}
 	t.Logf("%d recipients in %v: %.0f recipients/s; Redis used_memory %.0f MiB more (%.0f bytes per recipient)",

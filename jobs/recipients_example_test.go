@@ -60,6 +60,6 @@ func ExampleStore_AddRecipients() {
 	// Output:
 	// upload 1: 0 duplicates
 	// upload 2: 2 duplicates
-	// {Affected:2 IndianaResidents:1 InsufficientContact:1 Minors:1}
+	// {Affected:2 IndianaResidents:1 InsufficientContact:1 Minors:1 Languages:map[es:1 vi:1]}
 	// Ana Ruiz 1 true
 }

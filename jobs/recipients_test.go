@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -185,7 +186,7 @@ func TestRecipientCountsEmpty(t *testing.T) {
 	s := jobs.NewStore(redistest.New(t))
 	b := newBreach(newID(0))
 	mustCreate(t, s, b)
-	if c := mustCounts(t, s, b.ID); c != (breach.RecipientCounts{}) {
+	if c := mustCounts(t, s, b.ID); !reflect.DeepEqual(c, breach.RecipientCounts{Languages: map[string]int{}}) {
 		t.Fatalf("counts of a breach without recipients = %+v", c)
 	}
 }
@@ -219,7 +220,7 @@ func TestRecipientDedupe(t *testing.T) {
 	if dups := mustAdd(t, s, b.ID, again); !slices.Equal(dups, []int{0, 1, 2, 3, 4}) {
 		t.Fatalf("second upload: duplicates %v, want all five", dups)
 	}
-	if c := mustCounts(t, s, b.ID); c != before {
+	if c := mustCounts(t, s, b.ID); !reflect.DeepEqual(c, before) {
 		t.Fatalf("counts after the re-upload %+v, before %+v", c, before)
 	}
 	if _, err := s.Recipient(ctx, b.ID, again[0].ID); breach.ErrorCode(err) != breach.ENOTFOUND {
@@ -322,8 +323,8 @@ func TestRecipientConcurrentUploads(t *testing.T) {
 			outOfState++
 		}
 	}
-	want := breach.RecipientCounts{Affected: total, IndianaResidents: total - outOfState}
-	if c := mustCounts(t, s, b.ID); c != want {
+	want := breach.RecipientCounts{Affected: total, IndianaResidents: total - outOfState, Languages: map[string]int{"es": total}}
+	if c := mustCounts(t, s, b.ID); !reflect.DeepEqual(c, want) {
 		t.Fatalf("counts %+v, want %+v", c, want)
 	}
 	listed := allRecipients(t, s, b.ID, breach.RecipientFilter{Limit: jobs.MaxLimit})
@@ -407,7 +408,7 @@ func TestRecipientCounts(t *testing.T) {
 		}, false, true, true},
 	}
 	var rs []breach.Recipient
-	var want breach.RecipientCounts
+	want := breach.RecipientCounts{Languages: map[string]int{}}
 	for i, c := range rows {
 		r := plainRecipient(i)
 		c.edit(&r)
@@ -417,6 +418,7 @@ func TestRecipientCounts(t *testing.T) {
 		}
 		rs = append(rs, r)
 		want.Affected++
+		want.Languages[r.Language]++
 		if c.resident {
 			want.IndianaResidents++
 		}
@@ -428,10 +430,11 @@ func TestRecipientCounts(t *testing.T) {
 		}
 	}
 	mustAdd(t, s, b.ID, rs)
-	if want != (breach.RecipientCounts{Affected: 18, IndianaResidents: 9, InsufficientContact: 4, Minors: 4}) {
+	if !reflect.DeepEqual(want, breach.RecipientCounts{Affected: 18, IndianaResidents: 9, InsufficientContact: 4, Minors: 4,
+		Languages: map[string]int{"es": 18}}) {
 		t.Fatalf("the table changed: %+v", want)
 	}
-	if c := mustCounts(t, s, b.ID); c != want {
+	if c := mustCounts(t, s, b.ID); !reflect.DeepEqual(c, want) {
 		t.Fatalf("counts %+v, want %+v", c, want)
 	}
 
@@ -805,7 +808,9 @@ func TestRecipientsOnEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	equalJSON(t, "recipient", got, &full)
-	if c := mustCounts(t, s, b.ID); c != (breach.RecipientCounts{Affected: 6, IndianaResidents: 4, Minors: 1}) {
+	// The re-upload counts nobody twice, languages included.
+	if c := mustCounts(t, s, b.ID); !reflect.DeepEqual(c, breach.RecipientCounts{Affected: 6, IndianaResidents: 4, Minors: 1,
+		Languages: map[string]int{"vi": 1, "es": 5}}) {
 		t.Fatalf("counts %+v", c)
 	}
 	want := []string{recipientID(2), recipientID(4)}

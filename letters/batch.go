@@ -38,7 +38,6 @@ type BatchEntry struct {
 	Pages         int
 	Language      string
 	FellBack      bool
-	Untranslated  []string
 	ContentSHA256 string // equal to Result.ContentSHA256 of the same letter rendered alone
 }
 
@@ -107,7 +106,7 @@ func (r *Renderer) RenderBatch(w, manifest io.Writer, m *Mailing, info BatchInfo
 		}
 		layouts[i] = lo
 		res.Letters = append(res.Letters, BatchEntry{NoticeID: sorted[i].NoticeID, FirstPage: page,
-			Pages: lo.pages, Language: lo.tmpl.lang, FellBack: lo.fellBack, Untranslated: lo.untranslated,
+			Pages: lo.pages, Language: lo.tmpl.lang, FellBack: lo.fellBack,
 			ContentSHA256: lo.contentSHA256()})
 		page += lo.pages
 	}

@@ -293,7 +293,7 @@ func TestDocumentsPNG(t *testing.T) {
 	long := closureReport(t, 60)
 	renders := map[string]func(io.Writer) error{
 		"press": func(w io.Writer) error {
-			return docs.MediaNotice(context.Background(), w, docBreach(), breach.MustDate("2026-03-20"))
+			return docs.MediaNotice(context.Background(), w, docBreach(), "en", breach.MustDate("2026-03-20"))
 		},
 		"closure": func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, long) },
 		"closure-duties-open": func(w io.Writer) error {
@@ -324,7 +324,7 @@ func TestDocumentsContext(t *testing.T) {
 	counts, rc := docCounts()
 	for name, err := range map[string]error{
 		"agency letter": docs.AgencyDocument(ctx, io.Discard, breach.AgencyEquifax, caseDocument(t, docBreach(), counts, rc, breach.MustDate("2026-03-20"))),
-		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), breach.MustDate("2026-03-20")),
+		"press release": docs.MediaNotice(ctx, io.Discard, docBreach(), "en", breach.MustDate("2026-03-20")),
 		"closure":       docs.ClosureReport(ctx, io.Discard, closureReport(t, 30)),
 	} {
 		if !errors.Is(err, context.Canceled) {

@@ -16,8 +16,8 @@ import (
 // it is safe for concurrent use.
 //
 // A notice in a language with no template (only English and Spanish have one) is written in
-// English: EmailMessage.Language is then "en" — the language actually used, which the mailer
-// sends as Content-Language — and TemplateLanguage tells a caller the same before it asks.
+// English, and so is one whose language the determination has no text in: EmailMessage.Language
+// is then "en" — the language actually used, which the mailer sends as Content-Language.
 type Composer struct {
 	sender Sender
 }
@@ -32,9 +32,10 @@ func NewComposer(sender Sender) *Composer { return &Composer{sender: sender} }
 // script twice in one TwiML document, which Twilio caps at 4,000 characters.
 const MaxCallScriptLength = 1800
 
-// TemplateLanguage returns the language a notice for the language tag lang is written in ("en" or
-// "es") and whether that is English for want of a template. No tag at all is English, not a
-// fallback.
+// TemplateLanguage returns the template language for the language tag lang ("en" or "es") and
+// whether that is English for want of a template. No tag at all is English, not a fallback. A
+// notice is written in that language only when the determination also has its text; otherwise
+// it is in English (EmailMessage.Language says which).
 func TemplateLanguage(lang string) (string, bool) {
 	t, fellBack := templateFor(lang)
 	return t.lang, fellBack
@@ -155,8 +156,8 @@ func (c *Composer) wording(b *breach.Breach, n *breach.Notice, md medium) (*word
 	if len(names) == 0 && !n.ToGuardian { // a guardian is greeted by the children's names
 		return nil, "", &FieldError{NoticeID: n.ID, Field: "addressee.name", Err: ErrMissing}
 	}
-	t, _ := templateFor(n.Language)
 	content := NewContent(b.Determination)
+	t, _ := noticeTemplate(n.Language, &content)
 	wd, err := compose(ck, t, md, &wordingInput{noticeID: n.ID, org: org, website: website, names: names,
 		minor: n.ToGuardian, children: children, content: &content, signatory: c.sender.Signatory,
 		role: c.sender.SignatoryRole})

@@ -47,8 +47,10 @@ func elementsIn(lang string, spoken bool) map[string][]string {
 		w["A description"] = append(w["A description"], "We discovered the incident on March 3, 2026.")
 		w["B data elements"] = []string{"name, Social Security number, date of birth, and medical information"}
 		w["E vigilance"] = []string{"remain vigilant against fraud and identity theft"}
-	case "es":
-		w["A description"] = append(w["A description"], "Descubrimos el incidente el 3 de marzo de 2026.")
+	case "es": // (A) and (C) from the Spanish translation, never the English text
+		es := d.Translations["es"]
+		w["A description"] = []string{es.Description, "Descubrimos el incidente el 3 de marzo de 2026."}
+		w["C remediation"] = []string{es.Remediation}
 		w["B data elements"] = []string{"nombre, número de Seguro Social, fecha de nacimiento e información médica"}
 		w["E vigilance"] = []string{"mantenerse alerta ante el fraude y el robo de identidad"}
 	}
@@ -76,6 +78,10 @@ func TestEmailFiveElements(t *testing.T) {
 					}
 				}
 			}
+			if d := testDetermination(); lang != "en" && (strings.Contains(m.Text+m.HTML, d.Description) ||
+				strings.Contains(m.Text+m.HTML, d.Remediation)) {
+				t.Errorf("the %s email carries the English text", lang)
+			}
 		})
 	}
 }
@@ -100,6 +106,28 @@ func TestEmailSubjectAndLanguage(t *testing.T) {
 		if got, fell := TemplateLanguage(tc.lang); got != tc.language || fell != (tc.lang == "vi") {
 			t.Errorf("TemplateLanguage(%q) = %q, %v", tc.lang, got, fell)
 		}
+	}
+}
+
+// A Spanish email whose breach has no Spanish text is English throughout, never Spanish headings
+// around English text; so is its call script.
+func TestUntranslatedIsEnglish(t *testing.T) {
+	c, b := testComposer(), testBreach()
+	b.Determination.Translations = nil
+	m, err := c.Email(b, emailNotice("es", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Language != "en" || !strings.HasPrefix(m.Subject, "Notice of Data Breach") || !strings.Contains(m.Text, "Dear Ava Brown:") ||
+		strings.Contains(m.Text, "Qué") || strings.Contains(m.HTML, `lang="es"`) {
+		t.Errorf("email: Language %q, subject %q:\n%s", m.Language, m.Subject, m.Text)
+	}
+	s, err := c.CallScript(b, phoneNotice("es", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.Text, "Hello.") || strings.Contains(s.Text, "Hola") {
+		t.Errorf("call script:\n%s", s)
 	}
 }
 
@@ -205,6 +233,9 @@ func TestCallScript(t *testing.T) {
 		Website: "https://www.pikecreek.k12.in.us/breach-notice"})
 	b := testBreach()
 	b.Determination.Remediation += " Updates: https://pikecreek.k12.in.us/updates?x=1, or www.example.org."
+	es := b.Determination.Translations["es"]
+	es.Remediation += " Novedades: https://pikecreek.k12.in.us/updates?x=1, o www.example.org."
+	b.Determination.Translations = map[string]breach.Translation{"es": es}
 	for _, lang := range []string{"en", "es"} {
 		for _, guardian := range []bool{false, true} {
 			cs, err := c.CallScript(b, phoneNotice(lang, guardian))
@@ -229,9 +260,6 @@ func TestCallScript(t *testing.T) {
 			for element, texts := range elementsIn(lang, true) {
 				part := cs.Parts[element[0]-'A'] // "A description" is part A, and so on
 				for _, want := range texts {
-					if element == "C remediation" {
-						want = testDetermination().Remediation
-					}
 					if !strings.Contains(part.Text, want) {
 						t.Errorf("%s guardian=%v: part %s lacks %s: %q", lang, guardian, part.Part, element, want)
 					}

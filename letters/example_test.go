@@ -150,9 +150,7 @@ func ExampleComposer_CallScript() {
 }
 
 func ExampleDocuments_WebsiteNotice() {
-	r, err := letters.NewRenderer(letters.Options{
-		Clock: func() time.Time { return time.Date(2026, 3, 20, 14, 30, 0, 0, time.UTC) },
-	})
+	r, err := letters.NewRenderer(letters.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -164,13 +162,23 @@ func ExampleDocuments_WebsiteNotice() {
 		DataElements:    []breach.DataElement{breach.ElementName, breach.ElementSSN},
 		Remediation:     "We disabled the export and retrained staff.",
 		AssistancePhone: "(317) 555-0100",
+		Translations: map[string]breach.Translation{"es": {
+			Description: "Una hoja de cálculo con registros estudiantiles se envió a una dirección equivocada.",
+			Remediation: "Desactivamos la exportación y capacitamos de nuevo al personal.",
+		}},
 	}}
-	text, err := docs.WebsiteNotice(b, false) // true: an HTML fragment for the site's page
-	if err != nil {
-		panic(err)
+	// The posting is recorded (POST …/substitute-notice/website/posted): the notice says when.
+	b.Substitute.Website.PostedAt = time.Date(2026, 3, 20, 14, 30, 0, 0, time.UTC)
+	for _, lang := range []string{"en", "es"} {
+		text, err := docs.WebsiteNotice(b, lang, false) // true: a standalone HTML page
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(strings.Join(strings.Split(text, "\n")[:2], "\n"))
 	}
-	fmt.Println(strings.Join(strings.Split(text, "\n")[:2], "\n"))
 	// Output:
 	// Notice of Data Breach
-	// MSD of Pike Creek · Posted March 20, 2026
+	// MSD of Pike Creek · Posted on March 20, 2026
+	// Aviso de violación de datos
+	// MSD of Pike Creek · Publicado el 20 de marzo de 2026
 }

@@ -43,17 +43,17 @@ func testDetermination() breach.Determination {
 		Remediation: "We disabled the export, required a second approval for any report containing Social " +
 			"Security numbers, and retrained the staff who run these reports.",
 		AssistancePhone: "(317) 555-0100",
+		Translations: map[string]breach.Translation{"es": {
+			Description: "El 27 de febrero de 2026, una hoja de cálculo exportada del sistema de información " +
+				"estudiantil se envió por error a una dirección de correo externa. El destinatario nos avisó y la borró.",
+			Remediation: "Desactivamos la exportación, exigimos una segunda aprobación para todo informe con números " +
+				"de Seguro Social y volvimos a capacitar al personal que prepara estos informes.",
+		}},
 	}
 }
 
 func testMailing() *Mailing {
 	c := NewContent(testDetermination())
-	c.Translations = map[string]Localized{"es": {
-		Description: "El 27 de febrero de 2026, una hoja de cálculo exportada del sistema de información " +
-			"estudiantil se envió por error a una dirección de correo externa. El destinatario nos avisó y la borró.",
-		Remediation: "Desactivamos la exportación, exigimos una segunda aprobación para todo informe con números " +
-			"de Seguro Social y volvimos a capacitar al personal que prepara estos informes.",
-	}}
 	return &Mailing{
 		Sender: Sender{
 			Organization:  "Metropolitan School District of Pike Creek",

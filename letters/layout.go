@@ -71,12 +71,11 @@ type op struct {
 
 // layout is a letter placed on its pages, ready to draw.
 type layout struct {
-	ops          []op
-	pages        int
-	tmpl         *template
-	fellBack     bool
-	untranslated []string
-	title        string
+	ops      []op
+	pages    int
+	tmpl     *template
+	fellBack bool
+	title    string
 }
 
 // contentSHA256 digests what the letter draws, independent of the file it is drawn in.
@@ -205,7 +204,7 @@ func pageLimitError(noticeID string, c *Content, pages, max int) error {
 func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	ck := checker{face: r.regular, noticeID: l.NoticeID}
 	a := &l.Addressee
-	t, fellBack := templateFor(a.Language)
+	t, fellBack := noticeTemplate(a.Language, &m.Content)
 	lo := &layout{tmpl: t, fellBack: fellBack, ops: make([]op, 0, 96)}
 	s := &m.Sender
 	top, err := r.layoutTop(lo, ck, t, s, envelope{date: l.Date, refLabel: t.noticeLabel, ref: l.NoticeID,
@@ -222,7 +221,6 @@ func (r *Renderer) layoutLetter(m *Mailing, l *Letter) (*layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo.untranslated = wd.untranslated
 
 	fb := flowBuilder{reg: r.regular, bold: r.bold}
 	lo.title = t.title + " — " + top.ref

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"flag"
 	"html"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -144,14 +146,67 @@ func TestLanguageChoice(t *testing.T) {
 				tc.want, tc.fellBack)
 		}
 	}
-	// Spanish without a Spanish text of the breach: printed as given, and the result says so.
+	// Spanish without a Spanish text of the breach: the whole letter is in English — never Spanish
+	// headings around English text — and the result says so.
 	m.Content.Translations = nil
-	res, err := r.RenderLetter(&bytes.Buffer{}, m, spanishLetter())
-	if err != nil {
-		t.Fatal(err)
+	path, res := render(t, r, m, spanishLetter())
+	if res.Language != "en" || !res.FellBack {
+		t.Errorf("Result = %+v, want Language en and FellBack", res)
 	}
-	if strings.Join(res.Untranslated, ",") != "description,remediation" {
-		t.Errorf("Untranslated = %v, want [description remediation]", res.Untranslated)
+	text := pdfPlainText(t, path)
+	for _, s := range []string{"Qué sucedió", "Estimado", "Atentamente"} {
+		if strings.Contains(text, s) {
+			t.Errorf("an English letter says %q:\n%s", s, text)
+		}
+	}
+	if !strings.Contains(text, "What happened") {
+		t.Errorf("the English letter lacks its headings:\n%s", text)
+	}
+}
+
+// A regional translation (es-MX) serves a person whose language is es, and a letter in Spanish
+// prints the Spanish text of (A) and (C), never the English.
+func TestRegionalTranslation(t *testing.T) {
+	r := testRenderer(t)
+	d := testDetermination()
+	es := d.Translations["es"]
+	d.Translations = map[string]breach.Translation{"es-MX": es, "es-US": {Description: "otra", Remediation: "otra"}}
+	m := testMailing()
+	m.Content = NewContent(d)
+	path, res := render(t, r, m, spanishLetter())
+	if res.Language != "es" || res.FellBack {
+		t.Fatalf("Result = %+v, want Spanish", res)
+	}
+	text := pdfPlainText(t, path)
+	for _, s := range []string{es.Description, es.Remediation} {
+		if !strings.Contains(text, strings.Join(strings.Fields(s), " ")) {
+			t.Errorf("the Spanish letter lacks %q:\n%s", s, text)
+		}
+	}
+	if strings.Contains(text, "spreadsheet exported") || strings.Contains(text, "retrained") {
+		t.Errorf("the Spanish letter prints the English text:\n%s", text)
+	}
+}
+
+// The templates are exactly the languages the plan counts as having one (breach.NoticeLanguages),
+// so the law engine and the letters cannot disagree about which people need a fallback.
+func TestTemplatesAreNoticeLanguages(t *testing.T) {
+	got := slices.Sorted(maps.Keys(languages))
+	want := slices.Sorted(slices.Values(breach.NoticeLanguages))
+	if !slices.Equal(got, want) {
+		t.Fatalf("templates %v, breach.NoticeLanguages %v", got, want)
+	}
+	for lang, tmpl := range languages {
+		if tmpl.lang != lang {
+			t.Errorf("languages[%q].lang = %q", lang, tmpl.lang)
+		}
+		// Every fixed sentence is written: a template copied from another and not finished is caught.
+		v := reflect.ValueOf(tmpl).Elem()
+		for i := range v.NumField() {
+			if f := v.Field(i); f.IsZero() && v.Type().Field(i).Name != "serialSep" {
+				t.Errorf("%s template: %s is not written", lang, v.Type().Field(i).Name)
+			}
+		}
 	}
 }
 

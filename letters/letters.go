@@ -30,6 +30,7 @@ package letters
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	breach "github.com/breachd/breachd"
 )
@@ -54,8 +55,8 @@ type Addressee struct {
 	Address []string
 	// PostalCode is the ZIP code print batches are sorted by.
 	PostalCode string
-	// Language is the recipient's language tag ("en", "es", "es-MX"); a language with no template
-	// falls back to English and Result.FellBack says so.
+	// Language is the recipient's language tag ("en", "es", "es-MX"); a language with no template,
+	// or whose breach-specific text Content lacks, falls back to English and Result.FellBack says so.
 	Language string
 	// Minor is true when the letter goes to the parent or guardian of minors (LAW.md §3); Children
 	// then lists every affected child of the household, and the salutation names them all.
@@ -77,15 +78,40 @@ type Content struct {
 	AssistancePhone string               // (D) a telephone number for assistance
 	DiscoveredOn    breach.Date          // printed with (A); zero: not printed
 	OccurredOn      breach.Date          // printed with (A) when known
-	// Translations holds the breach-specific text by language ("es"); a letter in a language
-	// without one prints Description and Remediation as given and Result.Untranslated says so.
+	// Translations holds the breach-specific text by primary language subtag ("es"); a letter to
+	// a person whose language has none is written wholly in English (Result.FellBack).
 	Translations map[string]Localized
 }
 
+// translation returns the breach-specific text in a language, when it has both parts.
+func (c *Content) translation(lang string) (Localized, bool) {
+	tr, ok := c.Translations[lang]
+	if !ok || strings.TrimSpace(tr.Description) == "" || strings.TrimSpace(tr.Remediation) == "" {
+		return Localized{}, false
+	}
+	return tr, true
+}
+
 // NewContent takes a letter's breach-specific text from a determination: Description → (A),
-// DataElements → (B), Remediation → (C), AssistancePhone → (D). (E) is template text.
+// DataElements → (B), Remediation → (C), AssistancePhone → (D), and the translations of (A) and (C)
+// by primary language (breach.Determination.TranslationFor chooses among regional ones). (E) is
+// template text.
 func NewContent(d breach.Determination) Content {
+	var tr map[string]Localized
+	for tag := range d.Translations {
+		lang := breach.PrimaryLanguage(tag)
+		if _, done := tr[lang]; done {
+			continue
+		}
+		if t, ok := d.TranslationFor(lang); ok {
+			if tr == nil {
+				tr = map[string]Localized{}
+			}
+			tr[lang] = Localized{Description: t.Description, Remediation: t.Remediation}
+		}
+	}
 	return Content{
+		Translations:    tr,
 		Description:     d.Description,
 		DataElements:    d.DataElements,
 		Remediation:     d.Remediation,
@@ -119,10 +145,9 @@ type Result struct {
 	ContentSHA256 string
 	Pages         int
 	Language      string // the template used: "en" or "es"
-	FellBack      bool   // the addressee's language has no template; the letter is in English
-	// Untranslated names the breach-specific fields printed as given because Content.Translations
-	// has no text in the letter's language ("description", "remediation").
-	Untranslated []string
+	// FellBack: the addressee's language has no template, or Content no text in it; the letter is
+	// in English.
+	FellBack bool
 }
 
 // Errors a *FieldError wraps; test with errors.Is.

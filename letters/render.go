@@ -277,5 +277,5 @@ func (r *Renderer) RenderLetter(w io.Writer, m *Mailing, l Letter) (Result, erro
 		return Result{}, err
 	}
 	return Result{SHA256: sum, ContentSHA256: lo.contentSHA256(), Pages: lo.pages, Language: lo.tmpl.lang,
-		FellBack: lo.fellBack, Untranslated: lo.untranslated}, nil
+		FellBack: lo.fellBack}, nil
 }

@@ -44,13 +44,26 @@ type template struct {
 	callGoodbye  string
 	dot          string // read for "." in a web address
 	extension    string // read for "ext." in a phone number
+
+	// The substitute notice: the page for the school's web site and the press release.
+	publicTitle   string                  // the web-site notice's heading
+	websiteIntro  func(org string) string // why the notice is posted
+	postedOn      func(date string) string
+	questions     string // before the assistance number, e.g. "Questions:"
+	callVerb      string // "call", before the number
+	forRelease    string // "FOR IMMEDIATE RELEASE"
+	pressTitle    string // the press release's PDF title, before the organization
+	mediaContact  string // "Media contact:"
+	pressHeadline func(org string) string
+	pressLead     func(date, org string) string
 }
 
 // creditReportPhone is the number of annualcreditreport.com, given in (E).
 const creditReportPhone = "1-877-322-8228"
 
-// languages holds the templates; a letter in a language not listed here is written in English and
-// its Result says so (FellBack).
+// languages holds the templates, exactly those of breach.NoticeLanguages (a test checks). A notice
+// in a language not listed here, or in one whose breach-specific text the determination lacks, is
+// written in English and its Result says so (FellBack).
 var languages = map[string]*template{"en": english, "es": spanish}
 
 // templateFor returns the template for a language tag such as "es", "es-MX" or "ES", and whether
@@ -67,6 +80,21 @@ func templateFor(lang string) (*template, bool) {
 		return t, false
 	}
 	return english, true
+}
+
+// noticeTemplate returns the template a notice for the language tag lang is written in, and
+// whether that is English in place of the person's language: a language is used only when it has
+// a template and c has its breach-specific text, so that no notice is ever half in one language
+// and half in English. (The plan refuses dispatch until such people have an English fallback.)
+func noticeTemplate(lang string, c *Content) (*template, bool) {
+	t, fellBack := templateFor(lang)
+	if t == english {
+		return t, fellBack
+	}
+	if _, ok := c.translation(t.lang); !ok {
+		return english, true
+	}
+	return t, false
 }
 
 func (t *template) formatDate(d breach.Date) string { return t.date(t, d) }
@@ -180,6 +208,27 @@ var english = &template{
 	callGoodbye: "Thank you for listening. Goodbye.",
 	dot:         "dot",
 	extension:   "extension",
+
+	publicTitle: "Notice of Data Breach",
+	websiteIntro: func(org string) string {
+		return org + " is posting this notice because a data security incident may have involved personal " +
+			"information of people whose records it holds. We are telling the people affected directly where we " +
+			"can; if you received a letter, email or call from us about this incident, this notice says the same."
+	},
+	postedOn:     func(date string) string { return "Posted on " + date },
+	questions:    "Questions:",
+	callVerb:     "call",
+	forRelease:   "FOR IMMEDIATE RELEASE",
+	pressTitle:   "Press release",
+	mediaContact: "Media contact:",
+	pressHeadline: func(org string) string {
+		return org + " gives notice of a data security incident"
+	},
+	pressLead: func(date, org string) string {
+		return date + " — " + org + " is giving public notice of a data security incident that may have involved " +
+			"personal information of people whose records it holds. It is notifying the people affected directly " +
+			"where it can; this notice is for anyone it could not reach and for the public."
+	},
 }
 
 var spanish = &template{
@@ -288,4 +337,27 @@ var spanish = &template{
 	callGoodbye: "Gracias por escucharnos. Adiós.",
 	dot:         "punto",
 	extension:   "extensión",
+
+	publicTitle: "Aviso de violación de datos",
+	websiteIntro: func(org string) string {
+		return org + " publica este aviso porque un incidente de seguridad de datos podría haber afectado " +
+			"información personal de personas cuyos registros conserva. Estamos informando directamente a las " +
+			"personas afectadas siempre que nos es posible; si recibió de nosotros una carta, un correo electrónico " +
+			"o una llamada sobre este incidente, este aviso dice lo mismo."
+	},
+	postedOn:     func(date string) string { return "Publicado el " + date },
+	questions:    "Preguntas:",
+	callVerb:     "llame al",
+	forRelease:   "PARA DIFUSIÓN INMEDIATA",
+	pressTitle:   "Comunicado de prensa",
+	mediaContact: "Contacto para los medios:",
+	pressHeadline: func(org string) string {
+		return org + " informa sobre un incidente de seguridad de datos"
+	},
+	pressLead: func(date, org string) string {
+		return date + " — " + org + " da aviso público de un incidente de seguridad de datos que podría haber " +
+			"afectado información personal de personas cuyos registros conserva. Está notificando directamente a " +
+			"las personas afectadas siempre que le es posible; este aviso se dirige a quienes no haya podido " +
+			"localizar y al público en general."
+	},
 }

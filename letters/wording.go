@@ -38,12 +38,11 @@ type section struct {
 // wording is what one notice says, in one language, before it is laid out: a letter draws it, an
 // email writes it as text and HTML, a call script speaks it.
 type wording struct {
-	tmpl         *template
-	untranslated []string // breach-specific fields with no text in the notice's language
-	salutation   string   // or, on the phone, the greeting
-	intro        string
-	sections     [5]section // (A) to (E)
-	signature    []string   // signatory, role, organization: those given
+	tmpl       *template
+	salutation string // or, on the phone, the greeting
+	intro      string
+	sections   [5]section // (A) to (E)
+	signature  []string   // signatory, role, organization: those given
 }
 
 // compose writes the wording of one notice, checking each field it takes with ck in the order the
@@ -71,18 +70,16 @@ func compose(ck checker, t *template, md medium, in *wordingInput) (*wording, er
 				Detail: "a notice to a parent or guardian names each affected child"}
 		}
 	}
+	// (A) and (C) in the template's language: a notice is never half in one language and half in
+	// English (noticeTemplate chooses English when the translation is missing).
 	desc, rem := c.Description, c.Remediation
-	if t.lang != "en" {
-		if tr, ok := c.Translations[t.lang]; ok && strings.TrimSpace(tr.Description) != "" {
-			desc = tr.Description
-		} else {
-			w.untranslated = append(w.untranslated, "description")
+	if t != english {
+		tr, ok := c.translation(t.lang)
+		if !ok {
+			return nil, &FieldError{NoticeID: in.noticeID, Field: "content.translations." + t.lang, Err: ErrMissing,
+				Detail: "a notice in this language needs the description and the remediation in it"}
 		}
-		if tr, ok := c.Translations[t.lang]; ok && strings.TrimSpace(tr.Remediation) != "" {
-			rem = tr.Remediation
-		} else {
-			w.untranslated = append(w.untranslated, "remediation")
-		}
+		desc, rem = tr.Description, tr.Remediation
 	}
 	var err error
 	if desc, err = ck.clean("content.description", strings.TrimSpace(desc), true); err != nil {

@@ -21,13 +21,15 @@ const (
 
 // AssessBreach is the one way a stored breach is assessed: its determination, holds and uploaded
 // people (see AssessWithRecipients; the list counts as complete once an administrator declared it
-// so), plus what the school recorded for its substitute notice. The API, the workers and the
-// documents all call it, so none of them can disagree about what the law requires.
+// so), the languages those people need and the English fallbacks recorded for them (see
+// withLanguages), plus what the school recorded for its substitute notice. The API, the workers
+// and the documents all call it, so none of them can disagree about what the law requires.
 func AssessBreach(b *breach.Breach, c breach.RecipientCounts, asOf breach.Date) (breach.Plan, error) {
 	plan, err := AssessWithRecipients(b.Determination, c, b.RecipientsComplete != nil, b.Holds, asOf)
 	if err != nil {
 		return plan, err
 	}
+	plan = withLanguages(plan, b.Determination, c, b.EnglishFallbacks)
 	return WithSubstituteRecord(plan, b.Substitute), nil
 }
 

@@ -93,7 +93,7 @@ func checkInvariants(d breach.Determination, p breach.Plan) string {
 		if strings.Contains(r.Text, "%!") {
 			return "reason " + r.Code + " has a formatting error: " + r.Text
 		}
-		if i > 0 && r.Code == p.Reasons[i-1].Code && !strings.HasPrefix(r.Code, "hold_") { // one reason per hold
+		if i > 0 && r.Code == p.Reasons[i-1].Code && !strings.HasPrefix(r.Code, "hold_") && !strings.HasPrefix(r.Code, "language_") { // one per hold, one per language
 			return "reason " + r.Code + " repeated"
 		}
 	}

@@ -265,7 +265,9 @@ func TestEmbeddedMode(t *testing.T) {
 	code, b := s.call("POST", "/v1/breaches", key, map[string]any{"determination": map[string]any{
 		"title": "Lost backup tape", "discovered_on": "2026-01-05", "data_elements": []string{"name", "ssn"},
 		"risk_of_harm": "likely", "affected_count": 3, "description": "A backup tape was lost in transit.",
-		"remediation": "Backups are now encrypted.", "assistance_phone": "+1 317 555 0100"}})
+		"remediation": "Backups are now encrypted.", "assistance_phone": "+1 317 555 0100",
+		"translations": map[string]any{"es": map[string]any{"description": "Se perdió una cinta de respaldo durante su traslado.",
+			"remediation": "Las copias de respaldo ahora están cifradas."}}}})
 	if code != 201 {
 		t.Fatalf("create with the generated key: %d %v", code, b)
 	}
@@ -405,7 +407,9 @@ func TestExampleUpload(t *testing.T) {
 	code, b := s.call("POST", "/v1/breaches", adminKey, map[string]any{"determination": map[string]any{
 		"title": "Stolen laptop", "discovered_on": "2026-03-03", "data_elements": []string{"name", "ssn"},
 		"risk_of_harm": "likely", "affected_count": 9, "description": "A staff laptop was stolen.",
-		"remediation": "Laptops are now encrypted.", "assistance_phone": "+1 317 555 0100"}})
+		"remediation": "Laptops are now encrypted.", "assistance_phone": "+1 317 555 0100",
+		"translations": map[string]any{"es": map[string]any{"description": "Robaron una computadora portátil del personal.",
+			"remediation": "Las computadoras portátiles ahora están cifradas."}}}})
 	if code != 201 {
 		t.Fatalf("create: %d %v", code, b)
 	}
@@ -421,13 +425,26 @@ func TestExampleUpload(t *testing.T) {
 	}
 	got, _ := json.Marshal(map[string]any{"rows": rep["rows"], "accepted": rep["accepted"], "duplicates": dupRows,
 		"rejected": rep["rejected"], "counts": rep["counts"]})
-	want := `{"accepted":9,"counts":{"affected":9,"indiana_residents":7,"insufficient_contact":1,"minors":5},` +
+	want := `{"accepted":9,"counts":{"affected":9,"indiana_residents":7,"insufficient_contact":1,` +
+		`"languages":{"en":5,"es":2,"ja":1,"vi":1},"minors":5},` +
 		`"duplicates":[11],` +
 		`"rejected":[{"external_id":"E-2004","field":"email","reason":"is not an email address","row":10}],"rows":11}`
 	if string(got) != want {
 		t.Fatalf("upload report\n got %s\nwant %s", got, want)
 	}
+	// Vietnamese and Japanese have no template: dispatch waits until their English notice is
+	// recorded, as the walk-through does.
 	code, d := s.call("POST", "/v1/breaches/"+id+"/dispatch", adminKey, nil)
+	if code != 409 || !strings.Contains(fmt.Sprint(d["detail"]), "Vietnamese (vi)") || !strings.Contains(fmt.Sprint(d["detail"]), "(ja)") {
+		t.Fatalf("dispatch with languages missing: %d %v", code, d)
+	}
+	for _, lang := range []string{"vi", "ja"} {
+		if code, r := s.call("POST", "/v1/breaches/"+id+"/languages/"+lang+"/english-fallback", adminKey,
+			map[string]any{"reason": "No translator before the deadline; the school's interpreter will call."}); code != 200 {
+			t.Fatalf("english fallback %s: %d %v", lang, code, r)
+		}
+	}
+	code, d = s.call("POST", "/v1/breaches/"+id+"/dispatch", adminKey, nil)
 	got, _ = json.Marshal(map[string]any{"created": d["created"], "households": d["households"], "unreachable": d["unreachable"]})
 	if want := `{"created":{"email":1,"letter":5,"phone":1},"households":2,"unreachable":1}`; code != 200 || string(got) != want {
 		t.Fatalf("dispatch: %d\n got %s\nwant %s", code, got, want)
