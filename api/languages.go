@@ -46,7 +46,7 @@ func (h *handlers) RecordEnglishFallback(ctx context.Context, req RecordEnglishF
 			Reason: reason, By: actor.ID, At: now})
 		b.UpdatedAt = now
 		return h.event(actor, breach.EventEnglishFallback,
-			fmt.Sprintf("the %d people who need %s get the notice in English", people, breach.LanguageLabel(lang)),
+			fmt.Sprintf("the notice goes in English to the %s %s", plural(people, "person who needs", "people who need"), breach.LanguageLabel(lang)),
 			map[string]any{"language": lang, "people": people, "reason": reason}), nil
 	})
 	if err != nil {
