@@ -581,7 +581,7 @@ func (d *Documents) ledger(rep *report, r *breach.ClosureReport, date func(breac
 		switch {
 		case !o.Due.IsZero():
 			due = date(o.Due)
-		case o.DueRule != "":
+		case o.DueRule != "" && o.Status != breach.ObligationNotRequired: // "no deadline; …"
 			due = c(f+"due_rule", o.DueRule, false)
 		}
 		if o.Overdue {
