@@ -216,6 +216,21 @@ type UploadReport struct {
 	// guardian of record: the person is affected all the same.
 	Warnings []RowProblem    `json:"warnings"`
 	Counts   RecipientCounts `json:"counts"` // the breach's totals after the upload
+	// Omitted counts the problems of each list beyond the first MaxReportedProblems, which are
+	// not listed so that no upload can make its report unboundedly large; nil when none was left out.
+	Omitted *UploadOmitted `json:"omitted,omitempty"`
+}
+
+// MaxReportedProblems is how many problems a list in a report or an error carries at most; the rest
+// are counted.
+const MaxReportedProblems = 1000
+
+// UploadOmitted counts the entries of each list of an UploadReport left out after the first
+// MaxReportedProblems.
+type UploadOmitted struct {
+	Duplicates int `json:"duplicates"`
+	Rejected   int `json:"rejected"`
+	Warnings   int `json:"warnings"`
 }
 
 // RowProblem names one problem of one uploaded row.

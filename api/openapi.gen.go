@@ -246,6 +246,7 @@ const (
 	ProblemCodeMalformed        ProblemCode = "malformed"
 	ProblemCodeMethodNotAllowed ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound         ProblemCode = "not_found"
+	ProblemCodeTimeout          ProblemCode = "timeout"
 	ProblemCodeTooLarge         ProblemCode = "too_large"
 	ProblemCodeUnauthorized     ProblemCode = "unauthorized"
 	ProblemCodeUnavailable      ProblemCode = "unavailable"
@@ -267,6 +268,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
+		return true
+	case ProblemCodeTimeout:
 		return true
 	case ProblemCodeTooLarge:
 		return true

@@ -27,7 +27,11 @@ var codeStatus = map[string]int{
 	breach.EFORBIDDEN:    http.StatusForbidden,
 	breach.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	breach.EINTERNAL:     http.StatusInternalServerError,
+	codeTimeout:          http.StatusRequestTimeout,
 }
+
+// codeTimeout has no breach.E* constant: only an upload that stalls past its idle timeout gets it.
+const codeTimeout = "timeout"
 
 // codeMethodNotAllowed has no breach.E* constant: only the router refuses a method.
 const codeMethodNotAllowed = "method_not_allowed"
@@ -38,6 +42,7 @@ var titles = map[int]string{
 	http.StatusForbidden:             "Forbidden",
 	http.StatusNotFound:              "Not found",
 	http.StatusMethodNotAllowed:      "Method not allowed",
+	http.StatusRequestTimeout:        "Request timeout",
 	http.StatusConflict:              "Conflict",
 	http.StatusRequestEntityTooLarge: "Request too large",
 	http.StatusUnsupportedMediaType:  "Unsupported media type",
@@ -90,9 +95,15 @@ func problemFor(err error) Problem {
 		}
 		p := newProblem(status, be.Code, msg)
 		if len(be.Fields) > 0 {
-			fe := make([]FieldError, len(be.Fields))
-			for i, f := range be.Fields {
+			// At most the first MaxReportedProblems, and a last entry counting the rest: a body
+			// or header with a million faults must not answer a million lines.
+			n := min(len(be.Fields), breach.MaxReportedProblems)
+			fe := make([]FieldError, n, n+1)
+			for i, f := range be.Fields[:n] {
 				fe[i] = FieldError{Field: f.Field, Reason: f.Reason}
+			}
+			if rest := len(be.Fields) - n; rest > 0 {
+				fe = append(fe, FieldError{Field: be.Fields[n].Field, Reason: fmt.Sprintf("and %d more problems not listed", rest)})
 			}
 			p.Errors = &fe
 		}
