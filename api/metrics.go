@@ -123,12 +123,16 @@ func (e *goneError) Error() string { return "client disconnected: " + e.err.Erro
 func (e *goneError) Unwrap() error { return e.err }
 
 // clientGone reports whether err comes from the client going away rather than from the service: the
-// request's context was cancelled (the connection closed) and the error is that cancellation or
-// anything it caused (a store call cut short), or the handler said so with a goneError.
+// handler said so with a goneError, or the request's context was cancelled (the connection closed,
+// or its read failed) and the error is a failure it caused (a store call cut short). An answer the
+// handler chose (a 4xx, such as the 408 of a stalled upload) is still sent.
 func clientGone(req *http.Request, err error) bool {
 	var ge *goneError
 	if errors.As(err, &ge) {
 		return true
+	}
+	if p := problemFor(err); p.Status < 500 {
+		return false
 	}
 	return errors.Is(req.Context().Err(), context.Canceled)
 }

@@ -261,7 +261,9 @@ func readError(err error) error {
 	if errors.As(err, &mbe) {
 		return err // the caller reports how far the upload got
 	}
-	return breach.Errorf(breach.EMALFORMED, "the upload could not be read: %s", err.Error())
+	// The cause stays in the chain: a stall or a client gone is told apart from a malformed
+	// body by uploadFailed.
+	return fmt.Errorf("%w: %w", breach.Errorf(breach.EMALFORMED, "the upload could not be read: %s", err.Error()), err)
 }
 
 // toRecipient turns a row's columns into a recipient and every problem with them.
