@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // PreferredChannel is how the school normally reaches a person, as the upload says.
@@ -128,14 +129,14 @@ func (r Recipient) Validate() []FieldError {
 	var fe []FieldError
 	bad := func(field, reason string) { fe = append(fe, FieldError{Field: field, Reason: reason}) }
 	long := func(field, v string) {
-		if len(v) > MaxRecipientFieldLen {
+		if utf8.RuneCountInString(v) > MaxRecipientFieldLen { // characters, not bytes
 			bad(field, "is longer than 200 characters")
 		}
 	}
 	switch {
 	case r.ExternalID == "":
 		bad("external_id", "is required")
-	case len(r.ExternalID) > MaxExternalIDLen:
+	case utf8.RuneCountInString(r.ExternalID) > MaxExternalIDLen:
 		bad("external_id", "is longer than 64 characters")
 	case !externalRE.MatchString(r.ExternalID):
 		bad("external_id", "may hold only letters, digits and . _ - /")

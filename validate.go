@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on free text, so one record cannot grow without bound.
@@ -22,12 +23,12 @@ func (d Determination) Validate(prefix string) []FieldError {
 
 	if strings.TrimSpace(d.Title) == "" {
 		bad("title", "is required")
-	} else if len(d.Title) > MaxTitleLen {
+	} else if utf8.RuneCountInString(d.Title) > MaxTitleLen { // characters, as the contract says, not bytes
 		bad("title", "is longer than 200 characters")
 	}
 	for _, f := range [...]struct{ name, text string }{{"description", d.Description}, {"remediation", d.Remediation},
 		{"risk_rationale", d.RiskRationale}, {"actions_taken", d.ActionsTaken}} {
-		if len(f.text) > MaxTextLen {
+		if utf8.RuneCountInString(f.text) > MaxTextLen {
 			bad(f.name, "is longer than 20000 characters")
 		}
 	}
@@ -47,8 +48,10 @@ func (d Determination) Validate(prefix string) []FieldError {
 		}
 	}
 	if d.TimeZone != "" {
-		if _, err := time.LoadLocation(d.TimeZone); err != nil {
-			bad("time_zone", "is not a known IANA time zone")
+		// "Local" is the server's own zone, whatever it is, and "" names UTC to LoadLocation: neither
+		// is the zone the school is in.
+		if _, err := time.LoadLocation(d.TimeZone); err != nil || d.TimeZone == "Local" {
+			bad("time_zone", "is not a known IANA time zone (e.g. America/Indiana/Indianapolis)")
 		}
 	}
 	if d.DiscoveredOn.IsZero() {

@@ -268,9 +268,45 @@ func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc
 			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 				return validationError(err)
 			}
+			if err := checkQuery(route, req); err != nil {
+				return err
+			}
 			return next(c)
 		}
 	}
+}
+
+// cursorPrefixes are the ID prefixes of the lists whose cursor is the last ID of the previous page:
+// anything else was never returned by the list, and must not silently read as its first page.
+var cursorPrefixes = map[string]string{
+	"listBreaches":   "br_",
+	"listRecipients": "rc_",
+	"listNotices":    "nt_",
+	"listCallTasks":  "nt_",
+}
+
+// checkQuery refuses what schema validation lets through in a query: a parameter given twice that
+// takes one value (the binder would refuse it naming no field), and a cursor of the wrong list.
+func checkQuery(route *routers.Route, req *http.Request) error {
+	q := req.URL.Query()
+	var fe []breach.FieldError
+	for _, params := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
+		for _, p := range params {
+			if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || len(q[p.Value.Name]) < 2 {
+				continue
+			}
+			if s := p.Value.Schema; s != nil && s.Value != nil && s.Value.Type.Is(openapi3.TypeArray) {
+				continue
+			}
+			fe = append(fe, breach.FieldError{Field: p.Value.Name, Reason: "is given more than once; it takes one value"})
+		}
+	}
+	if prefix, ok := cursorPrefixes[route.Operation.OperationID]; ok && len(q["cursor"]) == 1 {
+		if c := q.Get("cursor"); c != "" && (!strings.HasPrefix(c, prefix) || len(c) == len(prefix)) {
+			fe = append(fe, breach.FieldError{Field: "cursor", Reason: "not a cursor returned by this list; start again without it"})
+		}
+	}
+	return breach.InvalidFields(fe)
 }
 
 // allowedMethods returns the methods the contract has for the request's path.

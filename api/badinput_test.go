@@ -340,3 +340,85 @@ func TestResponseHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidInputNamesItsField: each of these once got a 422 naming no field (or no 422 at all).
+func TestInvalidInputNamesItsField(t *testing.T) {
+	e := newEnv(t)
+	b := createBreach(t, e, nil)
+	raw := func(affected string, extra string) string {
+		return `{"determination":{"title":"x","discovered_on":"2026-03-03","data_elements":["ssn"],"risk_of_harm":"likely","affected_count":` +
+			affected + extra + `}}`
+	}
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		field, reason      string
+	}{
+		{"integer written 1.0", "POST", "/v1/breaches", raw("1.0", ""), "determination.affected_count", "whole number"},
+		{"integer written 1e3", "POST", "/v1/breaches", raw("1e3", ""), "determination.affected_count", "whole number"},
+		{"integer written -0.0", "POST", "/v1/breaches", raw("-0.0", ""), "determination.affected_count", "whole number"},
+		{"null for a non-nullable field", "POST", "/v1/breaches", raw("5", `,"reporter":null`), "determination.reporter", "not nullable"},
+		{"the server's own zone", "POST", "/v1/breaches", raw("5", `,"time_zone":"Local"`), "determination.time_zone", "IANA"},
+		{"a future discovery", "POST", "/v1/breaches", map[string]any{"determination": determination(map[string]any{"discovered_on": "2027-06-01", "occurred_on": nil})},
+			"determination.discovered_on", "is in the future (today is 2026-03-20"},
+		{"year 10000", "POST", "/v1/breaches", map[string]any{"determination": determination(map[string]any{"discovered_on": "10000-01-01"})},
+			"determination.discovered_on", ""},
+		{"year 9999", "POST", "/v1/assessments", map[string]any{"determination": determination(nil), "as_of": "9999-12-31"}, "as_of", "outside the years 1900 to 9899"},
+		{"year 1899", "POST", "/v1/assessments", map[string]any{"determination": determination(map[string]any{"occurred_on": "1899-12-31"})},
+			"determination.occurred_on", "outside the years"},
+		{"a repeated query parameter", "GET", "/v1/breaches?limit=1&limit=2", nil, "limit", "more than once"},
+		{"a garbage breach cursor", "GET", "/v1/breaches?cursor=garbage", nil, "cursor", "not a cursor"},
+		{"a garbage recipient cursor", "GET", "/v1/breaches/" + b.ID + "/recipients?cursor=garbage", nil, "cursor", "not a cursor"},
+		{"a garbage notice cursor", "GET", "/v1/breaches/" + b.ID + "/notices?cursor=garbage", nil, "cursor", "not a cursor"},
+		{"a title of 201 characters", "POST", "/v1/breaches", map[string]any{"determination": determination(map[string]any{"title": strings.Repeat("ệ", 201)})},
+			"determination.title", "200"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(c.method, c.path, breach.RoleAdmin, c.body)
+			if r.Status != 422 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			f := r.fields(t)
+			reason, ok := f[c.field]
+			if !ok || !strings.Contains(reason, c.reason) {
+				t.Fatalf("fields %v, want %s: …%s…", f, c.field, c.reason)
+			}
+		})
+	}
+}
+
+// TestLengthsCountCharacters: the contract's limits are in characters; Vietnamese takes three
+// bytes a letter.
+func TestLengthsCountCharacters(t *testing.T) {
+	e := newEnv(t)
+	title := strings.Repeat("ệ", 200) // 200 characters, 600 bytes
+	b := createBreach(t, e, map[string]any{"title": title})
+	name := strings.Repeat("Nguyễn", 33) // 198 characters, 264 bytes
+	r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin,
+		"external_id,last_name\nV-1,"+name+"\nV-2,"+name+"ễễễ\n", "text/csv")
+	var rep breach.UploadReport
+	r.json(t, &rep)
+	if rep.Accepted != 1 || len(rep.Rejected) != 1 || rep.Rejected[0].Row != 2 || !strings.Contains(rep.Rejected[0].Reason, "200 characters") {
+		t.Fatalf("%s", r.Body)
+	}
+}
+
+// TestDaysRemainingDoesNotSaturate: a day count across the years accepted is exact (a Duration
+// would stop at ±106,751 days).
+func TestDaysRemainingDoesNotSaturate(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/assessments", breach.RoleAdmin, map[string]any{
+		"determination": determination(map[string]any{"discovered_on": "9899-11-01", "occurred_on": nil}), "as_of": "9899-12-31"})
+	var p breach.Plan
+	r.json(t, &p)
+	if r.Status != 200 || p.Deadline.String() != "9899-12-16" || p.DaysRemaining == nil || *p.DaysRemaining != -15 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	r = e.do("POST", "/v1/assessments", breach.RoleAdmin, map[string]any{
+		"determination": determination(map[string]any{"discovered_on": "1900-01-01", "occurred_on": nil}), "as_of": "9899-12-31"})
+	r.json(t, &p)
+	want := breach.MustDate("1900-02-15").Time().Unix()/86400 - breach.MustDate("9899-12-31").Time().Unix()/86400
+	if r.Status != 200 || p.DaysRemaining == nil || int64(*p.DaysRemaining) != want {
+		t.Fatalf("days_remaining %v, want %d: %s", p.DaysRemaining, want, r.Body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -104,6 +105,11 @@ func assess(d breach.Determination, holds []breach.Hold, asOf breach.Date, asOfF
 
 // notBeforeDiscovery refuses an as-of date before the breach was discovered.
 func notBeforeDiscovery(d breach.Determination, asOf breach.Date, asOfField string) error {
+	if asOf.Before(d.DiscoveredOn) && strings.HasSuffix(asOfField, "discovered_on") {
+		// asOf is today: it is the discovery that is wrong, not the day.
+		return breach.InvalidFields([]breach.FieldError{{Field: asOfField,
+			Reason: fmt.Sprintf("is in the future (today is %s in the breach's time zone)", asOf)}})
+	}
 	if asOf.Before(d.DiscoveredOn) {
 		return breach.InvalidFields([]breach.FieldError{{Field: asOfField,
 			Reason: fmt.Sprintf("is before discovered_on (%s): a plan cannot be made before the breach is discovered", d.DiscoveredOn)}})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -83,7 +84,12 @@ func writeProblem(c *echo.Context, p Problem) {
 func problemFor(err error) Problem {
 	var be *breach.Error
 	var he *echo.HTTPError
+	var ute *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &ute) && ute.Field != "":
+		// The contract let the value through (1.0, 1e3 and -0.0 are integers to JSON Schema) but
+		// Go cannot read it into its type: name the field as validation would.
+		return problemFor(breach.InvalidFields([]breach.FieldError{{Field: ute.Field, Reason: typeReason(ute)}}))
 	case errors.As(err, &be):
 		status, ok := codeStatus[be.Code]
 		if !ok {
@@ -131,6 +137,15 @@ func problemFor(err error) Problem {
 		}
 	}
 	return newProblem(http.StatusInternalServerError, breach.EINTERNAL, "internal error")
+}
+
+func typeReason(ute *json.UnmarshalTypeError) string {
+	switch ute.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("must be a whole number written without a decimal point or exponent (e.g. 1000), not %s", ute.Value)
+	}
+	return "must be a " + ute.Type.Kind().String() + ", not " + ute.Value
 }
 
 func newProblem(status int, code, detail string) Problem {
