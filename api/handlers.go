@@ -381,7 +381,26 @@ func (h *handlers) ListEvents(ctx context.Context, req ListEventsRequestObject) 
 	if events == nil {
 		events = []breach.Event{}
 	}
+	for i := range events {
+		events[i].Private = privateFor(ctx, events[i].Private)
+	}
 	return ListEvents200JSONResponse{Items: events, NextCursor: stringOrNil(next)}, nil
+}
+
+// privateFor is an event's private text (free text that may name a person) as the caller may see
+// it: admins and auditors read it; others see that it exists, not what it says.
+func privateFor(ctx context.Context, p map[string]string) map[string]string {
+	if len(p) == 0 {
+		return nil
+	}
+	if role := actorFrom(ctx).Role; role == breach.RoleAdmin || role == breach.RoleAuditor {
+		return p
+	}
+	hidden := make(map[string]string, len(p))
+	for k := range p {
+		hidden[k] = "(withheld: readable by admins and auditors)"
+	}
+	return hidden
 }
 
 // viewToday assesses the stored breach as of today and shapes it for the caller's role.
