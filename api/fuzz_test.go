@@ -31,8 +31,8 @@ type fuzzOp struct {
 	pathValues       []string // the valid value of each path parameter
 	query            []*openapi3.Parameter
 	required         []string // name=value of each required query parameter
-	contentType      string // "" when it takes no body
-	body             any    // a valid body (decoded JSON), or a string for CSV/NDJSON
+	contentType      string   // "" when it takes no body
+	body             any      // a valid body (decoded JSON), or a string for CSV/NDJSON
 }
 
 // fuzzOps lists every operation, its path parameters filled with IDs that exist where one can.
