@@ -379,6 +379,11 @@ type Event struct {
 	At      time.Time      `json:"at"`
 	Summary string         `json:"summary"`
 	Data    map[string]any `json:"data,omitempty"`
+	// Private is free text a person wrote that may hold personal data (a clerk's bounce reason,
+	// "mailbox of Ava Smith unknown"). The event stream is not a sealed record, so the store never
+	// writes it there as it is: it is sealed like the records (when an encryption key is set) and
+	// opened for readers. Summary and Data must never hold such text.
+	Private map[string]string `json:"private,omitempty"`
 }
 
 // BreachFilter selects breaches to list. Results are newest first.

@@ -30,11 +30,23 @@ func DateOf(t time.Time, loc *time.Location) Date {
 	return NewDate(y, m, d)
 }
 
-// ParseDate parses "YYYY-MM-DD" strictly: impossible dates such as 2025-02-30 are errors.
+// MinYear and MaxYear bound the dates breachd reads. Every date it works out from one (a deadline
+// 45 days on, a birthday 18 years on) must still be written as YYYY-MM-DD, and a day count between
+// two of them must not saturate (time.Duration holds only 292 years).
+const (
+	MinYear = 1900
+	MaxYear = 9899
+)
+
+// ParseDate parses "YYYY-MM-DD" strictly: impossible dates such as 2025-02-30 are errors, and so are
+// years outside MinYear to MaxYear.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a calendar date (YYYY-MM-DD)", s)
+	}
+	if y := t.Year(); y < MinYear || y > MaxYear {
+		return Date{}, fmt.Errorf("%q is outside the years %d to %d", s, MinYear, MaxYear)
 	}
 	return Date{t}, nil
 }
@@ -60,7 +72,8 @@ func (d Date) AddYears(n int) Date { return Date{d.t.AddDate(n, 0, 0)} }
 
 // DaysSince returns the number of calendar days from e to d (negative when d is before e).
 func (d Date) DaysSince(e Date) int {
-	return int(d.t.Sub(e.t).Hours() / 24)
+	// Seconds, not time.Sub: a Duration saturates at about 292 years.
+	return int((d.t.Unix() - e.t.Unix()) / 86400)
 }
 
 // Before reports whether d is strictly before e.

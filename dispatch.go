@@ -101,6 +101,9 @@ type NoticeEntry struct {
 	At      time.Time      `json:"at"`
 	Summary string         `json:"summary"`
 	Data    map[string]any `json:"data,omitempty"`
+	// Private is the event's free text that may hold personal data (see Event.Private); the
+	// notice record it is kept in is sealed.
+	Private map[string]string `json:"private,omitempty"`
 }
 
 // DispatchReport is what a dispatch did. Created counts the notices it stored, by channel;

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // PreferredChannel is how the school normally reaches a person, as the upload says.
@@ -128,14 +129,14 @@ func (r Recipient) Validate() []FieldError {
 	var fe []FieldError
 	bad := func(field, reason string) { fe = append(fe, FieldError{Field: field, Reason: reason}) }
 	long := func(field, v string) {
-		if len(v) > MaxRecipientFieldLen {
+		if utf8.RuneCountInString(v) > MaxRecipientFieldLen { // characters, not bytes
 			bad(field, "is longer than 200 characters")
 		}
 	}
 	switch {
 	case r.ExternalID == "":
 		bad("external_id", "is required")
-	case len(r.ExternalID) > MaxExternalIDLen:
+	case utf8.RuneCountInString(r.ExternalID) > MaxExternalIDLen:
 		bad("external_id", "is longer than 64 characters")
 	case !externalRE.MatchString(r.ExternalID):
 		bad("external_id", "may hold only letters, digits and . _ - /")
@@ -219,6 +220,21 @@ type UploadReport struct {
 	// guardian of record: the person is affected all the same.
 	Warnings []RowProblem    `json:"warnings"`
 	Counts   RecipientCounts `json:"counts"` // the breach's totals after the upload
+	// Omitted counts the problems of each list beyond the first MaxReportedProblems, which are
+	// not listed so that no upload can make its report unboundedly large; nil when none was left out.
+	Omitted *UploadOmitted `json:"omitted,omitempty"`
+}
+
+// MaxReportedProblems is how many problems a list in a report or an error carries at most; the rest
+// are counted.
+const MaxReportedProblems = 1000
+
+// UploadOmitted counts the entries of each list of an UploadReport left out after the first
+// MaxReportedProblems.
+type UploadOmitted struct {
+	Duplicates int `json:"duplicates"`
+	Rejected   int `json:"rejected"`
+	Warnings   int `json:"warnings"`
 }
 
 // RowProblem names one problem of one uploaded row.

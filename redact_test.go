@@ -14,3 +14,17 @@ func TestRedactContact(t *testing.T) {
 		}
 	}
 }
+
+func TestSMTPCodes(t *testing.T) {
+	for in, want := range map[string]string{
+		"550 5.1.1 mailbox of Ava Smith unknown":          "550 5.1.1",
+		"mailbox of Ava Smith unknown":                    "",
+		"552-5.2.2 over quota; call (317) 555-0111":       "552 5.2.2",
+		"Remote server said: 550 (user unknown) 5.1.1.":   "550 5.1.1",
+		"room 212 at 4120 N Keystone Ave, 46205 returned": "212",
+	} {
+		if got := SMTPCodes(in); got != want {
+			t.Errorf("SMTPCodes(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -35,7 +35,7 @@ func (d Determination) Validate(prefix string) []FieldError {
 
 	if strings.TrimSpace(d.Title) == "" {
 		bad("title", "is required")
-	} else if utf8.RuneCountInString(d.Title) > MaxTitleLen {
+	} else if utf8.RuneCountInString(d.Title) > MaxTitleLen { // characters, as the contract says, not bytes
 		bad("title", "is longer than 200 characters")
 	}
 	// Lengths count characters, as the contract's maxLength does: a Spanish or Vietnamese text
@@ -66,8 +66,10 @@ func (d Determination) Validate(prefix string) []FieldError {
 	}
 	fe = append(fe, d.validateTranslations(prefix)...)
 	if d.TimeZone != "" {
-		if _, err := time.LoadLocation(d.TimeZone); err != nil {
-			bad("time_zone", "is not a known IANA time zone")
+		// "Local" is the server's own zone, whatever it is, and "" names UTC to LoadLocation: neither
+		// is the zone the school is in.
+		if _, err := time.LoadLocation(d.TimeZone); err != nil || d.TimeZone == "Local" {
+			bad("time_zone", "is not a known IANA time zone (e.g. America/Indiana/Indianapolis)")
 		}
 	}
 	if d.DiscoveredOn.IsZero() {

@@ -66,6 +66,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes limits an upload of recipients. Default DefaultMaxUploadBytes.
 	MaxUploadBytes int64
+	// UploadIdleTimeout is how long an upload may send nothing before it ends (408). It replaces
+	// the server's ReadTimeout and WriteTimeout for uploads. Default DefaultUploadIdleTimeout.
+	UploadIdleTimeout time.Duration
 	// NewID returns a new unique ID with the prefix ("br", "hd"). Default: prefix_ULID.
 	NewID func(prefix string) string
 }
@@ -94,6 +97,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
+	if cfg.UploadIdleTimeout <= 0 {
+		cfg.UploadIdleTimeout = DefaultUploadIdleTimeout
+	}
 	if cfg.NewID == nil {
 		cfg.NewID = func(prefix string) string { return prefix + "_" + ulid.Make().String() }
 	}
@@ -115,7 +121,7 @@ func New(cfg Config) (http.Handler, error) {
 	m := newMetrics(cfg.Registry)
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
-	e.Use(recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes))
+	e.Use(responseHeaders, recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes))
 
 	h := &handlers{cfg: cfg}
 	RegisterHandlers(e, NewStrictHandler(h, nil))
@@ -123,8 +129,57 @@ func New(cfg Config) (http.Handler, error) {
 	e.POST("/v1/breaches/:id/recipients", h.uploadRecipients)
 	e.POST("/v1/webhooks/twilio", h.twilioCallback)
 	e.GET("/v1/breaches/:id/print-batches/:file", h.printBatchFile)
+	for _, r := range e.Router().Routes() {
+		m.routes[r.Path] = true
+	}
 	return e, nil
 }
+
+// responseHeaders sets what every response needs whatever its handler: most /v1 responses carry
+// personal data (names, addresses, a clerk's notes), so no cache may keep them and no browser may
+// guess their type; and a text response says it is UTF-8, since the names in it are in many scripts.
+func responseHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(c.Request().URL.Path, "/v1/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		c.SetResponse(&charsetWriter{ResponseWriter: c.Response()})
+		return next(c)
+	}
+}
+
+// charsetWriter adds "; charset=utf-8" to a text/* Content-Type that names no charset (the
+// generated handlers write a bare "text/plain", "text/csv" or "text/html") when the header is sent.
+type charsetWriter struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (w *charsetWriter) WriteHeader(status int) {
+	w.fix()
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *charsetWriter) Write(b []byte) (int, error) {
+	w.fix()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *charsetWriter) fix() {
+	if w.done {
+		return
+	}
+	w.done = true
+	h := w.Header()
+	if ct := h.Get("Content-Type"); strings.HasPrefix(ct, "text/") && !strings.Contains(strings.ToLower(ct), "charset=") {
+		h.Set("Content-Type", ct+"; charset=utf-8")
+	}
+}
+
+// Unwrap lets echo.UnwrapResponse and http.ResponseController reach the response underneath.
+func (w *charsetWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // LoadSpec parses and checks the embedded contract.
 func LoadSpec() (*openapi3.T, error) {
@@ -170,6 +225,8 @@ func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc
 			route, pathParams, err := router.FindRoute(req)
 			switch {
 			case errors.Is(err, routers.ErrMethodNotAllowed):
+				// RFC 9110 §15.5.6: a 405 lists the methods the route does take.
+				c.Response().Header().Set("Allow", strings.Join(allowedMethods(router, req), ", "))
 				return echo.NewHTTPError(http.StatusMethodNotAllowed, "not in the contract")
 			case err != nil:
 				return echo.NewHTTPError(http.StatusNotFound, "not in the contract")
@@ -211,9 +268,58 @@ func guard(router routers.Router, keys *Keys, maxBody int64) echo.MiddlewareFunc
 			if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 				return validationError(err)
 			}
+			if err := checkQuery(route, req); err != nil {
+				return err
+			}
 			return next(c)
 		}
 	}
+}
+
+// cursorPrefixes are the ID prefixes of the lists whose cursor is the last ID of the previous page:
+// anything else was never returned by the list, and must not silently read as its first page.
+var cursorPrefixes = map[string]string{
+	"listBreaches":   "br_",
+	"listRecipients": "rc_",
+	"listNotices":    "nt_",
+	"listCallTasks":  "nt_",
+}
+
+// checkQuery refuses what schema validation lets through in a query: a parameter given twice that
+// takes one value (the binder would refuse it naming no field), and a cursor of the wrong list.
+func checkQuery(route *routers.Route, req *http.Request) error {
+	q := req.URL.Query()
+	var fe []breach.FieldError
+	for _, params := range []openapi3.Parameters{route.PathItem.Parameters, route.Operation.Parameters} {
+		for _, p := range params {
+			if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || len(q[p.Value.Name]) < 2 {
+				continue
+			}
+			if s := p.Value.Schema; s != nil && s.Value != nil && s.Value.Type.Is(openapi3.TypeArray) {
+				continue
+			}
+			fe = append(fe, breach.FieldError{Field: p.Value.Name, Reason: "is given more than once; it takes one value"})
+		}
+	}
+	if prefix, ok := cursorPrefixes[route.Operation.OperationID]; ok && len(q["cursor"]) == 1 {
+		if c := q.Get("cursor"); c != "" && (!strings.HasPrefix(c, prefix) || len(c) == len(prefix)) {
+			fe = append(fe, breach.FieldError{Field: "cursor", Reason: "not a cursor returned by this list; start again without it"})
+		}
+	}
+	return breach.InvalidFields(fe)
+}
+
+// allowedMethods returns the methods the contract has for the request's path.
+func allowedMethods(router routers.Router, req *http.Request) []string {
+	var allow []string
+	for _, m := range knownMethods {
+		r := req.Clone(req.Context())
+		r.Method = m
+		if _, _, err := router.FindRoute(r); err == nil {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 func operationRoles(op *openapi3.Operation) []string {

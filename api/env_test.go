@@ -69,6 +69,8 @@ type channels struct {
 	mailer      breach.Mailer
 	caller      breach.Caller
 	twilioToken string // with caller: verifies the webhook's signatures
+	// rdb is the Redis to use; nil: a database of its own on the test server (redistest).
+	rdb *redis.Client
 }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
@@ -78,7 +80,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	t.Helper()
-	rdb := redistest.New(t)
+	rdb := ch.rdb
+	if rdb == nil {
+		rdb = redistest.New(t)
+	}
 	// Encrypted at rest, as in production.
 	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
 	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)), jobs.WithClock(e.clock))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -104,6 +105,11 @@ func assess(d breach.Determination, holds []breach.Hold, asOf breach.Date, asOfF
 
 // notBeforeDiscovery refuses an as-of date before the breach was discovered.
 func notBeforeDiscovery(d breach.Determination, asOf breach.Date, asOfField string) error {
+	if asOf.Before(d.DiscoveredOn) && strings.HasSuffix(asOfField, "discovered_on") {
+		// asOf is today: it is the discovery that is wrong, not the day.
+		return breach.InvalidFields([]breach.FieldError{{Field: asOfField,
+			Reason: fmt.Sprintf("is in the future (today is %s in the breach's time zone)", asOf)}})
+	}
 	if asOf.Before(d.DiscoveredOn) {
 		return breach.InvalidFields([]breach.FieldError{{Field: asOfField,
 			Reason: fmt.Sprintf("is before discovered_on (%s): a plan cannot be made before the breach is discovered", d.DiscoveredOn)}})
@@ -375,7 +381,26 @@ func (h *handlers) ListEvents(ctx context.Context, req ListEventsRequestObject) 
 	if events == nil {
 		events = []breach.Event{}
 	}
+	for i := range events {
+		events[i].Private = privateFor(ctx, events[i].Private)
+	}
 	return ListEvents200JSONResponse{Items: events, NextCursor: stringOrNil(next)}, nil
+}
+
+// privateFor is an event's private text (free text that may name a person) as the caller may see
+// it: admins and auditors read it; others see that it exists, not what it says.
+func privateFor(ctx context.Context, p map[string]string) map[string]string {
+	if len(p) == 0 {
+		return nil
+	}
+	if role := actorFrom(ctx).Role; role == breach.RoleAdmin || role == breach.RoleAuditor {
+		return p
+	}
+	hidden := make(map[string]string, len(p))
+	for k := range p {
+		hidden[k] = "(withheld: readable by admins and auditors)"
+	}
+	return hidden
 }
 
 // viewToday assesses the stored breach as of today and shapes it for the caller's role.

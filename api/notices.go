@@ -150,7 +150,8 @@ func (h *handlers) GetNotice(ctx context.Context, req GetNoticeRequestObject) (G
 	}
 	history := []breach.Event{created}
 	for i, e := range n.History {
-		history = append(history, breach.Event{ID: strconv.Itoa(i + 1), Type: e.Type, Actor: e.Actor, Role: e.Role, At: e.At, Summary: e.Summary, Data: e.Data})
+		history = append(history, breach.Event{ID: strconv.Itoa(i + 1), Type: e.Type, Actor: e.Actor, Role: e.Role, At: e.At, Summary: e.Summary, Data: e.Data,
+			Private: privateFor(ctx, e.Private)})
 	}
 	n.History = nil
 	return GetNotice200JSONResponse{Notice: *n, History: history}, nil
@@ -339,12 +340,19 @@ func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMai
 		if req.Body.ReturnedOn.Before(n.MailedOn) {
 			return nil, breach.InvalidFields([]breach.FieldError{{Field: "returned_on", Reason: "is before the letter was mailed (" + n.MailedOn.String() + ")"}})
 		}
+		// The clerk's note may name the person: it goes into the notice (a sealed record) and the
+		// event's private part (sealed), never into the event's plain data.
 		reason := breach.RedactContact(deref(req.Body.Reason))
 		n.Status = breach.NoticeReturned
-		n.LastError = "returned by the post office: " + reason
+		n.LastError = "returned by the post office"
+		var private map[string]string
+		if reason != "" {
+			n.LastError += ": " + reason
+			private = map[string]string{"reason": reason}
+		}
 		return []breach.Event{{Type: breach.EventNoticeReturned, Actor: actor.ID, Role: actor.Role,
 			Summary: "letter returned undelivered on " + req.Body.ReturnedOn.String(),
-			Data:    map[string]any{"notice_id": n.ID, "returned_on": req.Body.ReturnedOn.String(), "reason": reason}}}, nil
+			Data:    map[string]any{"notice_id": n.ID, "returned_on": req.Body.ReturnedOn.String()}, Private: private}}, nil
 	})
 	if err != nil {
 		return nil, err

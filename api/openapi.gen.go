@@ -246,6 +246,7 @@ const (
 	ProblemCodeMalformed        ProblemCode = "malformed"
 	ProblemCodeMethodNotAllowed ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound         ProblemCode = "not_found"
+	ProblemCodeTimeout          ProblemCode = "timeout"
 	ProblemCodeTooLarge         ProblemCode = "too_large"
 	ProblemCodeUnauthorized     ProblemCode = "unauthorized"
 	ProblemCodeUnavailable      ProblemCode = "unavailable"
@@ -267,6 +268,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
+		return true
+	case ProblemCodeTimeout:
 		return true
 	case ProblemCodeTooLarge:
 		return true
@@ -353,7 +356,9 @@ func (e ListDueObligationsParamsStatus) Valid() bool {
 
 // AgencyNotice defines model for AgencyNotice.
 type AgencyNotice struct {
-	// Due A calendar date, YYYY-MM-DD.
+	// Due A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	Due      *Date `json:"due,omitempty"`
@@ -377,7 +382,9 @@ type AssessmentHold = breach.Hold
 
 // AssessmentRequest defines model for AssessmentRequest.
 type AssessmentRequest struct {
-	// AsOf A calendar date, YYYY-MM-DD.
+	// AsOf A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	AsOf          *Date             `json:"as_of,omitempty"`
@@ -410,7 +417,9 @@ type BreachSummary struct {
 	CreatedAt            time.Time `json:"created_at"`
 	DeterminationVersion int       `json:"determination_version"`
 
-	// DiscoveredOn A calendar date, YYYY-MM-DD.
+	// DiscoveredOn A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	DiscoveredOn Date         `json:"discovered_on"`
@@ -463,7 +472,8 @@ type CreateBreachRequest struct {
 // DataElement defines model for DataElement.
 type DataElement string
 
-// Date A calendar date, YYYY-MM-DD.
+// Date A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
 //
 // Example: 2026-03-03
 type Date = breach.Date
@@ -478,7 +488,9 @@ type DeadLetterList struct {
 
 // DeliveryStatus defines model for DeliveryStatus.
 type DeliveryStatus struct {
-	// AsOf A calendar date, YYYY-MM-DD.
+	// AsOf A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	AsOf Date `json:"as_of"`
@@ -581,7 +593,9 @@ type IndividualMethodMethod string
 
 // MailedRequest defines model for MailedRequest.
 type MailedRequest struct {
-	// MailedOn A calendar date, YYYY-MM-DD.
+	// MailedOn A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	MailedOn Date `json:"mailed_on"`
@@ -625,7 +639,9 @@ type ObligationID string
 
 // ObligationList defines model for ObligationList.
 type ObligationList struct {
-	// AsOf A calendar date, YYYY-MM-DD.
+	// AsOf A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	AsOf     Date         `json:"as_of"`
@@ -669,7 +685,9 @@ type PlaceHoldRequest struct {
 	InWriting *bool   `json:"in_writing,omitempty"`
 	Reason    *string `json:"reason,omitempty"`
 
-	// StartDate A calendar date, YYYY-MM-DD.
+	// StartDate A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	StartDate Date `json:"start_date"`
@@ -725,7 +743,9 @@ type RecipientList struct {
 
 // ReleaseHoldRequest defines model for ReleaseHoldRequest.
 type ReleaseHoldRequest struct {
-	// EndDate A calendar date, YYYY-MM-DD.
+	// EndDate A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	EndDate Date `json:"end_date"`
@@ -745,7 +765,9 @@ type ReturnedMailRequest struct {
 	// Reason What the post office wrote; no personal data.
 	Reason *string `json:"reason,omitempty"`
 
-	// ReturnedOn A calendar date, YYYY-MM-DD.
+	// ReturnedOn A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	ReturnedOn Date `json:"returned_on"`
@@ -763,7 +785,9 @@ type RowProblem struct {
 
 // SentRequest defines model for SentRequest.
 type SentRequest struct {
-	// SentOn A calendar date, YYYY-MM-DD.
+	// SentOn A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
+	// one, such as a deadline 45 days later or an 18th birthday, is still a four-digit year).
+	//
 	//
 	// Example: 2026-03-03
 	SentOn Date `json:"sent_on"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -27,7 +28,11 @@ var codeStatus = map[string]int{
 	breach.EFORBIDDEN:    http.StatusForbidden,
 	breach.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	breach.EINTERNAL:     http.StatusInternalServerError,
+	codeTimeout:          http.StatusRequestTimeout,
 }
+
+// codeTimeout has no breach.E* constant: only an upload that stalls past its idle timeout gets it.
+const codeTimeout = "timeout"
 
 // codeMethodNotAllowed has no breach.E* constant: only the router refuses a method.
 const codeMethodNotAllowed = "method_not_allowed"
@@ -38,6 +43,7 @@ var titles = map[int]string{
 	http.StatusForbidden:             "Forbidden",
 	http.StatusNotFound:              "Not found",
 	http.StatusMethodNotAllowed:      "Method not allowed",
+	http.StatusRequestTimeout:        "Request timeout",
 	http.StatusConflict:              "Conflict",
 	http.StatusRequestEntityTooLarge: "Request too large",
 	http.StatusUnsupportedMediaType:  "Unsupported media type",
@@ -78,7 +84,12 @@ func writeProblem(c *echo.Context, p Problem) {
 func problemFor(err error) Problem {
 	var be *breach.Error
 	var he *echo.HTTPError
+	var ute *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &ute) && ute.Field != "":
+		// The contract let the value through (1.0, 1e3 and -0.0 are integers to JSON Schema) but
+		// Go cannot read it into its type: name the field as validation would.
+		return problemFor(breach.InvalidFields([]breach.FieldError{{Field: ute.Field, Reason: typeReason(ute)}}))
 	case errors.As(err, &be):
 		status, ok := codeStatus[be.Code]
 		if !ok {
@@ -90,9 +101,15 @@ func problemFor(err error) Problem {
 		}
 		p := newProblem(status, be.Code, msg)
 		if len(be.Fields) > 0 {
-			fe := make([]FieldError, len(be.Fields))
-			for i, f := range be.Fields {
+			// At most the first MaxReportedProblems, and a last entry counting the rest: a body
+			// or header with a million faults must not answer a million lines.
+			n := min(len(be.Fields), breach.MaxReportedProblems)
+			fe := make([]FieldError, n, n+1)
+			for i, f := range be.Fields[:n] {
 				fe[i] = FieldError{Field: f.Field, Reason: f.Reason}
+			}
+			if rest := len(be.Fields) - n; rest > 0 {
+				fe = append(fe, FieldError{Field: be.Fields[n].Field, Reason: fmt.Sprintf("and %d more problems not listed", rest)})
 			}
 			p.Errors = &fe
 		}
@@ -120,6 +137,15 @@ func problemFor(err error) Problem {
 		}
 	}
 	return newProblem(http.StatusInternalServerError, breach.EINTERNAL, "internal error")
+}
+
+func typeReason(ute *json.UnmarshalTypeError) string {
+	switch ute.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("must be a whole number written without a decimal point or exponent (e.g. 1000), not %s", ute.Value)
+	}
+	return "must be a " + ute.Type.Kind().String() + ", not " + ute.Value
 }
 
 func newProblem(status int, code, detail string) Problem {

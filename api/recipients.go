@@ -7,8 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -22,9 +24,22 @@ const DefaultMaxUploadBytes = 1 << 30
 // uploadBatch is how many rows are stored per round trip to Redis.
 const uploadBatch = 1000
 
+// DefaultUploadIdleTimeout is how long an upload may send nothing before it is cut short (408 with
+// what was kept). It is an idle timeout, not a total one: a 1 GiB upload over a slow link takes as
+// long as it needs, so long as bytes keep coming.
+const DefaultUploadIdleTimeout = 60 * time.Second
+
+// uploadAuditTimeout bounds the recording of an upload's event after its request has ended.
+const uploadAuditTimeout = 5 * time.Second
+
 // uploadRecipients streams an upload of affected people into the store: rows are parsed,
 // validated and stored a batch at a time, so memory stays flat whatever the file's size. Every
-// good row is kept; every bad row and every duplicate is reported.
+// good row is kept; every bad row and every duplicate is reported (the first
+// breach.MaxReportedProblems of each, the rest counted).
+//
+// Whatever ends the upload (the end of the file, the size limit, a stall, the client going away,
+// the store failing), what it kept is recorded in the audit trail, with complete = false unless
+// the whole file was read and stored.
 func (h *handlers) uploadRecipients(c *echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -35,25 +50,32 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	if b.Status == breach.StatusClosed {
 		return breach.Errorf(breach.ECONFLICT, "breach %s is closed", id)
 	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, h.cfg.MaxUploadBytes)
+	rc := http.NewResponseController(c.Response())
+	idle := &idleReader{r: c.Request().Body, rc: rc, idle: h.cfg.UploadIdleTimeout}
+	body := http.MaxBytesReader(c.Response(), io.NopCloser(idle), h.cfg.MaxUploadBytes)
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
 	var rows rowReader
 	switch mt {
 	case "text/csv":
 		if rows, err = newCSVRows(body); err != nil {
-			return tooLarge(err, h.cfg.MaxUploadBytes, breach.UploadReport{})
+			return h.uploadFailed(c, err, breach.UploadReport{})
 		}
 	default: // guard admits only the contract's media types
 		rows = newNDJSONRows(body)
 	}
 
 	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}, Warnings: []breach.RowProblem{}}
+	var omitted breach.UploadOmitted
+	rejectedRows := 0
 	today := h.today(b.Determination)
 	// One goroutine stores batches while this one parses the next: the two halves of the work
 	// overlap, and at most two batches are in memory.
 	batches := make(chan []breach.Recipient, 1)
+	// A batch handed to the storer is stored whole even if the client goes away meanwhile, so that
+	// the numbers recorded are exactly what the store holds.
+	storeCtx := context.WithoutCancel(ctx)
 	stored := make(chan error, 1)
-	var accepted int
+	var accepted, dupCount, warnCount int
 	var dupRows, warnRows []breach.RowProblem
 	var failed atomic.Bool // the storer failed: stop parsing
 	go func() {
@@ -63,19 +85,23 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 				continue // drain: the upload has failed
 			}
 			var dups []int
-			if dups, err = h.cfg.Recipients.AddRecipients(ctx, id, batch); err != nil {
+			if dups, err = h.cfg.Recipients.AddRecipients(storeCtx, id, batch); err != nil {
 				failed.Store(true)
 				continue
 			}
 			for _, i := range dups {
-				dupRows = append(dupRows, breach.RowProblem{Row: batch[i].Row, ExternalID: batch[i].ExternalID,
-					Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
+				if dupCount++; len(dupRows) < breach.MaxReportedProblems {
+					dupRows = append(dupRows, breach.RowProblem{Row: batch[i].Row, ExternalID: batch[i].ExternalID,
+						Field: "external_id", Reason: "is already held by this breach: the row added nothing"})
+				}
 			}
 			accepted += len(batch) - len(dups)
 			for i, r := range batch { // warnings are about rows stored, so never a duplicate
 				if !slices.Contains(dups, i) {
 					if p, ok := guardianWarning(r, today); ok {
-						warnRows = append(warnRows, p)
+						if warnCount++; len(warnRows) < breach.MaxReportedProblems {
+							warnRows = append(warnRows, p)
+						}
 					}
 				}
 			}
@@ -89,6 +115,10 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		report.Accepted = accepted
 		report.Duplicates = append(report.Duplicates, dupRows...)
 		report.Warnings = append(report.Warnings, warnRows...)
+		omitted.Duplicates, omitted.Warnings = dupCount-len(dupRows), warnCount-len(warnRows)
+		if omitted != (breach.UploadOmitted{}) {
+			report.Omitted = &omitted
+		}
 		return err
 	}
 	batch := make([]breach.Recipient, 0, uploadBatch)
@@ -105,7 +135,12 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		report.Rows++
 		r, problems := toRecipient(row)
 		if len(problems) > 0 {
+			rejectedRows++
 			for _, p := range problems {
+				if len(report.Rejected) == breach.MaxReportedProblems {
+					omitted.Rejected++
+					continue
+				}
 				report.Rejected = append(report.Rejected, breach.RowProblem{Row: row.n, ExternalID: r.ExternalID, Field: p.Field, Reason: p.Reason})
 			}
 			continue
@@ -121,19 +156,80 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	if len(batch) > 0 {
 		batches <- batch
 	}
-	if err := finish(); err != nil {
-		return err
+	storeErr := finish()
+	complete := storeErr == nil && readErr == nil
+	// The event is written even when the request is gone: the people kept are in the store and
+	// the plan counts them at once, so the trail must say so.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), uploadAuditTimeout)
+	defer cancel()
+	counts, countErr := h.cfg.Recipients.RecipientCounts(actx, id)
+	report.Counts = counts
+	auditErr := h.recordUpload(actx, id, report, rejectedRows, complete)
+	switch {
+	case storeErr != nil:
+		return h.uploadFailed(c, storeErr, report)
+	case readErr != nil:
+		return h.uploadFailed(c, readErr, report)
+	case countErr != nil:
+		return countErr
+	case auditErr != nil:
+		return auditErr
 	}
-	if readErr != nil {
-		return tooLarge(readErr, h.cfg.MaxUploadBytes, report)
-	}
-	if report.Counts, err = h.cfg.Recipients.RecipientCounts(ctx, id); err != nil {
-		return err
-	}
-	if err := h.recordUpload(ctx, id, report); err != nil {
-		return err
-	}
+	// The response may come long after the server's write timeout started counting (a slow
+	// upload): give its writing its own time.
+	_ = rc.SetWriteDeadline(time.Now().Add(uploadAuditTimeout + h.cfg.UploadIdleTimeout))
 	return c.JSON(http.StatusOK, report)
+}
+
+// idleReader reads a request body with an idle timeout: before each read it moves the connection's
+// read deadline (and the write deadline, which the server's WriteTimeout otherwise fixes from the
+// start of the request) to idle from now. A body that stops coming for idle fails with
+// os.ErrDeadlineExceeded.
+type idleReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	err  error // the deadline could not be set (not a real connection: the server's own limits hold)
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	if r.err == nil {
+		now := time.Now()
+		if r.err = r.rc.SetReadDeadline(now.Add(r.idle)); r.err == nil {
+			r.err = r.rc.SetWriteDeadline(now.Add(r.idle + uploadAuditTimeout))
+		}
+	}
+	return r.r.Read(p)
+}
+
+// uploadFailed turns what cut an upload short into the error the caller gets, saying how far the
+// upload got: the rows before were processed and kept, and the caller must know which.
+//   - over the size limit: 413;
+//   - no data for the idle timeout: 408;
+//   - the client went away: nothing is answered, and the log says so (observe);
+//   - anything else as it is.
+func (h *handlers) uploadFailed(c *echo.Context, err error, report breach.UploadReport) error {
+	kept := fmt.Sprintf("rows 1 to %d were processed (%d accepted, %d duplicates, %d problems reported)",
+		report.Rows, report.Accepted, len(report.Duplicates)+omittedOf(report).Duplicates, len(report.Rejected)+omittedOf(report).Rejected)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return breach.Errorf(breach.ETOOLARGE, "the upload is over the %d MiB limit: %s; split the rest into another upload",
+			h.cfg.MaxUploadBytes>>20, kept)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &breach.Error{Code: codeTimeout, Message: fmt.Sprintf("the upload sent nothing for %s: %s; send the rest again (rows already kept are reported as duplicates)",
+			h.cfg.UploadIdleTimeout, kept)}
+	case c.Request().Context().Err() != nil || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return &goneError{err: err, stored: fmt.Sprintf("%d rows read, %d accepted", report.Rows, report.Accepted)}
+	}
+	return err
+}
+
+func omittedOf(r breach.UploadReport) breach.UploadOmitted {
+	if r.Omitted == nil {
+		return breach.UploadOmitted{}
+	}
+	return *r.Omitted
 }
 
 // guardianWarning warns about a person who is a minor on the upload date (LAW.md §3: the notice
@@ -150,33 +246,24 @@ func guardianWarning(r breach.Recipient, on breach.Date) (breach.RowProblem, boo
 			"add the parent or guardian of record if the school has one", on)}, true
 }
 
-// recordUpload puts the upload in the audit trail: numbers only, never names.
-func (h *handlers) recordUpload(ctx context.Context, id string, report breach.UploadReport) error {
+// recordUpload puts the upload in the audit trail: numbers only, never names. complete says
+// whether the whole file was read and stored; an upload cut short still kept what it accepted.
+func (h *handlers) recordUpload(ctx context.Context, id string, report breach.UploadReport, rejectedRows int, complete bool) error {
 	actor := actorFrom(ctx)
-	rejectedRows := map[int]bool{}
-	for _, p := range report.Rejected {
-		rejectedRows[p.Row] = true
+	om := omittedOf(report)
+	dups, warns := len(report.Duplicates)+om.Duplicates, len(report.Warnings)+om.Warnings
+	summary := fmt.Sprintf("%d rows uploaded: %d accepted, %d duplicates, %d rejected", report.Rows, report.Accepted, dups, rejectedRows)
+	if !complete {
+		summary = fmt.Sprintf("upload cut short after %d rows: %d accepted, %d duplicates, %d rejected; the rest of the file was not read", report.Rows, report.Accepted, dups, rejectedRows)
 	}
 	_, err := h.cfg.Store.UpdateBreach(ctx, id, func(b *breach.Breach) (breach.Event, error) {
 		b.UpdatedAt = h.cfg.Now().UTC()
-		return h.event(actor, breach.EventRecipientsUploaded,
-			fmt.Sprintf("%d rows uploaded: %d accepted, %d duplicates, %d rejected", report.Rows, report.Accepted, len(report.Duplicates), len(rejectedRows)),
-			map[string]any{"rows": report.Rows, "accepted": report.Accepted, "duplicates": len(report.Duplicates),
-				"rejected_rows": len(rejectedRows), "warnings": len(report.Warnings), "affected": report.Counts.Affected,
+		return h.event(actor, breach.EventRecipientsUploaded, summary,
+			map[string]any{"rows": report.Rows, "accepted": report.Accepted, "duplicates": dups,
+				"rejected_rows": rejectedRows, "warnings": warns, "affected": report.Counts.Affected, "complete": complete,
 				"indiana_residents": report.Counts.IndianaResidents, "insufficient_contact": report.Counts.InsufficientContact}), nil
 	})
 	return err
-}
-
-// tooLarge turns the body limit into a 413 that says how far the upload got: the rows before the
-// limit were processed and kept, and the caller must know which.
-func tooLarge(err error, limit int64, report breach.UploadReport) error {
-	var mbe *http.MaxBytesError
-	if !errors.As(err, &mbe) {
-		return err
-	}
-	return breach.Errorf(breach.ETOOLARGE, "the upload is over the %d MiB limit: rows 1 to %d were processed (%d accepted, %d duplicates, %d problems reported); split the rest into another upload",
-		limit>>20, report.Rows, report.Accepted, len(report.Duplicates), len(report.Rejected))
 }
 
 func (h *handlers) ListRecipients(ctx context.Context, req ListRecipientsRequestObject) (ListRecipientsResponseObject, error) {

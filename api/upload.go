@@ -35,19 +35,71 @@ type rowReader interface {
 	next() (rawRow, error)
 }
 
+// The header row is bounded: a legitimate one names at most the 17 known columns in well under
+// 1 KiB, and each of its problems costs a line of the 422, so an unbounded header could make the
+// service read and answer gigabytes.
+const (
+	maxHeaderBytes   = 64 << 10
+	maxHeaderColumns = 100
+	maxNameRunes     = 64 // of a column or key named back in a problem
+)
+
+// errHeaderTooLong is what headerLimit returns once the header row has read maxHeaderBytes.
+var errHeaderTooLong = errors.New("header row too long")
+
+// headerLimit passes at most maxHeaderBytes to the CSV reader until lift is called, so a header row
+// of any length costs at most that much memory.
+type headerLimit struct {
+	r      io.Reader
+	n      int
+	lifted bool
+}
+
+func (h *headerLimit) Read(p []byte) (int, error) {
+	if h.lifted {
+		return h.r.Read(p)
+	}
+	if h.n >= maxHeaderBytes {
+		return 0, errHeaderTooLong
+	}
+	if rest := maxHeaderBytes - h.n; len(p) > rest {
+		p = p[:rest]
+	}
+	n, err := h.r.Read(p)
+	h.n += n
+	return n, err
+}
+
+// shortName cuts a name the uploader wrote to maxNameRunes for quoting it back in a problem.
+func shortName(s string) string {
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	return string([]rune(s)[:maxNameRunes]) + "…"
+}
+
 // newCSVRows reads the header row and refuses an upload whose columns are unknown, repeated or
 // lack external_id, before any row is stored.
 func newCSVRows(r io.Reader) (rowReader, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+	limit := &headerLimit{r: r}
+	cr := csv.NewReader(bufio.NewReaderSize(limit, 256<<10))
 	cr.FieldsPerRecord = -1 // a short or long row is that row's problem, not the file's
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
 	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
+	switch {
+	case errors.Is(err, io.EOF):
 		return nil, breach.Errorf(breach.EMALFORMED, "the upload is empty: the first line must be the header row")
-	}
-	if err != nil {
+	case errors.Is(err, errHeaderTooLong):
+		return nil, breach.InvalidFields([]breach.FieldError{{Field: "header",
+			Reason: fmt.Sprintf("is longer than %d KiB: the header row names the columns (known: %s)", maxHeaderBytes>>10, strings.Join(breach.RecipientFields, ", "))}})
+	case err != nil:
 		return nil, readError(err)
+	}
+	limit.lifted = true
+	if len(header) > maxHeaderColumns {
+		return nil, breach.InvalidFields([]breach.FieldError{{Field: "header",
+			Reason: fmt.Sprintf("has %d columns; at most %d are read (known: %s)", len(header), maxHeaderColumns, strings.Join(breach.RecipientFields, ", "))}})
 	}
 	cols := make([]string, len(header))
 	var fe []breach.FieldError
@@ -58,7 +110,7 @@ func newCSVRows(r io.Reader) (rowReader, error) {
 		h = strings.ToLower(strings.TrimSpace(h))
 		switch {
 		case !slices.Contains(breach.RecipientFields, h):
-			fe = append(fe, breach.FieldError{Field: "header", Reason: fmt.Sprintf("column %d %q is not a known column (known: %s)", i+1, h, strings.Join(breach.RecipientFields, ", "))})
+			fe = append(fe, breach.FieldError{Field: "header", Reason: fmt.Sprintf("column %d %q is not a known column (known: %s)", i+1, shortName(h), strings.Join(breach.RecipientFields, ", "))})
 		case slices.Contains(cols[:i], h):
 			fe = append(fe, breach.FieldError{Field: "header", Reason: fmt.Sprintf("column %q appears twice", h)})
 		}
@@ -176,12 +228,17 @@ func decodeNDJSON(line []byte, cols map[string]string) []breach.FieldError {
 			if k == "" {
 				k = `""` // the problem must name something the uploader can find in the line
 			}
+			k = shortName(strings.ToValidUTF8(k, "\ufffd"))
 			fe = append(fe, breach.FieldError{Field: k, Reason: "is not a known field"})
 			continue
 		}
 		var s string
 		var b bool
 		switch {
+		case !utf8.Valid(v):
+			// encoding/json would turn the bytes into U+FFFD without a word, and a name would be
+			// stored garbled: refuse the field, as a CSV row with such bytes is refused.
+			fe = append(fe, breach.FieldError{Field: k, Reason: "is not valid UTF-8 text (save the file as UTF-8)"})
 		case string(v) == "null":
 		case json.Unmarshal(v, &s) == nil:
 			cols[k] = s
@@ -204,7 +261,9 @@ func readError(err error) error {
 	if errors.As(err, &mbe) {
 		return err // the caller reports how far the upload got
 	}
-	return breach.Errorf(breach.EMALFORMED, "the upload could not be read: %s", err.Error())
+	// The cause stays in the chain: a stall or a client gone is told apart from a malformed
+	// body by uploadFailed.
+	return fmt.Errorf("%w: %w", breach.Errorf(breach.EMALFORMED, "the upload could not be read: %s", err.Error()), err)
 }
 
 // toRecipient turns a row's columns into a recipient and every problem with them.

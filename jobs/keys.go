@@ -74,7 +74,13 @@ const (
 	eventFieldAt      = "at" // RFC 3339 with nanoseconds, UTC
 	eventFieldSummary = "summary"
 	eventFieldData    = "data" // JSON object; absent when the event has no data
+	// eventFieldPrivate holds the JSON object of breach.Event.Private, sealed when a key is set
+	// (additional data eventPrivateAD); absent when the event has none.
+	eventFieldPrivate = "private"
 )
+
+// eventPrivateAD is the additional data an event's private text is sealed with.
+const eventPrivateAD = "breachd:event:private"
 
 func breachKey(id string) string         { return fmt.Sprintf(keyBreachFmt, id) }
 func determinationsKey(id string) string { return fmt.Sprintf(keyDeterminationsFmt, id) }

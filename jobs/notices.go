@@ -452,7 +452,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 				evs[i].At = now
 			}
 			ev := evs[i]
-			n.History = append(n.History, breach.NoticeEntry{Type: ev.Type, Actor: ev.Actor, Role: ev.Role, At: ev.At, Summary: ev.Summary, Data: ev.Data})
+			n.History = append(n.History, breach.NoticeEntry{Type: ev.Type, Actor: ev.Actor, Role: ev.Role, At: ev.At, Summary: ev.Summary, Data: ev.Data, Private: ev.Private})
 		}
 		rec, err := s.encodeNotice(keys.records, n)
 		if err != nil {

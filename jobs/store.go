@@ -134,10 +134,19 @@ func (s *Store) eventValues(ev breach.Event) ([]any, error) {
 		}
 		vals = append(vals, eventFieldData, string(data))
 	}
+	if len(ev.Private) > 0 {
+		// Free text that may name a person: sealed like a record, never plain in the stream (or
+		// the AOF) when a key is set.
+		plain, err := json.Marshal(ev.Private)
+		if err != nil {
+			return nil, fmt.Errorf("encode event private text: %w", err)
+		}
+		vals = append(vals, eventFieldPrivate, string(s.seal([]byte(eventPrivateAD), plain)))
+	}
 	return vals, nil
 }
 
-func decodeEvent(m redis.XMessage) (breach.Event, error) {
+func (s *Store) decodeEvent(m redis.XMessage) (breach.Event, error) {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
 	ev := breach.Event{
 		ID:      m.ID,
@@ -156,6 +165,15 @@ func decodeEvent(m redis.XMessage) (breach.Event, error) {
 	if data := str(eventFieldData); data != "" {
 		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
 			return breach.Event{}, fmt.Errorf("decode event %s: data: %w", m.ID, err)
+		}
+	}
+	if sealed := str(eventFieldPrivate); sealed != "" {
+		plain, err := s.open([]byte(eventPrivateAD), []byte(sealed))
+		if err != nil {
+			return breach.Event{}, fmt.Errorf("decode event %s: private: %w", m.ID, err)
+		}
+		if err := json.Unmarshal(plain, &ev.Private); err != nil {
+			return breach.Event{}, fmt.Errorf("decode event %s: private: %w", m.ID, err)
 		}
 	}
 	return ev, nil
@@ -446,7 +464,7 @@ func (s *Store) Events(ctx context.Context, id, cursor string, limit int) ([]bre
 	}
 	evs := make([]breach.Event, len(msgs))
 	for i, m := range msgs {
-		ev, err := decodeEvent(m)
+		ev, err := s.decodeEvent(m)
 		if err != nil {
 			return nil, "", fmt.Errorf("breach %s: %w", id, err)
 		}

@@ -780,10 +780,22 @@ func (w *Worker) RecordBounce(ctx context.Context, noticeID, reason string, acto
 	if err != nil {
 		return nil, err
 	}
-	reason = "bounced: " + breach.RedactContact(reason) // a clerk's text, kept in the audit trail
-	err = w.failWithFallback(ctx, b, noticeID, reason, func(n *breach.Notice) []breach.Event {
+	// The clerk's text may name the person ("mailbox of Ava Smith unknown"): the event stream and
+	// the failure keep only the SMTP codes found in it; the text itself is the event's private part,
+	// sealed (and stripped of addresses and numbers as well).
+	codes := breach.SMTPCodes(reason)
+	public := "bounced"
+	if codes != "" {
+		public += " (" + codes + ")"
+	}
+	private := map[string]string{"reason": breach.RedactContact(reason)}
+	err = w.failWithFallback(ctx, b, noticeID, public, func(n *breach.Notice) []breach.Event {
+		data := map[string]any{"notice_id": n.ID}
+		if codes != "" {
+			data["smtp_status"] = codes
+		}
 		return []breach.Event{{Type: breach.EventNoticeBounced, Actor: actor.ID, Role: actor.Role, At: w.now(),
-			Summary: "Email bounced after it was accepted", Data: map[string]any{"notice_id": n.ID, "reason": reason}}}
+			Summary: "Email bounced after it was accepted", Data: data, Private: private}}
 	})
 	if err != nil {
 		return nil, err

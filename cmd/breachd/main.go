@@ -191,6 +191,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("BREACHD_ADDR %s: %w", cfg.Addr, err)
 	}
+	// ReadTimeout and WriteTimeout bound every request from its start, except the uploads of
+	// people: their handler moves both deadlines as the body flows (api.Config.UploadIdleTimeout),
+	// so a 1 GiB upload on a slow link is bounded by an idle timeout, not a total one.
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
