@@ -30,22 +30,7 @@ import (
 // callbacks, a clerk's attempt makes a call fall back to a letter, the letters are printed and
 // mailed, one comes back; the auditor's endpoints tell it all.
 func TestDispatchEndToEnd(t *testing.T) {
-	smtp := smtptest.New(t)
-	mailer, err := email.New(email.Config{Host: smtp.Host, Port: smtp.Port, From: "notices@pikecreek.example.org",
-		FromName: sender.Organization, TLSPolicy: email.TLSNone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := twiliotest.NewServer(t)
-	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvWith(t, channels{mailer: mailer, caller: caller, twilioToken: tw.AuthToken})
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
+	e, smtp, tw := newLiveEnv(t)
 
 	b := createBreach(t, e, nil) // discovered 2026-03-03; as of 2026-03-20; deadline 2026-04-17
 	sample, err := os.ReadFile("testdata/recipients-sample.csv")
@@ -346,6 +331,29 @@ func TestDispatchEndToEnd(t *testing.T) {
 			t.Errorf("the logs contain %q", pii)
 		}
 	}
+}
+
+// newLiveEnv is an env whose worker runs, sending email to a real SMTP server and placing calls
+// through a server speaking the Twilio API.
+func newLiveEnv(t *testing.T) (*env, *smtptest.Server, *twiliotest.Server) {
+	t.Helper()
+	smtp := smtptest.New(t)
+	mailer, err := email.New(email.Config{Host: smtp.Host, Port: smtp.Port, From: "notices@pikecreek.example.org",
+		FromName: sender.Organization, TLSPolicy: email.TLSNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := twiliotest.NewServer(t)
+	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, channels{mailer: mailer, caller: caller, twilioToken: tw.AuthToken})
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Shutdown)
+	return e, smtp, tw
 }
 
 // waitFor polls check until it says done, for at most 20 s.

@@ -15,9 +15,6 @@ import (
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
-	"github.com/breachd/breachd/notify/email"
-	"github.com/breachd/breachd/notify/email/smtptest"
-	"github.com/breachd/breachd/notify/voice"
 	"github.com/breachd/breachd/notify/voice/twiliotest"
 	"github.com/breachd/breachd/rules"
 )
@@ -46,22 +43,7 @@ E-3008,Emma,Davis,400 Lake Shore Dr,,Chicago,IL,60611,,,mail,,en,,,,,
 // and every document printing the Spanish text, the Japanese name and counts that agree with the
 // status endpoint.
 func TestEveryDutyTrackedToDone(t *testing.T) {
-	smtp := smtptest.New(t)
-	mailer, err := email.New(email.Config{Host: smtp.Host, Port: smtp.Port, From: "notices@pikecreek.example.org",
-		FromName: sender.Organization, TLSPolicy: email.TLSNone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := twiliotest.NewServer(t)
-	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvWith(t, channels{mailer: mailer, caller: caller, twilioToken: tw.AuthToken})
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
+	e, smtp, tw := newLiveEnv(t)
 	ctx := context.Background()
 
 	b := createBreach(t, e, map[string]any{"indiana_residents": 1150}) // 1,200 affected; Spanish text given
