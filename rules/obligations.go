@@ -79,16 +79,6 @@ func agencyOf(id breach.ObligationID) (breach.Agency, bool) {
 	return a, ok
 }
 
-// ObligationFor is the ledger item of an agency.
-func ObligationFor(a breach.Agency) breach.ObligationID {
-	for id, ag := range agencyObligations {
-		if ag == a {
-			return id
-		}
-	}
-	return ""
-}
-
 var channelNames = map[breach.Method][2]string{
 	breach.MethodLetter: {"letter", "letters"},
 	breach.MethodEmail:  {"email", "emails"},
