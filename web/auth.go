@@ -47,7 +47,9 @@ type state struct {
 	token string
 }
 
-func (st *state) is(roles ...breach.Role) bool { return st != nil && slices.Contains(roles, st.user.Role) }
+func (st *state) is(roles ...breach.Role) bool {
+	return st != nil && slices.Contains(roles, st.user.Role)
+}
 
 // page wraps a page handler: it finds the session and its user (still enabled), sends anyone else
 // to sign in, refuses a role the page does not allow, and refuses a POST without the session's CSRF
@@ -302,4 +304,3 @@ func breachMessage(err error) string {
 	}
 	return "something went wrong"
 }
-
