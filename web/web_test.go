@@ -22,13 +22,15 @@ import (
 	"github.com/breachd/breachd/letters"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/web"
+	"github.com/redis/go-redis/v9"
 )
 
 // env is the console over the real API and a Redis database of its own, with a clock the test sets.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	store *jobs.Store
+	rdb   *redis.Client
 	logs  *syncBuffer
 	mu    sync.Mutex
 	now   time.Time
@@ -59,12 +61,12 @@ var sender = letters.Sender{Organization: "Metropolitan School District of Pike 
 // The test accounts, one per role, all with this password.
 const password = "correct horse battery"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	rdb := redistest.New(t)
 	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)), jobs.WithClock(e.clock))
-	e.store = store
+	e.store, e.rdb = store, rdb
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	renderer, err := letters.NewRenderer(letters.Options{Clock: e.clock})
 	if err != nil {
