@@ -134,6 +134,7 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
+	"before": func(a, b breach.Date) bool { return !a.IsZero() && a.Time().Before(b.Time()) },
 	"derefb": func(p *bool) bool { return p != nil && *p },
 	"abs": func(n int) int {
 		if n < 0 {
