@@ -52,7 +52,7 @@ var envVars = []envVar{
 	{"BREACHD_TWILIO_AUTH_TOKEN", "unset", "Twilio auth token"},
 	{"BREACHD_TWILIO_FROM", "unset", "the number calls come from"},
 	{"BREACHD_TWILIO_BASE_URL", "Twilio's API", "another server speaking the Twilio API"},
-	{"BREACHD_PUBLIC_URL", "unset", "where Twilio reaches this service; required with Twilio"},
+	{"BREACHD_PUBLIC_URL", "unset", "where people and Twilio reach this service; required with Twilio; https: the console's cookie is Secure"},
 	{"BREACHD_BATCH_SIZE", fmt.Sprint(jobs.DefaultBatchSize), "letters per print batch"},
 	{"BREACHD_LOG_FORMAT", "json", "json or text"},
 	{"BREACHD_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -81,7 +81,7 @@ type config struct {
 	OutboxDir string       // BREACHD_OUTBOX_DIR; default "breachd-outbox"
 	// Calls: Twilio when BREACHD_TWILIO_ACCOUNT_SID is set, else clerk call tasks.
 	Twilio    voice.Config // BREACHD_TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _FROM, _BASE_URL
-	PublicURL string       // BREACHD_PUBLIC_URL: where Twilio reaches the API; required with Twilio
+	PublicURL string       // BREACHD_PUBLIC_URL: where Twilio and people reach the service; required with Twilio
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -231,10 +231,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("BREACHD_SMTP_TLS: %q is not mandatory, opportunistic or none", v))
 		}
 	}
+	// The public URL also tells the console that people reach it over https (Secure cookies).
+	c.PublicURL = strings.TrimSuffix(getenv("BREACHD_PUBLIC_URL"), "/")
 	if sid := getenv("BREACHD_TWILIO_ACCOUNT_SID"); sid != "" {
 		c.Twilio = voice.Config{AccountSID: sid, AuthToken: getenv("BREACHD_TWILIO_AUTH_TOKEN"),
 			From: getenv("BREACHD_TWILIO_FROM"), BaseURL: getenv("BREACHD_TWILIO_BASE_URL")}
-		c.PublicURL = strings.TrimSuffix(getenv("BREACHD_PUBLIC_URL"), "/")
 		if c.PublicURL == "" {
 			errs = append(errs, errors.New("BREACHD_PUBLIC_URL is required with Twilio: it is where Twilio sends call outcomes"))
 		}

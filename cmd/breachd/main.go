@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // zone data in the binary: the deadline depends on the entity's zone
@@ -32,17 +33,24 @@ import (
 	"github.com/breachd/breachd/letters"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/notify/voice"
+	"github.com/breachd/breachd/web"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
 func main() {
-	if code, done := parseFlags(os.Args[1:], os.Stdout, os.Stderr); done {
-		os.Exit(code)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		code := userCommand(ctx, os.Args[2:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	if code, done := parseFlags(os.Args[1:], os.Stdout, os.Stderr); done {
+		stop()
+		os.Exit(code)
+	}
 	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "breachd:", err)
 		stop()
@@ -161,6 +169,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	reg := prometheus.NewRegistry()
 	var handler http.Handler
+	adminPassword := ""
 	if cfg.Mode == "worker" {
 		log.Info("BREACHD_MODE=worker: workers only; HTTP serves /healthz, /readyz and /metrics")
 		handler = opsHandler(store.Ping, reg)
@@ -185,6 +194,19 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Registry:       reg,
 	}); err != nil {
 		return err
+	}
+	if cfg.Mode != "worker" {
+		console, err := web.New(web.Config{API: handler, Users: store, Sessions: store, Throttle: store,
+			SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), Logger: log})
+		if err != nil {
+			return err
+		}
+		if cfg.RedisURL == "" {
+			if adminPassword, err = embeddedAdmin(ctx, store); err != nil {
+				return err
+			}
+		}
+		handler = withConsole(handler, console)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -213,6 +235,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if generatedKey != "" {
 			fmt.Fprintf(stderr, "\n  It generated an admin API key for this run:\n\n"+
 				"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" %s/v1/breaches\n", generatedKey, url)
+		}
+		if adminPassword != "" {
+			fmt.Fprintf(stderr, "\n  The console is at %s/ — sign in as admin with this one-time password\n"+
+				"  (you choose your own at the first sign-in):\n\n    %s\n", url, adminPassword)
 		}
 		fmt.Fprintln(stderr)
 	}
@@ -292,4 +318,36 @@ func opsHandler(ready func(context.Context) error, reg *prometheus.Registry) htt
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// withConsole serves the REST API's paths from api and every other path (the pages, /assets/…)
+// from the console.
+func withConsole(api, console http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/v1/"), p == "/v1", p == "/healthz", p == "/readyz", p == "/metrics", p == "/openapi.yaml":
+			api.ServeHTTP(w, r)
+		default:
+			console.ServeHTTP(w, r)
+		}
+	})
+}
+
+// embeddedAdmin makes the user admin with a random password for an embedded run, to be changed
+// at the first sign-in. Nothing outlives the process, so there is never an admin already.
+func embeddedAdmin(ctx context.Context, users breach.UserStore) (string, error) {
+	secret := make([]byte, 12)
+	_, _ = rand.Read(secret)
+	password := hex.EncodeToString(secret)
+	hash, err := web.HashPassword(password, web.DefaultBcryptCost)
+	if err != nil {
+		return "", err
+	}
+	err = users.CreateUser(ctx, breach.User{Username: "admin", DisplayName: "Administrator", Role: breach.RoleAdmin,
+		PasswordHash: hash, MustChangePassword: true})
+	if err != nil {
+		return "", fmt.Errorf("create the embedded admin: %w", err)
+	}
+	return password, nil
 }
