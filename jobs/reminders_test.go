@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/jobs/redistest"
@@ -60,6 +62,7 @@ func (c *clock) set(date string) {
 }
 
 type reminderEnv struct {
+	rdb   *redis.Client
 	store *jobs.Store
 	sink  *smtptest.Server
 	clock *clock
@@ -69,7 +72,7 @@ type reminderEnv struct {
 func newReminderEnv(t *testing.T) *reminderEnv {
 	t.Helper()
 	rdb := redistest.New(t)
-	return &reminderEnv{store: jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, jobs.KeySize))),
+	return &reminderEnv{rdb: rdb, store: jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, jobs.KeySize))),
 		sink: smtptest.New(t), clock: &clock{}, comp: &listComposer{}}
 }
 
@@ -446,4 +449,32 @@ func TestReminderNeverLessUrgent(t *testing.T) {
 	_, got := e.sweep(t, r, "2026-04-29")
 	wantLines(t, "overdue on the new date", got[adminIT], []string{"individual_notice.letter overdue -1",
 		"individual_notice.email overdue -1", "individual_notice.phone overdue -1", "agency.attorney_general overdue -1"})
+}
+
+// TestReminderClaimLease: a claim left by a process that died mid-send holds until its lease ends
+// (another process is perhaps still sending); after that the next sweep sends the reminder.
+func TestReminderClaimLease(t *testing.T) {
+	e := newReminderEnv(t)
+	b := reminderBreach(0)
+	mustCreate(t, e.store, b)
+	r := e.reminders(t, adminIT)
+	e.clock.set("2026-03-03")
+	key, field := "breachd:breach:{"+b.ID+"}:reminders", "agency.office_of_technology:1_day"
+	claim := func(expires time.Time) {
+		t.Helper()
+		if err := e.rdb.HSet(context.Background(), key, field, fmt.Sprintf("claim:dead0000:%d", expires.UnixMilli())).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim(e.clock.now().Add(time.Minute))
+	if rep, got := e.sweep(t, r, "2026-03-03"); rep.Emails != 0 || len(got) != 0 {
+		t.Fatalf("a live claim was overtaken: %v", got)
+	}
+	claim(e.clock.now().Add(-time.Millisecond))
+	_, got := e.sweep(t, r, "2026-03-03")
+	wantLines(t, "after the lease", got[adminIT], []string{"agency.office_of_technology 1_day 1"})
+	sent, err := e.rdb.HGet(context.Background(), key, field).Result()
+	if err != nil || !strings.HasPrefix(sent, `{"sent_at":"2026-03-03T17:00:00Z","due":"2026-03-04","recipients":1}`) {
+		t.Fatalf("recorded %q, %v", sent, err)
+	}
 }
