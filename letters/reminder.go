@@ -119,7 +119,7 @@ func (v reminderView) text() string {
 	for i, it := range v.Items {
 		fmt.Fprintf(&b, "\n%d. %s\n   %s (due date %s)\n", i+1, it.Title, it.When, it.Due)
 		if it.DueRule != "" {
-			fmt.Fprintf(&b, "   Due: %s\n", it.DueRule)
+			fmt.Fprintf(&b, "   Rule: %s\n", it.DueRule)
 		}
 		fmt.Fprintf(&b, "   Citation: %s\n   Where it stands: %s\n", it.Citation, it.Status)
 	}
@@ -144,7 +144,7 @@ var reminderHTML = htmltemplate.Must(htmltemplate.New("reminder").Parse(`<!DOCTY
 <li style="margin-bottom: 1em;"><strong>{{.Title}}</strong><br>
 <span{{if .Overdue}} style="color: #b00020; font-weight: bold;"{{end}}>{{.When}}</span> (due date {{.Due}})<br>
 {{- if .DueRule}}
-Due: {{.DueRule}}<br>
+Rule: {{.DueRule}}<br>
 {{- end}}
 Citation: {{.Citation}}<br>
 Where it stands: {{.Status}}</li>
