@@ -368,7 +368,10 @@ func (r *Reminders) remind(ctx context.Context, b *breach.Breach) (int, error) {
 		// Some administrators got it: it counts as sent; the others are in the log.
 		r.log.Warn("reminder not accepted for every administrator", "breach", b.ID, "err", sendErr)
 	}
-	if err := r.record(ctx, b.ID, claimed, accepted, r.now()); err != nil {
+	// Accepted is accepted: record it even when the sweep is being stopped, or it would go again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.record(rctx, b.ID, claimed, accepted, r.now()); err != nil {
 		return 0, err
 	}
 	return len(claimed), nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime/quotedprintable"
 	"net/mail"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -395,6 +396,7 @@ func TestReminderRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
@@ -407,6 +409,7 @@ func TestReminderRun(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after ctx was done")
 	}
+	waitFor(t, "the sweep's goroutines to end", 3*time.Second, func() bool { return runtime.NumGoroutine() <= before })
 }
 
 func TestNewRemindersConfig(t *testing.T) {
@@ -477,4 +480,35 @@ func TestReminderClaimLease(t *testing.T) {
 	if err != nil || !strings.HasPrefix(sent, `{"sent_at":"2026-03-03T17:00:00Z","due":"2026-03-04","recipients":1}`) {
 		t.Fatalf("recorded %q, %v", sent, err)
 	}
+}
+
+// BenchmarkReminderSweep measures a sweep with nothing new to send (the hourly common case): each
+// breach is listed, assessed, its ledger derived and its reminders found already sent.
+func BenchmarkReminderSweep(b *testing.B) {
+	rdb := redistest.New(b)
+	e := &reminderEnv{rdb: rdb, store: jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, jobs.KeySize))),
+		sink: smtptest.New(b), clock: &clock{}, comp: &listComposer{}}
+	const breaches = 500
+	for i := range breaches {
+		br := reminderBreach(i)
+		if err := e.store.CreateBreach(context.Background(), br, createdEvent(br)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r, err := jobs.NewReminders(jobs.ReminderConfig{Store: e.store, Mailer: sinkMailer(b, e.sink), Composer: e.comp,
+		To: []string{adminIT}, Clock: e.clock.now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.clock.set("2026-04-06")
+	if rep, err := r.Sweep(context.Background()); err != nil || rep.Emails != breaches {
+		b.Fatalf("first sweep %+v, %v", rep, err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if rep, err := r.Sweep(context.Background()); err != nil || rep.Emails != 0 {
+			b.Fatalf("sweep %+v, %v", rep, err)
+		}
+	}
+	b.ReportMetric(float64(breaches)*float64(b.N)/b.Elapsed().Seconds(), "breaches/s")
 }
