@@ -53,7 +53,7 @@ var envVars = []envVar{
 	{"BREACHD_SMTP_TLS", "opportunistic", "mandatory, opportunistic or none"},
 	{"BREACHD_OUTBOX_DIR", "breachd-outbox", "where emails go without SMTP"},
 	{"BREACHD_REMINDER_TO", "unset (embedded with the outbox: " + demoReminderTo + ")", "administrators' addresses, comma-separated, for deadline reminders; unset: none are sent"},
-	{"BREACHD_REMINDER_INTERVAL", jobs.DefaultReminderInterval.String(), "how often workers look for duties to remind"},
+	{"BREACHD_REMINDER_INTERVAL", "1h", "how often workers look for duties to remind"},
 	{"BREACHD_TWILIO_ACCOUNT_SID", "unset", "Twilio account; unset: phone notices are clerk call tasks"},
 	{"BREACHD_TWILIO_AUTH_TOKEN", "unset", "Twilio auth token"},
 	{"BREACHD_TWILIO_FROM", "unset", "the number calls come from"},
