@@ -22,6 +22,10 @@ const (
 	embeddedAddr = "127.0.0.1:8080"
 )
 
+// demoReminderTo is where embedded mode writes deadline reminders (to the outbox) when
+// BREACHD_REMINDER_TO is not set, so that a demonstration shows them.
+const demoReminderTo = "admin@school.example"
+
 // envVar is one environment variable breachd reads, with its default as a person should read it.
 type envVar struct{ name, def, meaning string }
 
@@ -48,6 +52,8 @@ var envVars = []envVar{
 	{"BREACHD_SMTP_PASSWORD", "unset", "SMTP password"},
 	{"BREACHD_SMTP_TLS", "opportunistic", "mandatory, opportunistic or none"},
 	{"BREACHD_OUTBOX_DIR", "breachd-outbox", "where emails go without SMTP"},
+	{"BREACHD_REMINDER_TO", "unset (embedded with the outbox: " + demoReminderTo + ")", "administrators' addresses, comma-separated, for deadline reminders; unset: none are sent"},
+	{"BREACHD_REMINDER_INTERVAL", "1h", "how often workers look for duties to remind"},
 	{"BREACHD_TWILIO_ACCOUNT_SID", "unset", "Twilio account; unset: phone notices are clerk call tasks"},
 	{"BREACHD_TWILIO_AUTH_TOKEN", "unset", "Twilio auth token"},
 	{"BREACHD_TWILIO_FROM", "unset", "the number calls come from"},
@@ -82,6 +88,9 @@ type config struct {
 	// Calls: Twilio when BREACHD_TWILIO_ACCOUNT_SID is set, else clerk call tasks.
 	Twilio    voice.Config // BREACHD_TWILIO_ACCOUNT_SID, _AUTH_TOKEN, _FROM, _BASE_URL
 	PublicURL string       // BREACHD_PUBLIC_URL: where Twilio and people reach the service; required with Twilio
+	// Deadline reminders, sent by the workers (modes all and worker) through the same mailer.
+	ReminderTo       []string      // BREACHD_REMINDER_TO ("a@x,b@y"); default none: no reminders (embedded with the outbox: demoReminderTo)
+	ReminderInterval time.Duration // BREACHD_REMINDER_INTERVAL; default jobs.DefaultReminderInterval (1h)
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -240,6 +249,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, errors.New("BREACHD_PUBLIC_URL is required with Twilio: it is where Twilio sends call outcomes"))
 		}
 	}
+	if v := getenv("BREACHD_REMINDER_TO"); strings.TrimSpace(v) != "" {
+		for a := range strings.SplitSeq(v, ",") {
+			a = strings.TrimSpace(a)
+			if err := jobs.CheckReminderAddress(a); err != nil {
+				errs = append(errs, fmt.Errorf("BREACHD_REMINDER_TO: %w", err))
+				continue
+			}
+			c.ReminderTo = append(c.ReminderTo, a)
+		}
+	} else if c.RedisURL == "" && c.SMTP.Host == "" {
+		// A demonstration writes to the outbox only: show the reminders there too.
+		c.ReminderTo = []string{demoReminderTo}
+	}
+	c.ReminderInterval = jobs.DefaultReminderInterval
+	if v := getenv("BREACHD_REMINDER_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			errs = append(errs, fmt.Errorf("BREACHD_REMINDER_INTERVAL: %q is not a duration of at least 1s such as 1h or 30m", v))
+		}
+		c.ReminderInterval = d
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -261,8 +291,12 @@ func (c config) String() string {
 	if c.Twilio.AccountSID != "" {
 		calls = "twilio (token " + map[bool]string{true: "set", false: "missing"}[c.Twilio.AuthToken != ""] + ") callbacks at " + c.PublicURL
 	}
-	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
-		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
+	reminders := "off"
+	if len(c.ReminderTo) > 0 {
+		reminders = fmt.Sprintf("%d addresses every %s", len(c.ReminderTo), c.ReminderInterval)
+	}
+	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s reminders=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
+		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, reminders, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
 }
 
 // maskURL hides a password in a Redis URL.

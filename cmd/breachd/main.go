@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -166,6 +167,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			log.Info("stopping workers")
 			worker.Shutdown()
 		}()
+		if stopReminders := startReminders(ctx, cfg, log, store, mailer); stopReminders != nil {
+			defer stopReminders() // before the workers stop: deferred later, runs first
+		}
 	}
 	reg := prometheus.NewRegistry()
 	var handler http.Handler
@@ -268,6 +272,35 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startReminders runs the deadline-reminder sweep in the background (once now, then every
+// BREACHD_REMINDER_INTERVAL) and returns the function that stops it and waits for it; nil when no
+// administrator address is configured, which it says once.
+func startReminders(ctx context.Context, cfg config, log *slog.Logger, store *jobs.Store, mailer breach.Mailer) func() {
+	if len(cfg.ReminderTo) == 0 {
+		log.Info("BREACHD_REMINDER_TO is not set: no deadline reminders are emailed")
+		return nil
+	}
+	rem, err := jobs.NewReminders(jobs.ReminderConfig{Store: store, Mailer: mailer, Composer: letters.NewReminders(cfg.Sender),
+		To: cfg.ReminderTo, Interval: cfg.ReminderInterval, Logger: log})
+	if err != nil { // loadConfig checked the addresses: a bug
+		log.Error("deadline reminders not started", "err", err)
+		return nil
+	}
+	if cfg.RedisURL == "" && cfg.SMTP.Host == "" && slices.Equal(cfg.ReminderTo, []string{demoReminderTo}) {
+		log.Info("deadline reminders go to " + demoReminderTo + " in the outbox (set BREACHD_REMINDER_TO for real addresses)")
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rem.Run(rctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // checkRedis says at start-up what an operator must know about the configured server: whether it
