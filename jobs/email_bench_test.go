@@ -108,4 +108,3 @@ func emailEndToEnd(b *testing.B, wrap func(breach.Mailer) breach.Mailer) float64
 	}
 	return rate
 }
-
