@@ -100,6 +100,8 @@ type Worker struct {
 	log          *slog.Logger
 	callInterval time.Duration
 	srv          *asynq.Server
+	rdb          redis.UniversalClient
+	stopRecover  func()
 }
 
 var _ asynq.Handler = (*Worker)(nil)
@@ -177,20 +179,50 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		acfg.DelayedTaskCheckInterval = cfg.PollInterval
 	}
 	w.srv = asynq.NewServerFromRedisClient(cfg.Redis, acfg)
+	w.rdb = cfg.Redis
 	return w, nil
 }
 
 // Start starts processing tasks in the background.
+// It also takes back, every recoverInterval, the tasks of workers that died (see recoverOrphans),
+// so that their work resumes within about 15 s rather than asynq's 100–150 s.
 func (w *Worker) Start() error {
 	if err := w.srv.Start(w); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(recoverInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n, err := recoverOrphans(ctx, w.rdb, time.Now())
+				switch {
+				case err != nil && ctx.Err() == nil:
+					w.log.Warn("recover the tasks of stopped workers", "err", err)
+				case n > 0:
+					w.log.Warn("took back the tasks of a worker that stopped", "tasks", n)
+				}
+			}
+		}
+	}()
+	w.stopRecover = func() { cancel(); <-done }
 	return nil
 }
 
 // Shutdown stops taking tasks, lets running ones finish (up to ShutdownTimeout, then hands them
 // back to the queue) and returns when every worker goroutine has ended.
-func (w *Worker) Shutdown() { w.srv.Shutdown() }
+func (w *Worker) Shutdown() {
+	if w.stopRecover != nil {
+		w.stopRecover()
+	}
+	w.srv.Shutdown()
+}
 
 // ProcessTask runs one task: the handler contract is on Worker.
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
