@@ -129,9 +129,26 @@ func (q *Queue) enqueue(ctx context.Context, typ string, payload any, taskID str
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return false, nil
 	case err != nil:
-		return false, storeErr("enqueue "+typ, err)
+		return false, storeErr("enqueue "+typ, asynqErr(err))
 	}
 	return true, nil
+}
+
+// asynqErr gives back what asynq's error says of the connection. asynq formats the Redis error
+// into its own message ("UNKNOWN: redis eval error: EOF") instead of wrapping it, so storeErr
+// could not tell a lost Redis (EUNAVAILABLE, 503) from a bug (500); the message is all there is.
+func asynqErr(err error) error {
+	if unreachable(err) {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range []string{": EOF", "unexpected EOF", "connection refused", "connection reset", "broken pipe",
+		"i/o timeout", "use of closed network connection", "client is closed", "LOADING", "connection pool timeout"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %w", err, redis.ErrClosed) // what unreachable recognises
+		}
+	}
+	return err
 }
 
 // enqueueBatch queues one batch task of up to EmailBatchSize notices of a breach.

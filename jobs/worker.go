@@ -648,7 +648,9 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 	// script is written in, which is the notice's when it has a template.
 	_, err = w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script.Text,
 		Language: script.Language, CallbackURL: w.callbackURL(n.ID)})
-	if err != nil {
+	var se *breach.SendError
+	unknown := errors.As(err, &se) && se.Unknown
+	if err != nil && !unknown {
 		reason, perm := sendReason(err)
 		if perm {
 			return w.failWithFallback(ctx, b, n.ID, reason, nil)
@@ -658,6 +660,10 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 		}
 		return fmt.Errorf("notice %s: the call could not be placed (%s); retrying", n.ID, reason)
 	}
+	// A request whose outcome is unknown (sent, no answer) is never placed again on a guess: it
+	// is recorded as a call that may have been placed, like one Twilio confirmed. Its status
+	// callback, if the call exists, records the outcome (and schedules the next call); else a
+	// clerk does, or the window closes and a letter replaces it (LAW.md §3).
 	now := w.now()
 	var first bool
 	updated, err := w.store.updateNotice(ctx, b.ID, n.ID, raw, func(n *breach.Notice) ([]breach.Event, error) {
@@ -667,9 +673,15 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 		first = openWindow(n, now)
 		n.Attempts++
 		n.Status, n.SentAt, n.LastError = breach.NoticeSent, now, ""
-		return []breach.Event{{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
+		ev := breach.Event{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
 			Summary: "Call placed; its outcome follows by callback",
-			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel), "attempt": n.Attempts}}}, nil
+			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel), "attempt": n.Attempts}}
+		if unknown {
+			n.LastError = se.Reason
+			ev.Summary = "The call request got no answer after it was sent: the call may have been placed. It is not placed again; its outcome follows by callback, or a clerk records it"
+			ev.Data["outcome_unknown"] = true
+		}
+		return []breach.Event{ev}, nil
 	})
 	if errors.Is(err, errUnchanged) {
 		return nil
