@@ -123,7 +123,7 @@ const (
 	EventNoticeSent      EventType = "notice.sent"      // data: notice_id, channel
 	EventNoticeDelivered EventType = "notice.delivered" // data: notice_id (phone conversation)
 	EventNoticeFailed    EventType = "notice.failed"    // data: notice_id, reason, permanent
-	EventNoticeRetried   EventType = "notice.retried"   // data: notice_id, attempt, reason
+	EventNoticeRetried   EventType = "notice.retried"   // data: notice_id, attempt, reason; or, for an email batch none of which was handed over: batch, count, reason, channel
 	EventNoticeFallback  EventType = "notice.fallback"  // data: notice_id, fallback_id
 	EventNoticeMailed    EventType = "notice.mailed"    // data: notice_id, batch_id, mailed_on
 	EventNoticeReturned  EventType = "notice.returned"  // data: notice_id, reason
