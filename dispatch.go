@@ -121,19 +121,23 @@ type DispatchReport struct {
 
 // Event types of notices; persisted, never renamed.
 const (
-	EventDispatched       EventType = "plan.dispatched"  // the plan was approved and notices created
-	EventNoticeQueued     EventType = "notice.queued"    // data: notice_id, channel
-	EventNoticeSent       EventType = "notice.sent"      // data: notice_id, channel
-	EventNoticeDelivered  EventType = "notice.delivered" // data: notice_id (phone conversation)
-	EventNoticeFailed     EventType = "notice.failed"    // data: notice_id, reason, permanent
-	EventNoticeRetried    EventType = "notice.retried"   // data: notice_id, attempt, reason
-	EventNoticeFallback   EventType = "notice.fallback"  // data: notice_id, fallback_id
-	EventNoticeMailed     EventType = "notice.mailed"    // data: notice_id, batch_id, mailed_on
-	EventNoticeReturned   EventType = "notice.returned"  // data: notice_id, reason
-	EventNoticeBounced    EventType = "notice.bounced"   // data: notice_id, reason (an email bounced after it was accepted)
-	EventCallAttempt      EventType = "call.attempt"     // data: notice_id, outcome, by (clerk or twilio)
-	EventPrintBatch       EventType = "print_batch.created"
-	EventPrintBatchMailed EventType = "print_batch.mailed"
+	EventDispatched      EventType = "plan.dispatched"  // the plan was approved and notices created
+	EventNoticeQueued    EventType = "notice.queued"    // data: notice_id, channel
+	EventNoticeSent      EventType = "notice.sent"      // data: notice_id, channel
+	EventNoticeDelivered EventType = "notice.delivered" // data: notice_id (phone conversation)
+	EventNoticeFailed    EventType = "notice.failed"    // data: notice_id, reason, permanent
+	EventNoticeRetried   EventType = "notice.retried"   // data: notice_id, attempt, reason; or, for an email batch none of which was handed over: batch, count, reason, channel
+	EventNoticeFallback  EventType = "notice.fallback"  // data: notice_id, fallback_id
+	EventNoticeMailed    EventType = "notice.mailed"    // data: notice_id, batch_id, mailed_on
+	EventNoticeReturned  EventType = "notice.returned"  // data: notice_id, reason
+	EventNoticeBounced   EventType = "notice.bounced"   // data: notice_id, reason (an email bounced after it was accepted)
+	// EventNoticePossiblyDuplicated: an email whose SMTP transaction was open when its worker
+	// stopped is sent again (same Message-ID); the first copy may have been delivered too.
+	// data: notice_id, channel, attempt
+	EventNoticePossiblyDuplicated EventType = "notice.possibly_duplicated"
+	EventCallAttempt              EventType = "call.attempt" // data: notice_id, outcome, by (clerk or twilio)
+	EventPrintBatch               EventType = "print_batch.created"
+	EventPrintBatchMailed         EventType = "print_batch.mailed"
 )
 
 // NoticeFilter selects notices to list.

@@ -10,8 +10,12 @@ import (
 // not, and the notice falls back to a letter.
 type SendError struct {
 	Permanent bool
-	Reason    string // safe to show and record: no personal information
-	Err       error  // the cause, for logs
+	// Unknown says the request may have been carried out: it was sent and no answer came (a
+	// timeout, a connection lost while waiting). Repeating it blindly could do it twice, so the
+	// caller must find out what happened instead (a Twilio status callback, a clerk).
+	Unknown bool
+	Reason  string // safe to show and record: no personal information
+	Err     error  // the cause, for logs
 }
 
 func (e *SendError) Error() string {

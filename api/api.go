@@ -56,6 +56,10 @@ type Config struct {
 	Keys      *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
 	Ready func(context.Context) error
+	// Channels reports how each sending channel's server answered the workers' last attempt
+	// (jobs.Store.ChannelHealth), shown in the delivery status and as the gauge
+	// breachd_channel_degraded. Nil: not shown.
+	Channels func(context.Context) (map[string]ChannelState, error)
 	// Logger receives one line per request (no bodies, no PII) and internal errors. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -119,6 +123,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 
 	m := newMetrics(cfg.Registry)
+	if cfg.Channels != nil {
+		cfg.Registry.MustRegister(channelCollector{cfg.Channels})
+	}
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
 	e.Use(responseHeaders, recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes))

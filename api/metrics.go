@@ -135,4 +135,35 @@ func clientGone(req *http.Request, err error) bool {
 		return false
 	}
 	return errors.Is(req.Context().Err(), context.Canceled)
+
+}
+
+// channelDegradedDesc is the gauge of channelCollector.
+var channelDegradedDesc = prometheus.NewDesc("breachd_channel_degraded",
+	"1 while a sending channel's server refused the workers' last attempt or could not be reached, else 0.",
+	[]string{"channel"}, nil)
+
+// channelCollector reads the channels' state at each scrape (from Redis: the workers record it),
+// so that every API process reports the same value.
+type channelCollector struct {
+	channels func(context.Context) (map[string]ChannelState, error)
+}
+
+func (c channelCollector) Describe(ch chan<- *prometheus.Desc) { ch <- channelDegradedDesc }
+
+func (c channelCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	states, err := c.channels(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(channelDegradedDesc, err)
+		return
+	}
+	for name, st := range states {
+		v := 0.0
+		if st.Degraded {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(channelDegradedDesc, prometheus.GaugeValue, v, name)
+	}
 }

@@ -162,7 +162,15 @@ func (h *handlers) GetDeliveryStatus(ctx context.Context, req GetDeliveryStatusR
 	if err != nil {
 		return nil, err
 	}
-	return GetDeliveryStatus200JSONResponse(s.status), nil
+	st := s.status
+	if h.cfg.Channels != nil {
+		ch, err := h.cfg.Channels(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st.Channels = &ch
+	}
+	return GetDeliveryStatus200JSONResponse(st), nil
 }
 
 func (h *handlers) ExportNotices(ctx context.Context, req ExportNoticesRequestObject) (ExportNoticesResponseObject, error) {

@@ -454,6 +454,18 @@ type CallTaskList struct {
 	NextCursor *string    `json:"next_cursor"`
 }
 
+// ChannelState Example: {"degraded":true,"reason":"cannot connect to SMTP server","since":"2026-11-24T14:03:07Z"}
+type ChannelState struct {
+	// Degraded True when the server refused the session or could not be reached at the last attempt; false once a message goes through again.
+	Degraded bool `json:"degraded"`
+
+	// Reason The last refusal, without any personal information (e.g. "cannot connect to SMTP server").
+	Reason *string `json:"reason,omitempty"`
+
+	// Since The first refused attempt of the current outage.
+	Since *time.Time `json:"since,omitempty"`
+}
+
 // CloseRequest defines model for CloseRequest.
 type CloseRequest struct {
 	LessonsLearned *string `json:"lessons_learned,omitempty"`
@@ -494,6 +506,9 @@ type DeliveryStatus struct {
 	//
 	// Example: 2026-03-03
 	AsOf Date `json:"as_of"`
+
+	// Channels How each sending channel's server answered the workers' last attempt (email: the SMTP server). A degraded channel's notices stay queued and are retried; nothing is lost.
+	Channels *map[string]ChannelState `json:"channels,omitempty"`
 
 	// Counts Notices by channel, then by status.
 	Counts   map[string]map[string]int `json:"counts"`

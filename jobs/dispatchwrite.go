@@ -36,8 +36,13 @@ import (
 // guards is still new when the transaction runs.
 
 // dispatchLockTTL frees the dispatch lock should the process die; a running dispatch renews it
-// every dispatchLockTTL/3.
-const dispatchLockTTL = 2 * time.Minute
+// every dispatchLockTTL/3. Short, so that a dispatch whose process died (or whose Redis went away
+// and came back: the expiry is kept in the AOF) never blocks the next for more than seconds.
+const dispatchLockTTL = 15 * time.Second
+
+// unlockRetry is how often a lock whose release failed (Redis unreachable) is released again,
+// until it expires by itself: once Redis answers, the next dispatch need not wait for the expiry.
+const unlockRetry = 200 * time.Millisecond
 
 // maxCreateAttempts bounds how often createUnderLock checks again after its transaction was
 // refused because the epoch moved (a fallback letter was created meanwhile).
@@ -93,7 +98,7 @@ func (s *Store) lockDispatch(ctx context.Context, keys noticeKeys, breachID stri
 		err = fmt.Errorf("breach tag %s is taken by breach %s", breachTag(breachID), owner.Val())
 	}
 	if err != nil && !errors.Is(err, redis.Nil) || n.Err() != nil || tag.Err() != nil {
-		_ = releaseLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token).Err()
+		s.release(ctx, l)
 		return nil, storeErr("lock the dispatch of breach "+breachID, errors.Join(err, n.Err(), tag.Err()))
 	}
 	l.fresh, l.epoch = n.Val() == 0, epoch.Val()
@@ -118,7 +123,23 @@ func (s *Store) lockDispatch(ctx context.Context, keys noticeKeys, breachID stri
 func (s *Store) unlock(ctx context.Context, l *dispatchLock) {
 	close(l.stop)
 	<-l.done
-	_ = releaseLock.Run(context.WithoutCancel(ctx), s.rdb, []string{l.key}, l.token).Err()
+	s.release(ctx, l)
+}
+
+// release deletes the lock if it is still the caller's; when Redis cannot be reached it keeps
+// trying in the background until the lock would have expired anyway.
+func (s *Store) release(ctx context.Context, l *dispatchLock) {
+	ctx = context.WithoutCancel(ctx)
+	if releaseLock.Run(ctx, s.rdb, []string{l.key}, l.token).Err() == nil {
+		return
+	}
+	go func() {
+		for end := time.Now().Add(dispatchLockTTL); time.Now().Before(end); time.Sleep(unlockRetry) {
+			if releaseLock.Run(ctx, s.rdb, []string{l.key}, l.token).Err() == nil {
+				return
+			}
+		}
+	}()
 }
 
 // createUnderLock stores the notices of enc whose IDs are not stored yet, for a dispatch holding

@@ -427,62 +427,9 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 				return nil, err
 			}
 		}
-		old, err := s.decodeNotice(keys.records, id, raw)
+		n, args, err := s.noticeUpdate(keys, id, raw, fn)
 		if err != nil {
 			return nil, err
-		}
-		n, err := s.decodeNotice(keys.records, id, raw)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := fn(n)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case n.ID != old.ID || n.BreachID != old.BreachID || n.Channel != old.Channel:
-			return nil, fmt.Errorf("update notice %s: fn changed its ID, breach or channel", id)
-		case !validNoticeStatus(n.Status):
-			return nil, fmt.Errorf("update notice %s: unknown status %q", id, n.Status)
-		}
-		now := s.now()
-		n.UpdatedAt = now
-		for i := range evs {
-			if evs[i].At.IsZero() {
-				evs[i].At = now
-			}
-			ev := evs[i]
-			n.History = append(n.History, breach.NoticeEntry{Type: ev.Type, Actor: ev.Actor, Role: ev.Role, At: ev.At, Summary: ev.Summary, Data: ev.Data, Private: ev.Private})
-		}
-		rec, err := s.encodeNotice(keys.records, n)
-		if err != nil {
-			return nil, err
-		}
-		deliveredMs := int64(0)
-		if breach.Delivered(n.Channel, n.Status) && !breach.Delivered(old.Channel, old.Status) {
-			at := now
-			switch {
-			case n.Channel == breach.MethodLetter && !n.MailedOn.IsZero():
-				// The day it went to the post counts, not the day a clerk recorded it (noon UTC
-				// is that same calendar day in every US zone).
-				at = n.MailedOn.Time().Add(12 * time.Hour)
-			case n.Channel == breach.MethodEmail && !n.SentAt.IsZero():
-				at = n.SentAt
-			}
-			deliveredMs = at.UnixMilli()
-		}
-		args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
-			noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs}
-		for _, ev := range evs {
-			if ev.At.IsZero() {
-				ev.At = now
-			}
-			vals, err := s.eventValues(ev)
-			if err != nil {
-				return nil, fmt.Errorf("update notice %s: %w", id, err)
-			}
-			args = append(args, len(vals))
-			args = append(args, vals...)
 		}
 		res, err := updateNoticeScript.Run(ctx, s.rdb, keys.scriptKeys(), args...).Int()
 		if err != nil {
@@ -506,6 +453,70 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		case <-time.After(wait):
 		}
 	}
+}
+
+// noticeUpdate applies fn to the notice stored as raw and returns the result and the
+// updateNoticeScript arguments that store it (if the record still holds raw). fn's error is
+// returned as it is.
+func (s *Store) noticeUpdate(keys noticeKeys, id string, raw []byte, fn func(n *breach.Notice) ([]breach.Event, error)) (*breach.Notice, []any, error) {
+	old, err := s.decodeNotice(keys.records, id, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := s.decodeNotice(keys.records, id, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	evs, err := fn(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case n.ID != old.ID || n.BreachID != old.BreachID || n.Channel != old.Channel:
+		return nil, nil, fmt.Errorf("update notice %s: fn changed its ID, breach or channel", id)
+	case !validNoticeStatus(n.Status):
+		return nil, nil, fmt.Errorf("update notice %s: unknown status %q", id, n.Status)
+	}
+	now := s.now()
+	n.UpdatedAt = now
+	for i := range evs {
+		if evs[i].At.IsZero() {
+			evs[i].At = now
+		}
+		ev := evs[i]
+		n.History = append(n.History, breach.NoticeEntry{Type: ev.Type, Actor: ev.Actor, Role: ev.Role, At: ev.At, Summary: ev.Summary, Data: ev.Data, Private: ev.Private})
+	}
+	rec, err := s.encodeNotice(keys.records, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	deliveredMs := int64(0)
+	if breach.Delivered(n.Channel, n.Status) && !breach.Delivered(old.Channel, old.Status) {
+		at := now
+		switch {
+		case n.Channel == breach.MethodLetter && !n.MailedOn.IsZero():
+			// The day it went to the post counts, not the day a clerk recorded it (noon UTC
+			// is that same calendar day in every US zone).
+			at = n.MailedOn.Time().Add(12 * time.Hour)
+		case n.Channel == breach.MethodEmail && !n.SentAt.IsZero():
+			at = n.SentAt
+		}
+		deliveredMs = at.UnixMilli()
+	}
+	args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
+		noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs}
+	for _, ev := range evs {
+		if ev.At.IsZero() {
+			ev.At = now
+		}
+		vals, err := s.eventValues(ev)
+		if err != nil {
+			return nil, nil, fmt.Errorf("update notice %s: %w", id, err)
+		}
+		args = append(args, len(vals))
+		args = append(args, vals...)
+	}
+	return n, args, nil
 }
 
 // Notices implements breach.NoticeStore: the breach's notices in ID order, optionally only those

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,9 +129,26 @@ func (q *Queue) enqueue(ctx context.Context, typ string, payload any, taskID str
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return false, nil
 	case err != nil:
-		return false, storeErr("enqueue "+typ, err)
+		return false, storeErr("enqueue "+typ, asynqErr(err))
 	}
 	return true, nil
+}
+
+// asynqErr gives back what asynq's error says of the connection. asynq formats the Redis error
+// into its own message ("UNKNOWN: redis eval error: EOF") instead of wrapping it, so storeErr
+// could not tell a lost Redis (EUNAVAILABLE, 503) from a bug (500); the message is all there is.
+func asynqErr(err error) error {
+	if unreachable(err) {
+		return err
+	}
+	msg := err.Error()
+	for _, s := range []string{": EOF", "unexpected EOF", "connection refused", "connection reset", "broken pipe",
+		"i/o timeout", "use of closed network connection", "client is closed", "LOADING", "connection pool timeout"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %w", err, redis.ErrClosed) // what unreachable recognises
+		}
+	}
+	return err
 }
 
 // enqueueBatch queues one batch task of up to EmailBatchSize notices of a breach.
@@ -229,4 +247,77 @@ func (q *Queue) RetryDeadLetter(ctx context.Context, id string) error {
 		return storeErr("retry dead letter "+id, err)
 	}
 	return nil
+}
+
+// Recovery of tasks whose worker died
+//
+// asynq gives a running task a 30 s lease, extended every 5 s by its server's heartbeat, and its
+// recoverer looks for expired leases once a minute and then retries them with backoff: a worker
+// killed mid-batch left its batch untouched for 100–150 s. recoverOrphans does better with what
+// asynq already records: a lease not extended for leaseStaleAfter means that no heartbeat came
+// from its worker twice in a row, so the task is put straight back at the head of the pending list
+// (what asynq does itself at a graceful shutdown). An email batch also needs its sender key to
+// have expired (senderTTL after its worker's last step): a worker that is alive but slow keeps it.
+
+// The asynq keys recoverOrphans reads and writes (asynq v0.26's layout, internal/base): the queue's
+// lease set (task ID → lease expiry, unix seconds), its active and pending lists, the task hash.
+var (
+	asynqLeaseKey   = "asynq:{" + QueueName + "}:lease"
+	asynqActiveKey  = "asynq:{" + QueueName + "}:active"
+	asynqPendingKey = "asynq:{" + QueueName + "}:pending"
+	asynqTaskPrefix = "asynq:{" + QueueName + "}:t:"
+)
+
+const (
+	// asynqLease is the lease asynq gives and renews (rdb.LeaseDuration).
+	asynqLease = 30 * time.Second
+	// leaseStaleAfter is how long a lease may go without renewal before its task is taken back:
+	// two heartbeats (5 s apart) missed, and a little more.
+	leaseStaleAfter = 12 * time.Second
+	// recoverInterval is how often a worker looks for such tasks.
+	recoverInterval = 2 * time.Second
+)
+
+// requeueStaleScript moves an active task back to the head of the pending list if its lease
+// still has not been renewed (the score is still at most ARGV[2]). It returns 1 when moved.
+//
+// KEYS: lease set, active list, pending list, task hash. ARGV: task ID, latest stale score.
+var requeueStaleScript = redis.NewScript(`
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s or tonumber(s) > tonumber(ARGV[2]) then return 0 end
+if redis.call('LREM', KEYS[2], 0, ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[4], 'state', 'pending')
+return 1
+`)
+
+// recoverOrphans puts back on the queue every task of a worker that stopped renewing its lease,
+// and returns how many it moved.
+func recoverOrphans(ctx context.Context, rdb redis.UniversalClient, now time.Time) (int, error) {
+	stale := now.Add(asynqLease - leaseStaleAfter).Unix()
+	ids, err := rdb.ZRangeByScore(ctx, asynqLeaseKey, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(stale, 10)}).Result()
+	if err != nil {
+		return 0, storeErr("list stale leases", err)
+	}
+	moved := 0
+	for _, id := range ids {
+		if rest, ok := strings.CutPrefix(id, taskIDEmailBatch); ok {
+			breachID, _, _ := strings.Cut(rest, ":")
+			held, err := rdb.Exists(ctx, fmt.Sprintf(keyEmailSenderFmt, breachID, id)).Result()
+			if err != nil {
+				return moved, storeErr("check batch sender", err)
+			}
+			if held > 0 {
+				continue // its worker is alive (slow): it renewed its sender key
+			}
+		}
+		n, err := requeueStaleScript.Run(ctx, rdb, []string{asynqLeaseKey, asynqActiveKey, asynqPendingKey, asynqTaskPrefix + id},
+			id, stale).Int()
+		if err != nil {
+			return moved, storeErr("requeue task "+id, err)
+		}
+		moved += n
+	}
+	return moved, nil
 }

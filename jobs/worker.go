@@ -100,6 +100,8 @@ type Worker struct {
 	log          *slog.Logger
 	callInterval time.Duration
 	srv          *asynq.Server
+	rdb          redis.UniversalClient
+	stopRecover  func()
 }
 
 var _ asynq.Handler = (*Worker)(nil)
@@ -158,13 +160,15 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 			switch {
 			case errors.Is(err, ErrHeld), errors.Is(err, errWindowOpen):
 				return holdDelay
+			case errors.Is(err, errBatchBusy), errors.Is(err, errBatchTaken):
+				return senderTTL
 			case cfg.RetryDelay != nil:
 				return cfg.RetryDelay(n)
 			}
 			return asynq.DefaultRetryDelayFunc(n, err, t)
 		},
 		IsFailure: func(err error) bool {
-			return !errors.Is(err, ErrHeld) && !errors.Is(err, errWindowOpen)
+			return !errors.Is(err, ErrHeld) && !errors.Is(err, errWindowOpen) && !errors.Is(err, errBatchBusy)
 		},
 		Logger:          asynqLogger{w.log},
 		LogLevel:        asynq.WarnLevel,
@@ -175,20 +179,50 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		acfg.DelayedTaskCheckInterval = cfg.PollInterval
 	}
 	w.srv = asynq.NewServerFromRedisClient(cfg.Redis, acfg)
+	w.rdb = cfg.Redis
 	return w, nil
 }
 
 // Start starts processing tasks in the background.
+// It also takes back, every recoverInterval, the tasks of workers that died (see recoverOrphans),
+// so that their work resumes within about 15 s rather than asynq's 100–150 s.
 func (w *Worker) Start() error {
 	if err := w.srv.Start(w); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(recoverInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n, err := recoverOrphans(ctx, w.rdb, time.Now())
+				switch {
+				case err != nil && ctx.Err() == nil:
+					w.log.Warn("recover the tasks of stopped workers", "err", err)
+				case n > 0:
+					w.log.Warn("took back the tasks of a worker that stopped", "tasks", n)
+				}
+			}
+		}
+	}()
+	w.stopRecover = func() { cancel(); <-done }
 	return nil
 }
 
 // Shutdown stops taking tasks, lets running ones finish (up to ShutdownTimeout, then hands them
 // back to the queue) and returns when every worker goroutine has ended.
-func (w *Worker) Shutdown() { w.srv.Shutdown() }
+func (w *Worker) Shutdown() {
+	if w.stopRecover != nil {
+		w.stopRecover()
+	}
+	w.srv.Shutdown()
+}
 
 // ProcessTask runs one task: the handler contract is on Worker.
 func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
@@ -262,9 +296,13 @@ func sendReason(err error) (reason string, perm bool) {
 	return "delivery failed", false
 }
 
-// handleEmailBatch sends the queued email notices of a batch over one connection. Sent → sent;
-// permanent failure → failed, and a letter replaces it; temporary failure → attempt counted and
-// the task fails, so asynq retries it with backoff (the notices already sent are skipped then).
+// handleEmailBatch sends the queued email notices of a batch over one connection, recording each
+// message's outcome before the next one starts (see sending.go): sent → sent; permanent failure →
+// failed, and a letter replaces it; temporary refusal of a message → attempt counted and the task
+// fails, so asynq retries it with backoff (the notices already sent are skipped then). A session
+// the server refuses or a server that cannot be reached hands over no message: it counts one retry
+// of the batch (one notice.retried event for the batch, no attempt on any notice) and marks the
+// channel degraded until a message goes through again.
 func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 	p, err := decodePayload[batchPayload](t)
 	if err != nil {
@@ -277,17 +315,43 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 	if err := heldErr(b); err != nil {
 		return err
 	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	if taskID == "" {
+		taskID = batchTaskID(taskIDEmailBatch, p.BreachID, p.NoticeIDs)
+	}
+	sender, err := w.acquireSender(ctx, p.BreachID, taskID)
+	if err != nil {
+		return err
+	}
+	defer sender.release()
 	ns, raws, err := w.store.noticesByID(ctx, p.BreachID, p.NoticeIDs)
+	if err != nil {
+		return err
+	}
+	claimed, err := w.claimsOf(ctx, p.BreachID, p.NoticeIDs)
 	if err != nil {
 		return err
 	}
 	var todo []*breach.Notice
 	var todoRaw [][]byte
 	var msgs []breach.EmailMessage
-	var failedIDs []string
+	var failedIDs, stale []string
 	for i, n := range ns {
 		if n.Status != breach.NoticeQueued || n.Channel != breach.MethodEmail {
+			if claimed[n.ID] {
+				stale = append(stale, n.ID) // its outcome was recorded; the claim outlived a crash
+			}
 			continue
+		}
+		if claimed[n.ID] {
+			// An earlier run stopped while this message was being handed over: the server may
+			// have accepted it. Say so before it goes again.
+			if err := w.markPossiblyDuplicated(ctx, b.ID, n.ID); err != nil {
+				return err
+			}
+			if n, raws[i], err = w.store.loadNotice(ctx, noticeKeysOf(b.ID).records, n.ID); err != nil {
+				return err
+			}
 		}
 		msg, err := w.composer.Email(b, *n)
 		if err != nil {
@@ -301,35 +365,89 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 		}
 		todo, todoRaw, msgs = append(todo, n), append(todoRaw, raws[i]), append(msgs, msg)
 	}
-	if len(msgs) > 0 {
-		results, batchErr := w.mailer.Send(ctx, msgs)
-		for i, n := range todo {
-			var err error
-			switch {
-			case batchErr != nil:
-				err = batchErr
-			case i < len(results):
-				err = results[i]
-			default:
-				err = &breach.SendError{Reason: "the mailer gave no result"}
-			}
-			if err == nil {
+	if err := w.dropClaims(ctx, b.ID, stale); err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		if len(failedIDs) > 0 {
+			return fmt.Errorf("%d of %d email notices not sent yet (first %s); the batch is retried", len(failedIDs), len(p.NoticeIDs), failedIDs[0])
+		}
+		return nil
+	}
+	e := &emailSend{w: w, ctx: ctx, b: b, keys: noticeKeysOf(b.ID), inFlight: fmt.Sprintf(keyNoticesInFlightFmt, b.ID),
+		sender: sender, todo: todo, raws: todoRaw, accepted: -1, refused: -1,
+		recorded: make([]bool, len(todo)), answered: make([]bool, len(todo))}
+	var results []error
+	var batchErr error
+	if em, ok := w.mailer.(eachMailer); ok {
+		results, batchErr = em.SendEach(ctx, msgs, e.before, e.after)
+		if err := e.flush(); err != nil {
+			return err // the last message's claim stays: it is sent again, marked possibly duplicated
+		}
+	} else {
+		// A mailer that cannot report message by message (the outbox): its results are recorded
+		// after the batch.
+		results, batchErr = w.mailer.Send(ctx, msgs)
+		for i := range e.answered {
+			e.answered[i] = batchErr == nil
+		}
+	}
+	sent, notHanded := 0, 0
+	var notHandedReason string
+	for i, n := range todo {
+		var err error
+		switch {
+		case batchErr != nil:
+			err = batchErr
+		case i < len(results):
+			err = results[i]
+		default:
+			err = &breach.SendError{Reason: "the mailer gave no result"}
+		}
+		if err == nil {
+			sent++
+			if !e.recorded[i] {
 				if err := w.markSent(ctx, b.ID, n.ID, todoRaw[i]); err != nil {
 					return err
 				}
-				continue
 			}
-			reason, perm := sendReason(err)
-			if perm {
-				if err := w.failWithFallback(ctx, b, n.ID, reason, nil); err != nil {
-					return err
-				}
-				continue
-			}
-			failedIDs = append(failedIDs, n.ID)
-			if err := w.markRetried(ctx, b.ID, n.ID, todoRaw[i], reason); err != nil {
+			continue
+		}
+		reason, perm := sendReason(err)
+		if perm {
+			if err := w.failWithFallback(ctx, b, n.ID, reason, nil); err != nil {
 				return err
 			}
+			continue
+		}
+		failedIDs = append(failedIDs, n.ID)
+		if !e.answered[i] {
+			// Never handed to the server (the session failed, or ended before this message):
+			// not an attempt of this notice. The batch's retry is recorded once, below.
+			notHanded++
+			if notHandedReason == "" {
+				notHandedReason = reason
+			}
+			continue
+		}
+		if err := w.markRetried(ctx, b.ID, n.ID, todoRaw[i], reason); err != nil {
+			return err
+		}
+	}
+	switch {
+	case batchErr != nil:
+		reason, _ := sendReason(batchErr)
+		w.channelDegraded(ctx, breach.MethodEmail, reason)
+	case sent > 0:
+		w.channelHealthy(ctx, breach.MethodEmail)
+	}
+	if notHanded > 0 {
+		now := w.now()
+		ev := breach.Event{Type: breach.EventNoticeRetried, Actor: workerActor.ID, Role: workerActor.Role, At: now,
+			Summary: fmt.Sprintf("No email of the batch was handed to the mail server (%s): the batch of %d will be retried", notHandedReason, notHanded),
+			Data:    map[string]any{"batch": taskID, "count": notHanded, "reason": notHandedReason, "channel": string(breach.MethodEmail)}}
+		if err := w.store.appendEvent(ctx, b.ID, ev); err != nil {
+			return err
 		}
 	}
 	if len(failedIDs) > 0 {
@@ -339,17 +457,7 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 }
 
 func (w *Worker) markSent(ctx context.Context, breachID, id string, raw []byte) error {
-	now := w.now()
-	_, err := w.store.updateNotice(ctx, breachID, id, raw, func(n *breach.Notice) ([]breach.Event, error) {
-		if n.Status != breach.NoticeQueued {
-			return nil, errUnchanged
-		}
-		n.Status, n.SentAt, n.LastError = breach.NoticeSent, now, ""
-		n.Attempts++
-		return []breach.Event{{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
-			Summary: "Email notice accepted by the mail server",
-			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}}}, nil
-	})
+	_, err := w.store.updateNotice(ctx, breachID, id, raw, sentUpdate(w.now()))
 	if errors.Is(err, errUnchanged) {
 		return nil
 	}
@@ -540,7 +648,9 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 	// script is written in, which is the notice's when it has a template.
 	_, err = w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script.Text,
 		Language: script.Language, CallbackURL: w.callbackURL(n.ID)})
-	if err != nil {
+	var se *breach.SendError
+	unknown := errors.As(err, &se) && se.Unknown
+	if err != nil && !unknown {
 		reason, perm := sendReason(err)
 		if perm {
 			return w.failWithFallback(ctx, b, n.ID, reason, nil)
@@ -550,6 +660,10 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 		}
 		return fmt.Errorf("notice %s: the call could not be placed (%s); retrying", n.ID, reason)
 	}
+	// A request whose outcome is unknown (sent, no answer) is never placed again on a guess: it
+	// is recorded as a call that may have been placed, like one Twilio confirmed. Its status
+	// callback, if the call exists, records the outcome (and schedules the next call); else a
+	// clerk does, or the window closes and a letter replaces it (LAW.md §3).
 	now := w.now()
 	var first bool
 	updated, err := w.store.updateNotice(ctx, b.ID, n.ID, raw, func(n *breach.Notice) ([]breach.Event, error) {
@@ -559,9 +673,15 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 		first = openWindow(n, now)
 		n.Attempts++
 		n.Status, n.SentAt, n.LastError = breach.NoticeSent, now, ""
-		return []breach.Event{{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
+		ev := breach.Event{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
 			Summary: "Call placed; its outcome follows by callback",
-			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel), "attempt": n.Attempts}}}, nil
+			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel), "attempt": n.Attempts}}
+		if unknown {
+			n.LastError = se.Reason
+			ev.Summary = "The call request got no answer after it was sent: the call may have been placed. It is not placed again; its outcome follows by callback, or a clerk records it"
+			ev.Data["outcome_unknown"] = true
+		}
+		return []breach.Event{ev}, nil
 	})
 	if errors.Is(err, errUnchanged) {
 		return nil

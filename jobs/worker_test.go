@@ -349,15 +349,37 @@ func TestDeadLettersListedAndRetried(t *testing.T) {
 		!strings.Contains(d.LastError, "not sent yet") || strings.Contains(d.LastError, "@") {
 		t.Fatalf("dead letter %+v", d)
 	}
-	if n := e.byEmail(t)["ok1@example.org"]; n.Status != breach.NoticeQueued || n.Attempts != 2 || n.LastError == "" {
+	// No message was handed to the server: no attempt is counted on any notice, and each run of
+	// the batch is one retry on the stream, not one per notice (issue 10 §2).
+	if n := e.byEmail(t)["ok1@example.org"]; n.Status != breach.NoticeQueued || n.Attempts != 0 || len(n.History) != 0 {
 		t.Fatalf("notice after two failed tries %+v", n)
+	}
+	evs, _, err := e.store.Events(ctx, e.b.ID, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retried []breach.Event
+	for _, ev := range evs {
+		if ev.Type == breach.EventNoticeRetried {
+			retried = append(retried, ev)
+		}
+	}
+	if len(retried) != 2 || retried[0].Data["count"] != float64(5) || retried[0].Data["reason"] != "the mail server cannot be reached" {
+		t.Fatalf("retry events %+v", retried)
+	}
+	h, err := e.store.ChannelHealth(ctx)
+	if err != nil || !h[breach.MethodEmail].Degraded || h[breach.MethodEmail].Since.IsZero() || h[breach.MethodEmail].Reason != "the mail server cannot be reached" {
+		t.Fatalf("channel health while the server is down: %+v, %v", h, err)
 	}
 	dm.down.Store(false)
 	if err := e.worker.RetryDeadLetter(ctx, dl[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the retried batch", 10*time.Second, func() bool { return e.counts(t)["email:sent"] >= 2 })
-	err := e.worker.RetryDeadLetter(ctx, "no-such-task")
+	if h, err := e.store.ChannelHealth(ctx); err != nil || h[breach.MethodEmail].Degraded {
+		t.Fatalf("channel health once mail goes through: %+v, %v", h, err)
+	}
+	err = e.worker.RetryDeadLetter(ctx, "no-such-task")
 	wantCode(t, err, breach.ENOTFOUND)
 }
 

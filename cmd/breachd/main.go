@@ -193,6 +193,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
 		Ready:          store.Ping,
+		Channels:       channelStates(store),
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
 		Registry:       reg,
@@ -383,4 +384,24 @@ func embeddedAdmin(ctx context.Context, users breach.UserStore) (string, error) 
 		return "", fmt.Errorf("create the embedded admin: %w", err)
 	}
 	return password, nil
+}
+
+// channelStates gives the API what the workers recorded of each channel's server.
+func channelStates(store *jobs.Store) func(context.Context) (map[string]api.ChannelState, error) {
+	return func(ctx context.Context) (map[string]api.ChannelState, error) {
+		hs, err := store.ChannelHealth(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]api.ChannelState, len(hs))
+		for ch, h := range hs {
+			st := api.ChannelState{Degraded: h.Degraded}
+			if h.Degraded {
+				since, reason := h.Since, h.Reason
+				st.Since, st.Reason = &since, &reason
+			}
+			out[string(ch)] = st
+		}
+		return out, nil
+	}
 }

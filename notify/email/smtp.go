@@ -174,6 +174,18 @@ func New(cfg Config) (*SMTP, error) {
 // could not be reached, refused the session, did not offer STARTTLS under TLSMandatory, or
 // rejected the credentials. The []error is nil then.
 func (s *SMTP) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, error) {
+	return s.SendEach(ctx, msgs, nil, nil)
+}
+
+// SendEach is Send with a step around each message's SMTP transaction, so that the caller can
+// record, message by message, what the server has been handed: before(i), when given, runs right
+// before message i's transaction begins (MAIL FROM); if it returns an error, neither message i nor
+// any after it is sent (they fail temporarily, "not sent") and the session ends. after(i, err),
+// when given, runs as soon as the server has answered message i (err nil: accepted), before the
+// next message starts. A caller that records "about to send i" in before and "i accepted" in the
+// next before (or after the last) knows, whatever happens to it, which message at most may have
+// been accepted without its record: the one in flight.
+func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error, after func(i int, err error)) ([]error, error) {
 	errs := make([]error, len(msgs))
 	built := make([]*gomail.Msg, len(msgs))
 	pending := 0
@@ -223,7 +235,8 @@ func (s *SMTP) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, e
 		conn.Close()
 	}()
 
-	broken := false // the connection can no longer be trusted to be in step with the server
+	broken := false   // the connection can no longer be trusted to be in step with the server
+	var stopped error // what before returned, when it stopped the batch
 	for i, m := range built {
 		switch {
 		case m == nil:
@@ -234,13 +247,29 @@ func (s *SMTP) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, e
 		case broken:
 			errs[i] = temporary("not sent: connection lost earlier in the batch", nil)
 			continue
+		case stopped != nil:
+			errs[i] = temporary("not sent: the batch was stopped before this message", stopped)
+			continue
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				stopped = err
+				errs[i] = temporary("not sent: the batch was stopped before this message", err)
+				continue
+			}
 		}
 		err := client.SendWithSMTPClient(sc, m)
 		if err == nil {
+			if after != nil {
+				after(i, nil)
+			}
 			continue
 		}
 		se := messageError(ctx, err)
 		errs[i] = se
+		if after != nil {
+			after(i, se)
+		}
 		if smtpCode(err) == 0 {
 			broken = true
 			continue

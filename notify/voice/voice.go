@@ -155,7 +155,10 @@ func New(cfg Config) (*Twilio, error) {
 //     that is missing its number or callback URL;
 //   - temporary: Twilio 5xx or 429, credentials or account refused (401, 404: the operator must
 //     fix the configuration, and the notice must not fall back to a letter meanwhile), the
-//     network, a timeout, ctx done (the cause then matches ctx.Err() with errors.Is).
+//     network, a timeout, ctx done (the cause then matches ctx.Err() with errors.Is);
+//   - unknown (temporary, Unknown set): the request was sent and no answer came (a timeout, ctx
+//     done, the connection lost): Twilio may have placed the call. The caller must not place it
+//     again blindly; the status callback, if the call exists, tells what happened.
 //
 // When the Twilio API answered with an error, the SendError's Err is an *APIError.
 func (t *Twilio) PlaceCall(ctx context.Context, c breach.Call) (string, error) {
@@ -356,14 +359,27 @@ func classify(ctx context.Context, err error) *breach.SendError {
 		return apiSendError(&APIError{HTTPStatus: restErr.Status, Code: restErr.Code, MoreInfo: restErr.MoreInfo})
 	case errors.As(err, &restErrV1):
 		return apiSendError(&APIError{HTTPStatus: restErrV1.HttpStatusCode, Code: restErrV1.Code})
-	case ctx.Err() != nil:
+	}
+	// A request that never left (no connection) placed no call; one that was sent and got no
+	// answer may have: Twilio may be dialling the person now. That outcome is unknown, and the
+	// caller must not place the call again on a guess.
+	var op *net.OpError
+	notSent := errors.As(err, &op) && op.Op == "dial"
+	switch {
+	case ctx.Err() != nil && notSent:
 		return &breach.SendError{Reason: "call request abandoned", Err: fmt.Errorf("%w: %w", ctx.Err(), err)}
+	case ctx.Err() != nil:
+		return &breach.SendError{Unknown: true, Reason: "call request abandoned after it was sent: outcome unknown", Err: fmt.Errorf("%w: %w", ctx.Err(), err)}
 	}
 	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout() && !notSent:
+		return &breach.SendError{Unknown: true, Reason: "twilio request timed out after it was sent: outcome unknown", Err: err}
+	case errors.As(err, &netErr) && netErr.Timeout():
 		return &breach.SendError{Reason: "twilio request timed out", Err: err}
 	}
-	// The network, or an answer that is not Twilio's (a proxy's 502 page): worth another try.
+	// The network before the request left, or an answer that is not Twilio's (a proxy's 502
+	// page): worth another try.
 	return &breach.SendError{Reason: "twilio could not be reached", Err: err}
 }
 
