@@ -102,6 +102,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"markPrintBatchMailed", "POST", "/v1/breaches/" + b.ID + "/print-batches/" + noBatch + "/mailed", map[string]any{"mailed_on": "2026-03-19"}, clerks},
 		{"listDeadLetters", "GET", "/v1/dead-letters", nil, admin},
 		{"retryDeadLetter", "POST", "/v1/dead-letters/no-such-task/retry", nil, admin},
+		{"listUnmatchedBounces", "GET", "/v1/bounces/unmatched", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
 		{"twilioStatusCallback", "POST", "/v1/webhooks/twilio?notice=" + noNotice, "CallSid=CA1", nil},
 		// The hold was released above: these admin writes go through; the close is refused (409), as
 		// obligations are open.

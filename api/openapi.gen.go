@@ -899,6 +899,15 @@ type Unavailable = Problem
 // UnsupportedMediaType defines model for UnsupportedMediaType.
 type UnsupportedMediaType = Problem
 
+// ListUnmatchedBouncesParams defines parameters for ListUnmatchedBounces.
+type ListUnmatchedBouncesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListBreachesParams defines parameters for ListBreaches.
 type ListBreachesParams struct {
 	Status *BreachStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -1062,6 +1071,9 @@ type ServerInterface interface {
 	// CreateAssessment Assess a determination without storing anything (tabletop mode).
 	// (POST /v1/assessments)
 	CreateAssessment(ctx *echo.Context) error
+	// ListUnmatchedBounces Delivery status notifications read from the bounce mailbox that matched no notice, oldest first.
+	// (GET /v1/bounces/unmatched)
+	ListUnmatchedBounces(ctx *echo.Context, params ListUnmatchedBouncesParams) error
 	// ListBreaches List breaches, newest first.
 	// (GET /v1/breaches)
 	ListBreaches(ctx *echo.Context, params ListBreachesParams) error
@@ -1240,6 +1252,31 @@ func (w *ServerInterfaceWrapper) CreateAssessment(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateAssessment(ctx)
+	return err
+}
+
+// ListUnmatchedBounces converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUnmatchedBounces(ctx *echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUnmatchedBouncesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUnmatchedBounces(ctx, params)
 	return err
 }
 
@@ -2206,6 +2243,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches/:bid/mailed", wrapper.MarkPrintBatchMailed, options.OperationMiddlewares["markPrintBatchMailed"]...)
 	router.GET(options.BaseURL+"/v1/dead-letters", wrapper.ListDeadLetters, options.OperationMiddlewares["listDeadLetters"]...)
 	router.POST(options.BaseURL+"/v1/dead-letters/:tid/retry", wrapper.RetryDeadLetter, options.OperationMiddlewares["retryDeadLetter"]...)
+	router.GET(options.BaseURL+"/v1/bounces/unmatched", wrapper.ListUnmatchedBounces, options.OperationMiddlewares["listUnmatchedBounces"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice", wrapper.GetSubstituteNotice, options.OperationMiddlewares["getSubstituteNotice"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice/website.html", wrapper.GetWebsiteNoticeHTML, options.OperationMiddlewares["getWebsiteNoticeHTML"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/substitute-notice/website.txt", wrapper.GetWebsiteNoticeText, options.OperationMiddlewares["getWebsiteNoticeText"]...)
@@ -2459,6 +2497,92 @@ func (response CreateAssessment422ApplicationProblemPlusJSONResponse) VisitCreat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnmatchedBouncesRequestObject struct {
+	Params ListUnmatchedBouncesParams
+}
+
+type ListUnmatchedBouncesResponseObject interface {
+	VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error
+}
+
+type ListUnmatchedBounces200JSONResponse EventList
+
+func (response ListUnmatchedBounces200JSONResponse) VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnmatchedBounces401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnmatchedBounces401ApplicationProblemPlusJSONResponse) VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnmatchedBounces403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnmatchedBounces403ApplicationProblemPlusJSONResponse) VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnmatchedBounces422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnmatchedBounces422ApplicationProblemPlusJSONResponse) VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUnmatchedBounces503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUnmatchedBounces503ApplicationProblemPlusJSONResponse) VisitListUnmatchedBouncesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7811,6 +7935,9 @@ type StrictServerInterface interface {
 	// CreateAssessment Assess a determination without storing anything (tabletop mode).
 	// (POST /v1/assessments)
 	CreateAssessment(ctx context.Context, request CreateAssessmentRequestObject) (CreateAssessmentResponseObject, error)
+	// ListUnmatchedBounces Delivery status notifications read from the bounce mailbox that matched no notice, oldest first.
+	// (GET /v1/bounces/unmatched)
+	ListUnmatchedBounces(ctx context.Context, request ListUnmatchedBouncesRequestObject) (ListUnmatchedBouncesResponseObject, error)
 	// ListBreaches List breaches, newest first.
 	// (GET /v1/breaches)
 	ListBreaches(ctx context.Context, request ListBreachesRequestObject) (ListBreachesResponseObject, error)
@@ -8086,6 +8213,31 @@ func (sh *strictHandler) CreateAssessment(ctx *echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateAssessmentResponseObject); ok {
 		return validResponse.VisitCreateAssessmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUnmatchedBounces operation middleware
+func (sh *strictHandler) ListUnmatchedBounces(ctx *echo.Context, params ListUnmatchedBouncesParams) error {
+	var request ListUnmatchedBouncesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUnmatchedBounces(ctx.Request().Context(), request.(ListUnmatchedBouncesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUnmatchedBounces")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUnmatchedBouncesResponseObject); ok {
+		return validResponse.VisitListUnmatchedBouncesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

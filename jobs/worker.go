@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -889,6 +890,14 @@ func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome
 //
 // ENOTFOUND for an unknown notice; ECONFLICT for a notice that is not an email that was sent.
 func (w *Worker) RecordBounce(ctx context.Context, noticeID, reason string, actor breach.Actor) (*breach.Notice, error) {
+	return w.recordBounce(ctx, noticeID, reason, actor, nil, nil)
+}
+
+// recordBounce is RecordBounce with more evidence for the bounce event: data (nothing that
+// names anyone) and private text (sealed with the reason). A DSN read from the mailbox passes its
+// fields here (bounces_imap.go), so that a bounce is recorded in one place whoever found it.
+func (w *Worker) recordBounce(ctx context.Context, noticeID, reason string, actor breach.Actor,
+	moreData map[string]any, morePrivate map[string]string) (*breach.Notice, error) {
 	n, err := w.store.Notice(ctx, noticeID)
 	if err != nil {
 		return nil, err
@@ -909,8 +918,10 @@ func (w *Worker) RecordBounce(ctx context.Context, noticeID, reason string, acto
 		public += " (" + codes + ")"
 	}
 	private := map[string]string{"reason": breach.RedactContact(reason)}
+	maps.Copy(private, morePrivate)
 	err = w.failWithFallback(ctx, b, noticeID, public, func(n *breach.Notice) []breach.Event {
 		data := map[string]any{"notice_id": n.ID}
+		maps.Copy(data, moreData)
 		if codes != "" {
 			data["smtp_status"] = codes
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/letters"
+	"github.com/breachd/breachd/notify/dsn"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/notify/voice"
 )
@@ -59,6 +60,13 @@ var envVars = []envVar{
 	{"BREACHD_TWILIO_FROM", "unset", "the number calls come from"},
 	{"BREACHD_TWILIO_BASE_URL", "Twilio's API", "another server speaking the Twilio API"},
 	{"BREACHD_PUBLIC_URL", "unset", "where people and Twilio reach this service; required with Twilio; https: the console's cookie is Secure"},
+	{"BREACHD_IMAP_HOST", "unset", "IMAP server whose mailbox receives the bounces; unset: bounces are recorded by clerks only"},
+	{"BREACHD_IMAP_PORT", "993, or 143 with TLS none", "IMAP port (993: implicit TLS; another: STARTTLS)"},
+	{"BREACHD_IMAP_USERNAME", "unset", "IMAP user; required with BREACHD_IMAP_HOST"},
+	{"BREACHD_IMAP_PASSWORD", "unset", "IMAP password; required with BREACHD_IMAP_HOST"},
+	{"BREACHD_IMAP_MAILBOX", dsn.DefaultMailbox, "the mailbox the bounces arrive in"},
+	{"BREACHD_IMAP_TLS", dsn.TLSMandatory, "mandatory or none"},
+	{"BREACHD_IMAP_INTERVAL", jobs.DefaultBounceInterval.String(), "how often the mailbox is read"},
 	{"BREACHD_BATCH_SIZE", fmt.Sprint(jobs.DefaultBatchSize), "letters per print batch"},
 	{"BREACHD_LOG_FORMAT", "json", "json or text"},
 	{"BREACHD_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -91,6 +99,9 @@ type config struct {
 	// Deadline reminders, sent by the workers (modes all and worker) through the same mailer.
 	ReminderTo       []string      // BREACHD_REMINDER_TO ("a@x,b@y"); default none: no reminders (embedded with the outbox: demoReminderTo)
 	ReminderInterval time.Duration // BREACHD_REMINDER_INTERVAL; default jobs.DefaultReminderInterval (1h)
+	// Bounces: read from an IMAP mailbox when BREACHD_IMAP_HOST is set (by the workers).
+	IMAP         dsn.Config    // BREACHD_IMAP_HOST, _PORT (993; 143 with TLS none), _USERNAME, _PASSWORD, _MAILBOX (INBOX), _TLS (mandatory)
+	IMAPInterval time.Duration // BREACHD_IMAP_INTERVAL; default jobs.DefaultBounceInterval (1m)
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -270,7 +281,62 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.ReminderInterval = d
 	}
+	errs = append(errs, loadIMAP(getenv, &c)...)
 	return c, errors.Join(errs...)
+}
+
+// loadIMAP reads the BREACHD_IMAP_* variables: the bounce mailbox.
+func loadIMAP(getenv func(string) string, c *config) []error {
+	host := getenv("BREACHD_IMAP_HOST")
+	if host == "" {
+		return nil
+	}
+	var errs []error
+	c.IMAP = dsn.Config{Host: host, Username: getenv("BREACHD_IMAP_USERNAME"), Password: getenv("BREACHD_IMAP_PASSWORD"),
+		Mailbox: getenv("BREACHD_IMAP_MAILBOX"), TLS: getenv("BREACHD_IMAP_TLS")}
+	if v := getenv("BREACHD_IMAP_PORT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			errs = append(errs, fmt.Errorf("BREACHD_IMAP_PORT: %q is not a port number", v))
+		}
+		c.IMAP.Port = n
+	}
+	switch c.IMAP.TLS {
+	case "", dsn.TLSMandatory, dsn.TLSNone:
+	default:
+		errs = append(errs, fmt.Errorf("BREACHD_IMAP_TLS: %q is not mandatory or none", c.IMAP.TLS))
+	}
+	// The defaults dsn.New would apply, here so that the start-up log says them.
+	if c.IMAP.TLS == "" {
+		c.IMAP.TLS = dsn.TLSMandatory
+	}
+	if c.IMAP.Port == 0 {
+		c.IMAP.Port = 993
+		if c.IMAP.TLS == dsn.TLSNone {
+			c.IMAP.Port = 143
+		}
+	}
+	if c.IMAP.Mailbox == "" {
+		c.IMAP.Mailbox = dsn.DefaultMailbox
+	}
+	if c.IMAP.Username == "" {
+		errs = append(errs, errors.New("BREACHD_IMAP_USERNAME is required with BREACHD_IMAP_HOST"))
+	}
+	if c.IMAP.Password == "" {
+		errs = append(errs, errors.New("BREACHD_IMAP_PASSWORD is required with BREACHD_IMAP_HOST"))
+	}
+	if strings.ContainsAny(c.IMAP.Mailbox, "\r\n") {
+		errs = append(errs, errors.New("BREACHD_IMAP_MAILBOX must be one line"))
+	}
+	c.IMAPInterval = jobs.DefaultBounceInterval
+	if v := getenv("BREACHD_IMAP_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			errs = append(errs, fmt.Errorf("BREACHD_IMAP_INTERVAL: %q is not a duration of at least 1s, such as 1m", v))
+		}
+		c.IMAPInterval = d
+	}
+	return errs
 }
 
 // String describes the configuration for the start-up log, with secrets masked.
@@ -295,8 +361,13 @@ func (c config) String() string {
 	if len(c.ReminderTo) > 0 {
 		reminders = fmt.Sprintf("%d addresses every %s", len(c.ReminderTo), c.ReminderInterval)
 	}
-	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s reminders=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
-		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, reminders, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
+	bounces := "clerks"
+	if c.IMAP.Host != "" {
+		bounces = fmt.Sprintf("imap %s:%d mailbox=%q tls=%q user=%t every %s", c.IMAP.Host, c.IMAP.Port, c.IMAP.Mailbox, c.IMAP.TLS,
+			c.IMAP.Username != "", c.IMAPInterval)
+	}
+	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s reminders=%s bounces=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
+		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, reminders, bounces, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
 }
 
 // maskURL hides a password in a Redis URL.

@@ -32,6 +32,7 @@ import (
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/letters"
+	"github.com/breachd/breachd/notify/dsn"
 	"github.com/breachd/breachd/notify/email"
 	"github.com/breachd/breachd/notify/voice"
 	"github.com/breachd/breachd/web"
@@ -169,6 +170,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}()
 		if stopReminders := startReminders(ctx, cfg, log, store, mailer); stopReminders != nil {
 			defer stopReminders() // before the workers stop: deferred later, runs first
+		}
+		if cfg.IMAP.Host != "" {
+			stopBounces, err := startBounces(ctx, cfg, worker, log)
+			if err != nil {
+				return err
+			}
+			defer stopBounces()
 		}
 	}
 	reg := prometheus.NewRegistry()
@@ -404,4 +412,28 @@ func channelStates(store *jobs.Store) func(context.Context) (map[string]api.Chan
 		}
 		return out, nil
 	}
+}
+
+// startBounces reads the bounce mailbox in the background until the returned function is called
+// (which waits for a read in progress to end).
+func startBounces(ctx context.Context, cfg config, worker *jobs.Worker, log *slog.Logger) (func(), error) {
+	mb, err := dsn.New(cfg.IMAP)
+	if err != nil {
+		return nil, fmt.Errorf("BREACHD_IMAP_*: %w", err)
+	}
+	p, err := jobs.NewBouncePoller(jobs.BouncePollerConfig{Worker: worker, Mailbox: mb, Interval: cfg.IMAPInterval, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("reading bounces", "mailbox", mb.String(), "every", cfg.IMAPInterval.String())
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
 }

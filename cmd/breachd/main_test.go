@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/breachd/breachd/api/apitest"
 	"github.com/breachd/breachd/jobs/redistest"
+	"github.com/breachd/breachd/notify/dsn/imaptest"
 )
 
 // runMainEnv makes the test binary run main instead of the tests (TestHelpStartsNothing).
@@ -249,6 +251,50 @@ func TestWorkerMode(t *testing.T) {
 	}
 }
 
+// TestBounceMailboxWired: with BREACHD_IMAP_* set the workers read the mailbox: a DSN that names
+// no notice is listed at /v1/bounces/unmatched and marked read; the password is never logged.
+func TestBounceMailboxWired(t *testing.T) {
+	box := imaptest.New(t)
+	raw, err := os.ReadFile("../../notify/dsn/testdata/unmatched.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := box.Append(t, raw)
+	rdb := redistest.New(t)
+	o := rdb.Options()
+	s := start(t, school(map[string]string{
+		"REDIS_URL":             fmt.Sprintf("redis://%s/%d", o.Addr, o.DB),
+		"BREACHD_API_KEYS":      "admin:" + adminKey + ",auditor:" + auditorKey,
+		"BREACHD_OUTBOX_DIR":    t.TempDir(),
+		"BREACHD_IMAP_HOST":     box.Host,
+		"BREACHD_IMAP_PORT":     fmt.Sprint(box.Port),
+		"BREACHD_IMAP_USERNAME": imaptest.Username,
+		"BREACHD_IMAP_PASSWORD": imaptest.Password,
+		"BREACHD_IMAP_TLS":      "none",
+		"BREACHD_IMAP_INTERVAL": "1s",
+	}))
+	var items []any
+	waitUntil := time.Now().Add(10 * time.Second)
+	for len(items) == 0 && time.Now().Before(waitUntil) {
+		status, body := s.call("GET", "/v1/bounces/unmatched", auditorKey, nil)
+		if status != 200 {
+			t.Fatalf("list: %d %v", status, body)
+		}
+		items, _ = body["items"].([]any)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(items) != 1 {
+		t.Fatalf("unmatched bounces %v", items)
+	}
+	if f := box.Flags(t)[uid]; !slices.Contains(f, `\Seen`) {
+		t.Fatalf("the DSN was not marked read: %v", f)
+	}
+	s.stop()
+	if l := s.stdout.String(); !strings.Contains(l, "reading bounces") || strings.Contains(l, imaptest.Password) {
+		t.Fatalf("the log does not say it reads bounces, or shows the password:\n%s", l)
+	}
+}
+
 // TestEmbeddedMode: with no configuration at all the service runs on an in-memory Redis, says
 // loudly that nothing survives, and prints an admin key that works.
 func TestEmbeddedMode(t *testing.T) {
@@ -345,6 +391,12 @@ func TestConfigErrors(t *testing.T) {
 		{"bad batch size", map[string]string{"BREACHD_BATCH_SIZE": "5000"}, "BREACHD_BATCH_SIZE"},
 		{"bad SMTP TLS", map[string]string{"BREACHD_SMTP_HOST": "mail.example.org", "BREACHD_SMTP_TLS": "maybe"}, "BREACHD_SMTP_TLS"},
 		{"Twilio needs a public URL", map[string]string{"BREACHD_TWILIO_ACCOUNT_SID": "AC1"}, "BREACHD_PUBLIC_URL"},
+		{"IMAP needs a user", map[string]string{"BREACHD_IMAP_HOST": "imap.example.org", "BREACHD_IMAP_PASSWORD": "p"}, "BREACHD_IMAP_USERNAME is required"},
+		{"IMAP needs a password", map[string]string{"BREACHD_IMAP_HOST": "imap.example.org", "BREACHD_IMAP_USERNAME": "u"}, "BREACHD_IMAP_PASSWORD is required"},
+		{"bad IMAP TLS", imap(map[string]string{"BREACHD_IMAP_TLS": "opportunistic"}), "BREACHD_IMAP_TLS"},
+		{"bad IMAP port", imap(map[string]string{"BREACHD_IMAP_PORT": "imaps"}), "BREACHD_IMAP_PORT"},
+		{"bad IMAP interval", imap(map[string]string{"BREACHD_IMAP_INTERVAL": "10ms"}), "BREACHD_IMAP_INTERVAL"},
+		{"IMAP set", imap(map[string]string{}), ""},
 		{"bad encryption key", map[string]string{"BREACHD_ENCRYPTION_KEY": "abc"}, "BREACHD_ENCRYPTION_KEY"},
 		{"bad log format", map[string]string{"BREACHD_LOG_FORMAT": "xml"}, "BREACHD_LOG_FORMAT"},
 		{"bad log level", map[string]string{"BREACHD_LOG_LEVEL": "loud"}, "BREACHD_LOG_LEVEL"},
@@ -388,6 +440,16 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // school adds what a real school must configure with REDIS_URL.
+// imap adds a valid bounce mailbox to env.
+func imap(env map[string]string) map[string]string {
+	for k, v := range map[string]string{"BREACHD_IMAP_HOST": "imap.example.org", "BREACHD_IMAP_USERNAME": "bounces", "BREACHD_IMAP_PASSWORD": "secret-imap"} {
+		if _, ok := env[k]; !ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
 func school(env map[string]string) map[string]string {
 	env["BREACHD_SENDER_NAME"] = "Metropolitan School District of Pike Creek"
 	env["BREACHD_SENDER_ADDRESS"] = "6901 Zionsville Rd|Indianapolis IN 46268"

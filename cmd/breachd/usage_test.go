@@ -99,7 +99,7 @@ func TestREADMEConfigTableMatches(t *testing.T) {
 	loadConfig(func(k string) string {
 		read[k] = true
 		switch k {
-		case "BREACHD_SMTP_HOST", "BREACHD_TWILIO_ACCOUNT_SID":
+		case "BREACHD_SMTP_HOST", "BREACHD_TWILIO_ACCOUNT_SID", "BREACHD_IMAP_HOST":
 			return "x"
 		}
 		return ""
