@@ -174,6 +174,13 @@ type ChainVerification struct {
 	ChainStart      string     `json:"chain_start,omitempty"`
 }
 
+// ChainedEvent is one event with its place in its breach's chain.
+type ChainedEvent struct {
+	Event    Event
+	Position int    // 1 = the first chained event
+	Hash     string // hex
+}
+
 // ChainHeader is the first line of an export.
 type ChainHeader struct {
 	Format          string     `json:"format"`

@@ -665,17 +665,10 @@ func (s *Store) ExportChain(ctx context.Context, id string, w io.Writer) (breach
 	return cp, nil
 }
 
-// ChainedEvent is one event of a notice with its place in the chain.
-type ChainedEvent struct {
-	Event    breach.Event
-	Position int
-	Hash     string // hex
-}
-
 // NoticeEvents returns the chained events that name the notice (its creation, its changes, its
 // fallback), oldest first, after chaining the breach. An event deleted from the stream after it
 // was chained is left out (VerifyChain reports it); the hash given is the one the chain holds.
-func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]ChainedEvent, error) {
+func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]breach.ChainedEvent, error) {
 	if _, err := s.Chain(ctx, breachID); err != nil {
 		return nil, err
 	}
@@ -686,7 +679,7 @@ func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]
 	if err != nil {
 		return nil, storeErr("load events of notice "+noticeID, err)
 	}
-	var out []ChainedEvent
+	var out []breach.ChainedEvent
 	for _, f := range strings.Fields(v) {
 		pos, err := strconv.Atoi(f)
 		if err != nil || pos < 1 {
@@ -708,7 +701,7 @@ func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ChainedEvent{Event: ev, Position: pos, Hash: hex.EncodeToString(ce.hash[:])})
+		out = append(out, breach.ChainedEvent{Event: ev, Position: pos, Hash: hex.EncodeToString(ce.hash[:])})
 	}
 	return out, nil
 }
