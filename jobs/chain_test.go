@@ -20,7 +20,7 @@ import (
 var testSigningKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 
 // chainedBreach stores a breach with n-1 more events after its creation and returns the store.
-func chainedBreach(t *testing.T, n int) (*jobs.Store, *redis.Client, string) {
+func chainedBreach(t testing.TB, n int) (*jobs.Store, *redis.Client, string) {
 	t.Helper()
 	rdb := redistest.New(t)
 	s := jobs.NewStore(rdb, jobs.WithSigningKey(testSigningKey), jobs.WithEncryptionKey(bytes.Repeat([]byte{1}, 32)))
@@ -33,7 +33,7 @@ func chainedBreach(t *testing.T, n int) (*jobs.Store, *redis.Client, string) {
 	return s, rdb, id
 }
 
-func addEvents(t *testing.T, s *jobs.Store, id string, n int) {
+func addEvents(t testing.TB, s *jobs.Store, id string, n int) {
 	t.Helper()
 	for i := range n {
 		if _, err := s.UpdateBreach(context.Background(), id, func(b *breach.Breach) (breach.Event, error) {
@@ -322,4 +322,32 @@ func TestChainNoticeEvents(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("positions = %v, want %v", got, want)
 	}
+}
+
+// BenchmarkChain measures the chainer over events already written (each naming one notice, as
+// the worker's events do): events chained per second.
+func BenchmarkChain(b *testing.B) {
+	s, rdb, id := chainedBreach(b, 1)
+	ctx := context.Background()
+	const n = 20000
+	if _, err := s.Chain(ctx, id); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		pipe := rdb.Pipeline()
+		for i := range n {
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: eventsKey(id), Values: []any{"type", "notice.sent", "actor", "worker", "role", "system",
+				"at", "2026-03-20T15:00:00Z", "summary", "Email notice accepted by the mail server",
+				"data", fmt.Sprintf(`{"channel":"email","notice_id":"nt_%026d"}`, i)}})
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if got, err := s.Chain(ctx, id); err != nil || got != n {
+			b.Fatalf("chained %d, %v", got, err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
