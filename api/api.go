@@ -51,6 +51,10 @@ type Config struct {
 	// callbacks (nil: Twilio is not configured and the webhook answers 404).
 	DeadLetters    DeadLetters
 	TwilioCallback TwilioCallback
+	// Audit is the tamper-evident audit trail (chain, checkpoints, verification); Proofs draws
+	// proofs of notice. nil: their routes answer 503.
+	Audit  AuditTrail
+	Proofs ProofRenderer
 	// BatchSize is how many letters a print batch takes (default and most: breach.MaxPrintBatch).
 	BatchSize int
 	Keys      *Keys
@@ -128,7 +132,8 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
-	e.Use(responseHeaders, recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes))
+	e.Use(responseHeaders, recoverer(cfg.Logger), observe(cfg.Logger, m), guard(router, cfg.Keys, cfg.MaxBodyBytes),
+		chainAfterWrite(cfg.Audit, cfg.Notices, cfg.Logger))
 
 	h := &handlers{cfg: cfg}
 	RegisterHandlers(e, NewStrictHandler(h, nil))

@@ -86,7 +86,8 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	}
 	// Encrypted at rest, as in production.
 	e := &env{t: t, now: time.Date(2026, 3, 20, 15, 0, 0, 0, time.UTC), logs: &apitest.SyncBuffer{}}
-	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)), jobs.WithClock(e.clock))
+	store := jobs.NewStore(rdb, jobs.WithEncryptionKey(bytes.Repeat([]byte{7}, 32)), jobs.WithClock(e.clock),
+		jobs.WithSigningKey(testSigningKey))
 	keys := &api.Keys{}
 	for role, k := range testKeys {
 		if err := keys.Add(role, k); err != nil {
@@ -129,6 +130,8 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Printer:     letters.NewPrinter(renderer, sender),
 		Documents:   letters.NewDocuments(renderer, sender),
 		DeadLetters: worker,
+		Audit:       store,
+		Proofs:      letters.NewDocuments(renderer, sender),
 		Keys:        keys,
 		Ready:       store.Ping,
 		Logger:      logger,

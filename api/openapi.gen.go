@@ -354,6 +354,21 @@ func (e ListDueObligationsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for GetSigningKey200JSONResponseBodyAlgorithm.
+const (
+	Ed25519 GetSigningKey200JSONResponseBodyAlgorithm = "ed25519"
+)
+
+// Valid indicates whether the value is a known member of the GetSigningKey200JSONResponseBodyAlgorithm enum.
+func (e GetSigningKey200JSONResponseBodyAlgorithm) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	default:
+		return false
+	}
+}
+
 // AgencyNotice defines model for AgencyNotice.
 type AgencyNotice struct {
 	// Due A calendar date, YYYY-MM-DD, in the years 1900 to 9899 (so that every date worked out from
@@ -453,6 +468,9 @@ type CallTaskList struct {
 	Items      []CallTask `json:"items"`
 	NextCursor *string    `json:"next_cursor"`
 }
+
+// ChainVerification defines model for ChainVerification.
+type ChainVerification = breach.ChainVerification
 
 // ChannelState Example: {"degraded":true,"reason":"cannot connect to SMTP server","since":"2026-11-24T14:03:07Z"}
 type ChannelState struct {
@@ -643,6 +661,9 @@ type NoticeList struct {
 // NoticePart One of the five things every notice must say (LAW.md §4): A what happened, B the personal information involved, C the measures taken, D the telephone number for assistance, E the reminder to be vigilant for fraud.
 type NoticePart = breach.NoticePart
 
+// NoticeProof defines model for NoticeProof.
+type NoticeProof = breach.NoticeProof
+
 // NoticeStatus defines model for NoticeStatus.
 type NoticeStatus string
 
@@ -807,6 +828,9 @@ type SentRequest struct {
 	// Example: 2026-03-03
 	SentOn Date `json:"sent_on"`
 }
+
+// SignedCheckpoint Example: {"at":"2026-04-20T15:00:00Z","breach_id":"br_01JQ6Z8Y3T9V5K2M4N7P0R1S2T","event_count":14,"head_hash":"9c1e4f0b7d2a6e3c8f5b1a9d4e7c2f6a0b3d8e1c5f9a2b6d0e4c7f1a3b5d8e2c","last_event_id":"1773155200000-0","public_key":"6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw=","reason":"on_demand","signature":"Zm9v…"}
+type SignedCheckpoint = breach.SignedCheckpoint
 
 // SubstituteStatus defines model for SubstituteStatus.
 type SubstituteStatus struct {
@@ -1009,6 +1033,9 @@ type ListDueObligationsParams struct {
 // ListDueObligationsParamsStatus defines parameters for ListDueObligations.
 type ListDueObligationsParamsStatus string
 
+// GetSigningKey200JSONResponseBodyAlgorithm defines parameters for GetSigningKey.
+type GetSigningKey200JSONResponseBodyAlgorithm string
+
 // CreateAssessmentJSONRequestBody defines body for CreateAssessment for application/json ContentType.
 type CreateAssessmentJSONRequestBody = AssessmentRequest
 
@@ -1110,6 +1137,15 @@ type ServerInterface interface {
 	// ListEvents The breach's audit trail, oldest first.
 	// (GET /v1/breaches/{id}/events)
 	ListEvents(ctx *echo.Context, id BreachID, params ListEventsParams) error
+	// CreateCheckpoint Sign a checkpoint of the chain's head now (one is also made on every close and export).
+	// (POST /v1/breaches/{id}/events/checkpoints)
+	CreateCheckpoint(ctx *echo.Context, id BreachID) error
+	// ExportEvents The chained audit trail as NDJSON with a signed checkpoint, for `breachd verify FILE`.
+	// (GET /v1/breaches/{id}/events/export)
+	ExportEvents(ctx *echo.Context, id BreachID) error
+	// VerifyEvents Verify the breach's tamper-evident audit trail (hash chain and signed checkpoints).
+	// (GET /v1/breaches/{id}/events/verify)
+	VerifyEvents(ctx *echo.Context, id BreachID) error
 	// PlaceHold Record a law-enforcement request to delay notice.
 	// (POST /v1/breaches/{id}/holds)
 	PlaceHold(ctx *echo.Context, id BreachID) error
@@ -1197,12 +1233,21 @@ type ServerInterface interface {
 	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
 	// (GET /v1/notices/{nid}/letter.pdf)
 	GetLetterPDF(ctx *echo.Context, nid NoticeID) error
+	// GetNoticeProof Proof of notice for one addressee, every item with its event hash in the chain.
+	// (GET /v1/notices/{nid}/proof)
+	GetNoticeProof(ctx *echo.Context, nid NoticeID) error
+	// GetNoticeProofPDF The same proof of notice on one page, for the case file.
+	// (GET /v1/notices/{nid}/proof.pdf)
+	GetNoticeProofPDF(ctx *echo.Context, nid NoticeID) error
 	// RecordReturnedMail Record that a mailed letter came back undelivered.
 	// (POST /v1/notices/{nid}/returned)
 	RecordReturnedMail(ctx *echo.Context, nid NoticeID) error
 	// ListDueObligations Every breach's obligations, filtered — the due-soon list in one query.
 	// (GET /v1/obligations)
 	ListDueObligations(ctx *echo.Context, params ListDueObligationsParams) error
+	// GetSigningKey The Ed25519 public key checkpoints are signed with.
+	// (GET /v1/signing-key)
+	GetSigningKey(ctx *echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1510,6 +1555,54 @@ func (w *ServerInterfaceWrapper) ListEvents(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListEvents(ctx, id, params)
+	return err
+}
+
+// CreateCheckpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateCheckpoint(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateCheckpoint(ctx, id)
+	return err
+}
+
+// ExportEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportEvents(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportEvents(ctx, id)
+	return err
+}
+
+// VerifyEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyEvents(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyEvents(ctx, id)
 	return err
 }
 
@@ -2122,6 +2215,38 @@ func (w *ServerInterfaceWrapper) GetLetterPDF(ctx *echo.Context) error {
 	return err
 }
 
+// GetNoticeProof converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNoticeProof(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNoticeProof(ctx, nid)
+	return err
+}
+
+// GetNoticeProofPDF converts echo context to params.
+func (w *ServerInterfaceWrapper) GetNoticeProofPDF(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "nid" -------------
+	var nid NoticeID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "nid", ctx.Param("nid"), &nid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter nid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetNoticeProofPDF(ctx, nid)
+	return err
+}
+
 // RecordReturnedMail converts echo context to params.
 func (w *ServerInterfaceWrapper) RecordReturnedMail(ctx *echo.Context) error {
 	var err error
@@ -2160,6 +2285,15 @@ func (w *ServerInterfaceWrapper) ListDueObligations(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListDueObligations(ctx, params)
+	return err
+}
+
+// GetSigningKey converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSigningKey(ctx *echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSigningKey(ctx)
 	return err
 }
 
@@ -2224,6 +2358,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/holds", wrapper.PlaceHold, options.OperationMiddlewares["placeHold"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/holds/:hold_id/release", wrapper.ReleaseHold, options.OperationMiddlewares["releaseHold"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/events/verify", wrapper.VerifyEvents, options.OperationMiddlewares["verifyEvents"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/events/export", wrapper.ExportEvents, options.OperationMiddlewares["exportEvents"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/events/checkpoints", wrapper.CreateCheckpoint, options.OperationMiddlewares["createCheckpoint"]...)
+	router.GET(options.BaseURL+"/v1/signing-key", wrapper.GetSigningKey, options.OperationMiddlewares["getSigningKey"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/recipients/complete", wrapper.CompleteRecipients, options.OperationMiddlewares["completeRecipients"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/languages/:lang/english-fallback", wrapper.RecordEnglishFallback, options.OperationMiddlewares["recordEnglishFallback"]...)
@@ -2238,6 +2376,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/notices/:nid/returned", wrapper.RecordReturnedMail, options.OperationMiddlewares["recordReturnedMail"]...)
 	router.POST(options.BaseURL+"/v1/notices/:nid/bounced", wrapper.RecordBounce, options.OperationMiddlewares["recordBounce"]...)
 	router.GET(options.BaseURL+"/v1/notices/:nid/letter.pdf", wrapper.GetLetterPDF, options.OperationMiddlewares["getLetterPDF"]...)
+	router.GET(options.BaseURL+"/v1/notices/:nid/proof", wrapper.GetNoticeProof, options.OperationMiddlewares["getNoticeProof"]...)
+	router.GET(options.BaseURL+"/v1/notices/:nid/proof.pdf", wrapper.GetNoticeProofPDF, options.OperationMiddlewares["getNoticeProofPDF"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.ListPrintBatches, options.OperationMiddlewares["listPrintBatches"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches", wrapper.CreatePrintBatch, options.OperationMiddlewares["createPrintBatch"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/print-batches/:bid/mailed", wrapper.MarkPrintBatchMailed, options.OperationMiddlewares["markPrintBatchMailed"]...)
@@ -4048,6 +4188,341 @@ type ListEvents503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListEvents503ApplicationProblemPlusJSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpointRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type CreateCheckpointResponseObject interface {
+	VisitCreateCheckpointResponse(w http.ResponseWriter) error
+}
+
+type CreateCheckpoint201JSONResponse SignedCheckpoint
+
+func (response CreateCheckpoint201JSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpoint401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckpoint401ApplicationProblemPlusJSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpoint403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckpoint403ApplicationProblemPlusJSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpoint404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckpoint404ApplicationProblemPlusJSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpoint422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckpoint422ApplicationProblemPlusJSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheckpoint503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheckpoint503ApplicationProblemPlusJSONResponse) VisitCreateCheckpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportEventsRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type ExportEventsResponseObject interface {
+	VisitExportEventsResponse(w http.ResponseWriter) error
+}
+
+type ExportEvents200ApplicationxNdjsonResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportEvents200ApplicationxNdjsonResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type ExportEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportEvents401ApplicationProblemPlusJSONResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportEvents403ApplicationProblemPlusJSONResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ExportEvents404ApplicationProblemPlusJSONResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportEvents422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response ExportEvents422ApplicationProblemPlusJSONResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportEvents503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportEvents503ApplicationProblemPlusJSONResponse) VisitExportEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEventsRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type VerifyEventsResponseObject interface {
+	VisitVerifyEventsResponse(w http.ResponseWriter) error
+}
+
+type VerifyEvents200JSONResponse ChainVerification
+
+func (response VerifyEvents200JSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEvents401ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEvents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEvents403ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEvents404ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEvents422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEvents422ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyEvents503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyEvents503ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7665,6 +8140,232 @@ func (response GetLetterPDF503ApplicationProblemPlusJSONResponse) VisitGetLetter
 	return err
 }
 
+type GetNoticeProofRequestObject struct {
+	Nid NoticeID `json:"nid"`
+}
+
+type GetNoticeProofResponseObject interface {
+	VisitGetNoticeProofResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeProof200JSONResponse NoticeProof
+
+func (response GetNoticeProof200JSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProof401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProof401ApplicationProblemPlusJSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProof403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProof403ApplicationProblemPlusJSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProof404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProof404ApplicationProblemPlusJSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProof422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProof422ApplicationProblemPlusJSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProof503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProof503ApplicationProblemPlusJSONResponse) VisitGetNoticeProofResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDFRequestObject struct {
+	Nid NoticeID `json:"nid"`
+}
+
+type GetNoticeProofPDFResponseObject interface {
+	VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error
+}
+
+type GetNoticeProofPDF200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetNoticeProofPDF200ApplicationpdfResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetNoticeProofPDF401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF401ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDF403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF403ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDF404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF404ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDF409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF409ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDF422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF422ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNoticeProofPDF503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetNoticeProofPDF503ApplicationProblemPlusJSONResponse) VisitGetNoticeProofPDFResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordReturnedMailRequestObject struct {
 	Nid  NoticeID `json:"nid"`
 	Body *RecordReturnedMailJSONRequestBody
@@ -7918,6 +8619,48 @@ func (response ListDueObligations503ApplicationProblemPlusJSONResponse) VisitLis
 	return err
 }
 
+type GetSigningKeyRequestObject struct {
+}
+
+type GetSigningKeyResponseObject interface {
+	VisitGetSigningKeyResponse(w http.ResponseWriter) error
+}
+
+type GetSigningKey200JSONResponse struct {
+	Algorithm GetSigningKey200JSONResponseBodyAlgorithm `json:"algorithm"`
+
+	// PublicKey Standard base64 of the 32-byte key.
+	PublicKey string `json:"public_key"`
+}
+
+func (response GetSigningKey200JSONResponse) VisitGetSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSigningKey503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSigningKey503ApplicationProblemPlusJSONResponse) VisitGetSigningKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealthz Liveness: the process is up.
@@ -7974,6 +8717,15 @@ type StrictServerInterface interface {
 	// ListEvents The breach's audit trail, oldest first.
 	// (GET /v1/breaches/{id}/events)
 	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
+	// CreateCheckpoint Sign a checkpoint of the chain's head now (one is also made on every close and export).
+	// (POST /v1/breaches/{id}/events/checkpoints)
+	CreateCheckpoint(ctx context.Context, request CreateCheckpointRequestObject) (CreateCheckpointResponseObject, error)
+	// ExportEvents The chained audit trail as NDJSON with a signed checkpoint, for `breachd verify FILE`.
+	// (GET /v1/breaches/{id}/events/export)
+	ExportEvents(ctx context.Context, request ExportEventsRequestObject) (ExportEventsResponseObject, error)
+	// VerifyEvents Verify the breach's tamper-evident audit trail (hash chain and signed checkpoints).
+	// (GET /v1/breaches/{id}/events/verify)
+	VerifyEvents(ctx context.Context, request VerifyEventsRequestObject) (VerifyEventsResponseObject, error)
 	// PlaceHold Record a law-enforcement request to delay notice.
 	// (POST /v1/breaches/{id}/holds)
 	PlaceHold(ctx context.Context, request PlaceHoldRequestObject) (PlaceHoldResponseObject, error)
@@ -8061,12 +8813,21 @@ type StrictServerInterface interface {
 	// GetLetterPDF Reprint one letter; once printed in a batch, the reprint says the same, to the hash.
 	// (GET /v1/notices/{nid}/letter.pdf)
 	GetLetterPDF(ctx context.Context, request GetLetterPDFRequestObject) (GetLetterPDFResponseObject, error)
+	// GetNoticeProof Proof of notice for one addressee, every item with its event hash in the chain.
+	// (GET /v1/notices/{nid}/proof)
+	GetNoticeProof(ctx context.Context, request GetNoticeProofRequestObject) (GetNoticeProofResponseObject, error)
+	// GetNoticeProofPDF The same proof of notice on one page, for the case file.
+	// (GET /v1/notices/{nid}/proof.pdf)
+	GetNoticeProofPDF(ctx context.Context, request GetNoticeProofPDFRequestObject) (GetNoticeProofPDFResponseObject, error)
 	// RecordReturnedMail Record that a mailed letter came back undelivered.
 	// (POST /v1/notices/{nid}/returned)
 	RecordReturnedMail(ctx context.Context, request RecordReturnedMailRequestObject) (RecordReturnedMailResponseObject, error)
 	// ListDueObligations Every breach's obligations, filtered — the due-soon list in one query.
 	// (GET /v1/obligations)
 	ListDueObligations(ctx context.Context, request ListDueObligationsRequestObject) (ListDueObligationsResponseObject, error)
+	// GetSigningKey The Ed25519 public key checkpoints are signed with.
+	// (GET /v1/signing-key)
+	GetSigningKey(ctx context.Context, request GetSigningKeyRequestObject) (GetSigningKeyResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *echo.Context, request any) (any, error)
@@ -8631,6 +9392,81 @@ func (sh *strictHandler) ListEvents(ctx *echo.Context, id BreachID, params ListE
 		return err
 	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
 		return validResponse.VisitListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateCheckpoint operation middleware
+func (sh *strictHandler) CreateCheckpoint(ctx *echo.Context, id BreachID) error {
+	var request CreateCheckpointRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateCheckpoint(ctx.Request().Context(), request.(CreateCheckpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateCheckpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateCheckpointResponseObject); ok {
+		return validResponse.VisitCreateCheckpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportEvents operation middleware
+func (sh *strictHandler) ExportEvents(ctx *echo.Context, id BreachID) error {
+	var request ExportEventsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportEvents(ctx.Request().Context(), request.(ExportEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportEventsResponseObject); ok {
+		return validResponse.VisitExportEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyEvents operation middleware
+func (sh *strictHandler) VerifyEvents(ctx *echo.Context, id BreachID) error {
+	var request VerifyEventsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyEvents(ctx.Request().Context(), request.(VerifyEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyEventsResponseObject); ok {
+		return validResponse.VisitVerifyEventsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -9578,6 +10414,56 @@ func (sh *strictHandler) GetLetterPDF(ctx *echo.Context, nid NoticeID) error {
 	return nil
 }
 
+// GetNoticeProof operation middleware
+func (sh *strictHandler) GetNoticeProof(ctx *echo.Context, nid NoticeID) error {
+	var request GetNoticeProofRequestObject
+
+	request.Nid = nid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeProof(ctx.Request().Context(), request.(GetNoticeProofRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeProof")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNoticeProofResponseObject); ok {
+		return validResponse.VisitGetNoticeProofResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetNoticeProofPDF operation middleware
+func (sh *strictHandler) GetNoticeProofPDF(ctx *echo.Context, nid NoticeID) error {
+	var request GetNoticeProofPDFRequestObject
+
+	request.Nid = nid
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNoticeProofPDF(ctx.Request().Context(), request.(GetNoticeProofPDFRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNoticeProofPDF")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetNoticeProofPDFResponseObject); ok {
+		return validResponse.VisitGetNoticeProofPDFResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RecordReturnedMail operation middleware
 func (sh *strictHandler) RecordReturnedMail(ctx *echo.Context, nid NoticeID) error {
 	var request RecordReturnedMailRequestObject
@@ -9645,6 +10531,29 @@ func (sh *strictHandler) ListDueObligations(ctx *echo.Context, params ListDueObl
 		return err
 	} else if validResponse, ok := response.(ListDueObligationsResponseObject); ok {
 		return validResponse.VisitListDueObligationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSigningKey operation middleware
+func (sh *strictHandler) GetSigningKey(ctx *echo.Context) error {
+	var request GetSigningKeyRequestObject
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSigningKey(ctx.Request().Context(), request.(GetSigningKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSigningKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSigningKeyResponseObject); ok {
+		return validResponse.VisitGetSigningKeyResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

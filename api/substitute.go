@@ -380,6 +380,7 @@ func (h *handlers) CloseBreach(ctx context.Context, req CloseBreachRequestObject
 	if err != nil {
 		return nil, err
 	}
+	h.checkpointClosed(ctx, b.ID)
 	v, err := h.viewToday(ctx, b)
 	if err != nil {
 		return nil, err

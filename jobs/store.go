@@ -23,6 +23,7 @@ package jobs
 import (
 	"context"
 	"crypto/cipher"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,8 @@ type Store struct {
 	rdb  redis.UniversalClient
 	aead cipher.AEAD // nil: records are stored as plain JSON
 	now  func() time.Time
+	// signer signs the chain's checkpoints (see chain.go); nil: no checkpoints.
+	signer ed25519.PrivateKey
 }
 
 // Option configures a Store.
@@ -230,6 +233,8 @@ func (s *Store) CreateBreach(ctx context.Context, b *breach.Breach, ev breach.Ev
 			p.ZAdd(ctx, keyBreaches, redis.Z{Member: b.ID})
 			p.ZAdd(ctx, statusKey(b.Status), redis.Z{Member: b.ID})
 			p.XAdd(ctx, &redis.XAddArgs{Stream: eventsKey(b.ID), Values: evVals})
+			// A new breach's chain covers every event (see chain.go).
+			p.HSet(ctx, chainMetaKey(b.ID), chainMetaStart, chainFromStart)
 			return nil
 		})
 		return err

@@ -31,10 +31,13 @@ var registerHTML sync.Once
 func New(t testing.TB) *Contract {
 	t.Helper()
 	registerHTML.Do(func() {
-		openapi3filter.RegisterBodyDecoder("text/html", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		asString := func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 			b, err := io.ReadAll(r)
 			return string(b), err
-		})
+		}
+		openapi3filter.RegisterBodyDecoder("text/html", asString)
+		// The chain export (exportEvents): its schema is a string.
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", asString)
 	})
 	doc, err := api.LoadSpec()
 	if err != nil {

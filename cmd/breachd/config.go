@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +41,7 @@ var envVars = []envVar{
 	{"BREACHD_API_KEYS", "unset", "role:KEY,… (admin, clerk, auditor); required with REDIS_URL; unset embedded: an admin key is generated"},
 	{"BREACHD_API_KEYS_FILE", "unset", "a file of role:KEY or role:sha256:<hex> lines, instead of BREACHD_API_KEYS"},
 	{"BREACHD_ENCRYPTION_KEY", "unset", "32 bytes, hex or base64: encrypts personal data at rest (random when embedded)"},
+	{"BREACHD_SIGNING_KEY", "unset", "Ed25519 seed (32 bytes, base64 or hex) that signs the audit trail's checkpoints; unset: one is generated per run and its public key logged"},
 	{"BREACHD_MAX_UPLOAD_BYTES", fmt.Sprint(api.DefaultMaxUploadBytes), "largest upload of recipients"},
 	{"BREACHD_MODE", "all", "all (API and workers), api or worker"},
 	{"BREACHD_SENDER_NAME", "demo when embedded", "the school corporation; required with REDIS_URL"},
@@ -76,16 +80,17 @@ var envVars = []envVar{
 // config is everything breachd reads from its environment. Each field names its variable and
 // default; the README's configuration table lists the same.
 type config struct {
-	RedisURL        string        // REDIS_URL; default "" = embedded in-memory Redis (nothing persists)
-	Addr            string        // BREACHD_ADDR; default "127.0.0.1:8080" in embedded mode, else ":8080"
-	Keys            *api.Keys     // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
-	EncryptionKey   []byte        // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
-	MaxUploadBytes  int64         // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
-	LogFormat       string        // BREACHD_LOG_FORMAT; "json" (default) or "text"
-	LogLevel        slog.Level    // BREACHD_LOG_LEVEL; debug, info (default), warn, error
-	ShutdownTimeout time.Duration // BREACHD_SHUTDOWN_TIMEOUT; default 15s
-	Mode            string        // BREACHD_MODE; "all" (default: API and workers), "api" or "worker"
-	BatchSize       int           // BREACHD_BATCH_SIZE; letters per print batch, default 1000
+	RedisURL        string             // REDIS_URL; default "" = embedded in-memory Redis (nothing persists)
+	Addr            string             // BREACHD_ADDR; default "127.0.0.1:8080" in embedded mode, else ":8080"
+	Keys            *api.Keys          // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
+	EncryptionKey   []byte             // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
+	SigningKey      ed25519.PrivateKey // BREACHD_SIGNING_KEY; a 32-byte Ed25519 seed, base64 or hex; default: generated per run
+	MaxUploadBytes  int64              // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
+	LogFormat       string             // BREACHD_LOG_FORMAT; "json" (default) or "text"
+	LogLevel        slog.Level         // BREACHD_LOG_LEVEL; debug, info (default), warn, error
+	ShutdownTimeout time.Duration      // BREACHD_SHUTDOWN_TIMEOUT; default 15s
+	Mode            string             // BREACHD_MODE; "all" (default: API and workers), "api" or "worker"
+	BatchSize       int                // BREACHD_BATCH_SIZE; letters per print batch, default 1000
 
 	// Who the notices come from (letters, emails, call scripts).
 	Sender   letters.Sender // BREACHD_SENDER_NAME, _ADDRESS ("line|line"), _PHONE, _WEBSITE; BREACHD_SIGNATORY, _ROLE
@@ -155,6 +160,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Errorf("BREACHD_ENCRYPTION_KEY: %w", err))
 		}
 		c.EncryptionKey = key
+	}
+	if v := getenv("BREACHD_SIGNING_KEY"); v != "" {
+		seed, err := parseSeed(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BREACHD_SIGNING_KEY: %w", err))
+		} else {
+			c.SigningKey = ed25519.NewKeyFromSeed(seed)
+		}
 	}
 	if v := getenv("BREACHD_MAX_UPLOAD_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -380,4 +393,16 @@ func maskURL(u string) string {
 		rest = "****@" + rest[at+1:]
 	}
 	return scheme + "://" + rest
+}
+
+// parseSeed reads an Ed25519 seed: 32 bytes as standard base64 or hex.
+func parseSeed(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if b, err := hex.DecodeString(v); err == nil && len(b) == ed25519.SeedSize {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(v); err == nil && len(b) == ed25519.SeedSize {
+		return b, nil
+	}
+	return nil, errors.New("not a 32-byte Ed25519 seed in base64 or hex (make one with: openssl rand -base64 32)")
 }

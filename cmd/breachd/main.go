@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -37,6 +38,9 @@ import (
 	"github.com/breachd/breachd/notify/voice"
 	"github.com/breachd/breachd/web"
 )
+
+// chainInterval is how often the worker chains the events of every breach.
+const chainInterval = 2 * time.Second
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
 var version = "dev"
@@ -101,7 +105,18 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	default:
 		log.Warn("BREACHD_ENCRYPTION_KEY is not set: personal information is stored in Redis unencrypted")
 	}
+	signingKey := cfg.SigningKey
+	if signingKey == nil {
+		// Checkpoints signed with a key made now verify only against this run's public key.
+		_, signingKey, _ = ed25519.GenerateKey(rand.Reader)
+		if cfg.RedisURL != "" {
+			log.Warn("BREACHD_SIGNING_KEY is not set: the audit trail's checkpoints are signed with a key generated for this run; " +
+				"set it so that checkpoints verify under one published key")
+		}
+	}
+	storeOpts = append(storeOpts, jobs.WithSigningKey(signingKey))
 	store := jobs.NewStore(rdb, storeOpts...)
+	log.Info("audit trail signing key", "algorithm", "ed25519", "public_key", store.SigningPublicKey())
 
 	if cfg.RedisURL != "" {
 		checkRedis(ctx, log, store)
@@ -179,6 +194,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			defer stopBounces()
 		}
 	}
+	if cfg.Mode != "api" {
+		// Events the workers append are chained within seconds (the API chains after its own writes).
+		chainCtx, stopChainer := context.WithCancel(ctx)
+		chainerDone := make(chan struct{})
+		go func() { defer close(chainerDone); store.RunChainer(chainCtx, chainInterval, log) }()
+		defer func() { stopChainer(); <-chainerDone }()
+	}
 	reg := prometheus.NewRegistry()
 	var handler http.Handler
 	adminPassword := ""
@@ -197,6 +219,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Printer:        printer,
 		Documents:      letters.NewDocuments(renderer, cfg.Sender),
 		DeadLetters:    worker,
+		Audit:          store,
+		Proofs:         letters.NewDocuments(renderer, cfg.Sender),
 		TwilioCallback: twilioCallback,
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
@@ -245,6 +269,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "127.0.0.1" || host == "localhost" || host == "::1" {
 			fmt.Fprintf(stderr, "  (this machine only; BREACHD_ADDR=%s listens on every interface)\n", defaultAddr)
 		}
+		fmt.Fprintf(stderr, "  Checkpoints of the audit trail are signed with the Ed25519 public key\n    %s\n", store.SigningPublicKey())
 		if generatedKey != "" {
 			fmt.Fprintf(stderr, "\n  It generated an admin API key for this run:\n\n"+
 				"    export BREACHD_KEY=%s\n\n  Use it as: curl -H \"Authorization: Bearer $BREACHD_KEY\" %s/v1/breaches\n", generatedKey, url)

@@ -18,6 +18,9 @@ const docsURL = "https://github.com/breachd/breachd#readme"
 // code instead of starting the service (0 after -h, --help or --version; 2 after a bad argument,
 // with the usage on stderr).
 func parseFlags(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if len(args) > 0 && args[0] == "verify" {
+		return runVerify(args[1:], stdout, stderr), true
+	}
 	fs := flag.NewFlagSet("breachd", flag.ContinueOnError)
 	fs.SetOutput(stderr) // flag reports a bad flag here, before Usage
 	fs.Usage = func() {}
@@ -48,6 +51,9 @@ Usage:
   breachd              run the service; all configuration is by environment variable
   breachd -h, --help   print this help
   breachd --version    print the version
+  breachd verify [-key PUBLIC_KEY] [-json] FILE
+                       check an audit trail export (GET /v1/breaches/{id}/events/export)
+                       offline; exit 0 only when every line verifies
 
 Modes:
   embedded             REDIS_URL unset: an in-memory Redis (NOTHING SURVIVES A RESTART), a

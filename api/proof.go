@@ -1,0 +1,290 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/rules"
+)
+
+func (h *handlers) GetNoticeProof(ctx context.Context, req GetNoticeProofRequestObject) (GetNoticeProofResponseObject, error) {
+	p, err := h.noticeProof(ctx, req.Nid)
+	if err != nil {
+		return nil, err
+	}
+	return GetNoticeProof200JSONResponse(p), nil
+}
+
+func (h *handlers) GetNoticeProofPDF(ctx context.Context, req GetNoticeProofPDFRequestObject) (GetNoticeProofPDFResponseObject, error) {
+	if h.cfg.Proofs == nil {
+		return nil, breach.Errorf(breach.EUNAVAILABLE, "proof documents are not configured")
+	}
+	p, err := h.noticeProof(ctx, req.Nid)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := h.cfg.Proofs.ProofOfNotice(ctx, &buf, p); err != nil {
+		return nil, err
+	}
+	return GetNoticeProofPDF200ApplicationpdfResponse{Body: bytes.NewReader(buf.Bytes()), ContentLength: int64(buf.Len())}, nil
+}
+
+// noticeProof gathers the proof of one notice: the notice and its history, the people it covers
+// (their upload rows), the plan's rule pack, deadline and channel conditions, and the notice's
+// events in the breach's chain.
+func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticeProof, error) {
+	a, err := h.audit()
+	if err != nil {
+		return breach.NoticeProof{}, err
+	}
+	n, err := h.cfg.Notices.Notice(ctx, nid)
+	if err != nil {
+		return breach.NoticeProof{}, err
+	}
+	b, err := h.cfg.Store.Breach(ctx, n.BreachID)
+	if err != nil {
+		return breach.NoticeProof{}, err
+	}
+	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	if err != nil {
+		return breach.NoticeProof{}, err
+	}
+	chained, err := a.NoticeEvents(ctx, b.ID, n.ID)
+	if err != nil {
+		return breach.NoticeProof{}, err
+	}
+	p := breach.NoticeProof{NoticeID: n.ID, BreachID: b.ID, GeneratedAt: h.cfg.Now().UTC(), Channel: n.Channel,
+		Status: n.Status, Language: n.Language, Substitute: n.Substitute, Deadline: plan.Deadline,
+		Who:      breach.ProofWho{Addressee: n.AddresseeName, ToGuardian: n.ToGuardian, Children: n.Children, People: []breach.ProofPerson{}},
+		Fallback: breach.ProofFallback{FallbackFor: n.FallbackFor, FallbackID: n.FallbackID},
+		Items:    []breach.ProofItem{}}
+	for _, r := range plan.Reasons {
+		if r.Code == rules.CodeDeadline45Days {
+			p.DeadlineCitation = r.Citation
+		}
+	}
+	p.Route.RulePack = plan.RulePack
+	for _, m := range plan.IndividualMethods {
+		if m.Method == n.Channel {
+			p.Route.Condition, p.Route.Citation = m.Condition, m.Citation
+		}
+	}
+	var first *breach.Recipient
+	for _, rid := range n.RecipientIDs {
+		r, err := h.cfg.Recipients.Recipient(ctx, b.ID, rid)
+		if err != nil {
+			return breach.NoticeProof{}, err
+		}
+		if first == nil {
+			first = r
+		}
+		p.Who.People = append(p.Who.People, breach.ProofPerson{RecipientID: r.ID, ExternalID: r.ExternalID, Name: r.Name(),
+			Row: r.Row, Upload: breach.NotRecorded})
+	}
+	asOf := breach.DateOf(n.CreatedAt, b.Determination.Location())
+	p.Route.Codes = []string{}
+	if first != nil {
+		rt := rules.ChooseRoute(*first, asOf)
+		if n.FallbackFor != "" {
+			if fb, ok := rules.Fallback(*first, asOf); ok {
+				rt = fb
+			}
+		}
+		p.Route.Codes = rt.Codes
+	}
+	if n.Substitute {
+		p.Route.Codes = append(p.Route.Codes, "substitute_email")
+		p.Route.Condition = "The email part of the substitute notice: every affected person with an email address on file."
+		for _, r := range plan.Reasons {
+			if strings.HasPrefix(r.Code, "substitute") && r.Citation != "" {
+				p.Route.Citation = r.Citation
+				break
+			}
+		}
+	}
+	p.Contact = proofContact(n, first)
+	p.Items = proofItems(n, chained)
+	p.Disposition = disposition(n, p.Items)
+	if len(chained) > 0 {
+		p.ChainHead = chained[len(chained)-1].Hash
+	}
+	return p, nil
+}
+
+// proofContact is the contact the notice used and the upload column it came from.
+func proofContact(n *breach.Notice, r *breach.Recipient) breach.ProofContact {
+	src := func(col string) string {
+		if r == nil {
+			return breach.NotRecorded
+		}
+		return fmt.Sprintf("upload row %d (recipient %s, external_id %s), column %s", r.Row, r.ID, r.ExternalID, col)
+	}
+	guardian := n.ToGuardian && r != nil
+	switch n.Channel {
+	case breach.MethodLetter:
+		a := n.Address
+		parts := slices.DeleteFunc([]string{a.Line1, a.Line2, a.City, a.State + " " + a.PostalCode}, func(s string) bool { return strings.TrimSpace(s) == "" })
+		return breach.ProofContact{Kind: "postal_address", Value: strings.Join(parts, ", "),
+			Source: src("address_line1, address_line2, city, state, postal_code")}
+	case breach.MethodEmail:
+		col := "email"
+		if guardian && r.Guardian.Email == n.Email && n.Email != "" {
+			col = "guardian_email"
+		}
+		return breach.ProofContact{Kind: "email", Value: n.Email, Source: src(col)}
+	case breach.MethodPhone:
+		col := "phone"
+		if guardian && r.Guardian.Phone == n.Phone && n.Phone != "" {
+			col = "guardian_phone"
+		}
+		return breach.ProofContact{Kind: "phone", Value: n.Phone, Source: src(col)}
+	}
+	return breach.ProofContact{Kind: "none", Value: "", Source: breach.NotRecorded}
+}
+
+// evidenceWanted is the provider evidence an auditor asks for, by event type and channel, that an
+// event may not carry: what it lacks is listed as not recorded.
+func evidenceWanted(t breach.EventType, ch breach.Method, data map[string]any) []string {
+	switch {
+	case t == breach.EventNoticeSent && ch == breach.MethodEmail:
+		return []string{"smtp_final_reply", "smtp_queue_id", "message_id"}
+	case t == breach.EventNoticeSent && ch == breach.MethodPhone:
+		return []string{"call_sid"}
+	case t == breach.EventCallAttempt && data["by"] == "twilio":
+		return []string{"call_sid", "answered_by", "duration", "status_callbacks"}
+	case t == breach.EventCallAttempt && data["outcome"] == string(breach.CallConversation):
+		return []string{"parts_delivered"}
+	case t == breach.EventNoticeMailed:
+		return []string{"batch_id", "mailed_on"}
+	}
+	return nil
+}
+
+// proofItems lists the notice's chained events in chain order, each with its evidence; a history
+// entry of the notice with no chained event (deleted from the stream) is listed with position 0.
+func proofItems(n *breach.Notice, chained []breach.ChainedEvent) []breach.ProofItem {
+	items := make([]breach.ProofItem, 0, len(chained)+len(n.History))
+	matched := make([]bool, len(n.History))
+	for _, ce := range chained {
+		e := ce.Event
+		it := breach.ProofItem{Type: e.Type, At: e.At, Actor: e.Actor, Role: e.Role, Summary: e.Summary,
+			Evidence: evidence(e.Data, e.Private), EventID: e.ID, ChainPosition: ce.Position, EventHash: ce.Hash}
+		for i, hi := range n.History {
+			if !matched[i] && hi.Type == e.Type && hi.At.Equal(e.At) {
+				matched[i] = true
+				break
+			}
+		}
+		it.NotRecorded = missing(e.Type, n.Channel, e.Data, it.Evidence)
+		items = append(items, it)
+	}
+	for i, hi := range n.History {
+		if matched[i] {
+			continue
+		}
+		it := breach.ProofItem{Type: hi.Type, At: hi.At, Actor: hi.Actor, Role: hi.Role, Summary: hi.Summary,
+			Evidence: evidence(hi.Data, hi.Private), EventID: "", ChainPosition: 0, EventHash: ""}
+		it.NotRecorded = append(missing(hi.Type, n.Channel, hi.Data, it.Evidence), "chained_event")
+		items = append(items, it)
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	if n.Channel == breach.MethodLetter && n.LetterSHA256 != "" {
+		for i := range items {
+			if items[i].Evidence["batch_id"] != "" {
+				items[i].Evidence["letter_sha256"] = n.LetterSHA256
+			}
+		}
+	}
+	return items
+}
+
+func missing(t breach.EventType, ch breach.Method, data map[string]any, ev map[string]string) []string {
+	var out []string
+	for _, k := range evidenceWanted(t, ch, data) {
+		if _, ok := ev[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// evidence is an event's data as strings, without the notice lists (one queued event names a
+// thousand notices), and its private text (the proof is for admins and auditors).
+func evidence(data map[string]any, private map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range data {
+		switch k {
+		case "notice_ids", "notice_id":
+			continue
+		case "parts":
+			k = "parts_delivered"
+		}
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case []any:
+			s := make([]string, len(v))
+			for i, x := range v {
+				s[i] = fmt.Sprint(x)
+			}
+			out[k] = strings.Join(s, ", ")
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	for k, v := range private {
+		out[k] = v
+	}
+	return out
+}
+
+// disposition says whether this notice gave notice, how and when.
+func disposition(n *breach.Notice, items []breach.ProofItem) breach.ProofDisposition {
+	at := func(types ...breach.EventType) *time.Time {
+		for i := len(items) - 1; i >= 0; i-- {
+			if slices.Contains(types, items[i].Type) {
+				t := items[i].At
+				return &t
+			}
+		}
+		return nil
+	}
+	if breach.Delivered(n.Channel, n.Status) {
+		d := breach.ProofDisposition{Given: true}
+		switch n.Channel {
+		case breach.MethodEmail:
+			d.How, d.At = "email accepted by the mail server", at(breach.EventNoticeSent)
+			if d.At == nil && !n.SentAt.IsZero() {
+				t := n.SentAt
+				d.At = &t
+			}
+		case breach.MethodLetter:
+			d.How, d.At = "letter mailed on "+n.MailedOn.String(), at(breach.EventNoticeMailed)
+		case breach.MethodPhone:
+			d.How, d.At = "telephone conversation with all five parts said", at(breach.EventNoticeDelivered, breach.EventCallAttempt)
+		}
+		d.Text = "Notice was given: " + d.How + "."
+		if n.Status == breach.NoticeReturned {
+			d.Text += " The letter later came back undelivered; a mailed letter is notice given."
+		}
+		return d
+	}
+	d := breach.ProofDisposition{Given: false, How: "not given"}
+	switch {
+	case n.FallbackID != "":
+		d.How, d.At = "replaced by letter "+n.FallbackID, at(breach.EventNoticeFallback, breach.EventNoticeFailed, breach.EventNoticeBounced)
+		d.Text = "This notice did not give notice; the letter " + n.FallbackID + " replaces it (see its own proof)."
+	case n.Status == breach.NoticeFailed:
+		d.Text = "This notice failed and no letter could replace it (no postal address): the substitute notice must reach this person."
+	default:
+		d.Text = "Not given yet: the notice is " + string(n.Status) + "."
+	}
+	return d
+}
