@@ -62,7 +62,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	// Redis: the configured server, or an embedded one that keeps nothing.
 	redisURL := cfg.RedisURL
-	if redisURL == "" {
+	if cfg.embedded() {
 		addr, stopEmbedded, err := jobs.StartEmbedded()
 		if err != nil {
 			return err
@@ -72,18 +72,17 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		log.Warn("REDIS_URL is not set: using an EMBEDDED IN-MEMORY Redis. NOTHING SURVIVES A RESTART. " +
 			"Set REDIS_URL to a Redis server with AOF persistence for real use.")
 	}
-	opts, err := redis.ParseURL(redisURL)
+	rdb, err := newRedisClient(cfg, redisURL)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 
 	var storeOpts []jobs.Option
 	switch {
 	case cfg.EncryptionKey != nil:
 		storeOpts = append(storeOpts, jobs.WithEncryptionKey(cfg.EncryptionKey))
-	case cfg.RedisURL == "":
+	case cfg.embedded():
 		// Nothing outlives the process, so a key made now protects the in-memory copy just as well.
 		cfg.EncryptionKey = make([]byte, jobs.KeySize)
 		_, _ = rand.Read(cfg.EncryptionKey)
@@ -93,7 +92,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	store := jobs.NewStore(rdb, storeOpts...)
 
-	if cfg.RedisURL != "" {
+	if !cfg.embedded() {
 		checkRedis(ctx, log, store)
 	}
 
@@ -204,7 +203,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	url := baseURL(ln.Addr().String())
 	log.Info("listening", "addr", ln.Addr().String(), "url", url)
-	if cfg.RedisURL == "" {
+	if cfg.embedded() {
 		// For the person at the terminal, on stderr, never through the logger (it holds the key).
 		fmt.Fprintf(stderr, "\n  breachd (embedded mode) is listening at %s\n", url)
 		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "127.0.0.1" || host == "localhost" || host == "::1" {
@@ -242,6 +241,41 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newRedisClient connects to the Redis at redisURL or, with Sentinels configured, to the primary
+// the Sentinels name. Either way it is one *redis.Client that the store, the queue and the asynq
+// server share: a failover client asks the Sentinels for the primary whenever it dials and drops
+// its connections when they announce a new one (+switch-master), so after a failover every part
+// of the service follows the promoted replica without a restart.
+func newRedisClient(cfg config, redisURL string) (*redis.Client, error) {
+	if len(cfg.Sentinels) == 0 {
+		opts, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return redis.NewClient(opts), nil
+	}
+	fo := &redis.FailoverOptions{
+		MasterName:       cfg.MasterName,
+		SentinelAddrs:    cfg.Sentinels,
+		SentinelPassword: cfg.SentinelPassword,
+	}
+	if redisURL != "" {
+		// The primary's credentials, DB, TLS and client settings; its host is the Sentinels' to say.
+		o, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		fo.Username, fo.Password, fo.DB, fo.TLSConfig = o.Username, o.Password, o.DB, o.TLSConfig
+		fo.ClientName, fo.Protocol = o.ClientName, o.Protocol
+		fo.MaxRetries, fo.MinRetryBackoff, fo.MaxRetryBackoff = o.MaxRetries, o.MinRetryBackoff, o.MaxRetryBackoff
+		fo.DialTimeout, fo.ReadTimeout, fo.WriteTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout
+		fo.PoolFIFO, fo.PoolSize, fo.PoolTimeout = o.PoolFIFO, o.PoolSize, o.PoolTimeout
+		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxActiveConns = o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns
+		fo.ConnMaxIdleTime, fo.ConnMaxLifetime = o.ConnMaxIdleTime, o.ConnMaxLifetime
+	}
+	return redis.NewFailoverClient(fo), nil
 }
 
 // checkRedis says at start-up what an operator must know about the configured server: whether it
