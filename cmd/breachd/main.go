@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -158,11 +159,16 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 			worker.Shutdown()
 		}()
 	}
+	ready := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		defer cancel()
+		return store.Ping(ctx)
+	}
 	reg := prometheus.NewRegistry()
 	var handler http.Handler
 	if cfg.Mode == "worker" {
 		log.Info("BREACHD_MODE=worker: workers only; HTTP serves /healthz, /readyz and /metrics")
-		handler = opsHandler(store.Ping, reg)
+		handler = opsHandler(ready, reg)
 	} else if handler, err = api.New(api.Config{
 		Store:          store,
 		Recipients:     store,
@@ -178,7 +184,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		TwilioCallback: twilioCallback,
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
-		Ready:          store.Ping,
+		Ready:          ready,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
 		Registry:       reg,
@@ -261,6 +267,12 @@ func newRedisClient(cfg config, redisURL string) (*redis.Client, error) {
 		SentinelAddrs:    cfg.Sentinels,
 		SentinelPassword: cfg.SentinelPassword,
 	}
+	// While the primary is gone and not yet replaced, a command fails at once (the old address
+	// refuses); retried for about failoverRetryWindow instead, it reaches the promoted replica,
+	// so work in flight during a quick failover completes instead of being redone from the
+	// queue's backoff (which would also resend a whole email batch). REDIS_URL's max_retries,
+	// min_retry_backoff and max_retry_backoff override these.
+	fo.MaxRetries, fo.MinRetryBackoff, fo.MaxRetryBackoff = failoverMaxRetries, failoverMinBackoff, failoverMaxBackoff
 	if redisURL != "" {
 		// The primary's credentials, DB, TLS and client settings; its host is the Sentinels' to say.
 		o, err := redis.ParseURL(redisURL)
@@ -269,13 +281,45 @@ func newRedisClient(cfg config, redisURL string) (*redis.Client, error) {
 		}
 		fo.Username, fo.Password, fo.DB, fo.TLSConfig = o.Username, o.Password, o.DB, o.TLSConfig
 		fo.ClientName, fo.Protocol = o.ClientName, o.Protocol
-		fo.MaxRetries, fo.MinRetryBackoff, fo.MaxRetryBackoff = o.MaxRetries, o.MinRetryBackoff, o.MaxRetryBackoff
+		q := redisURLQuery(redisURL)
+		if q.Has("max_retries") {
+			fo.MaxRetries = o.MaxRetries
+		}
+		if q.Has("min_retry_backoff") {
+			fo.MinRetryBackoff = o.MinRetryBackoff
+		}
+		if q.Has("max_retry_backoff") {
+			fo.MaxRetryBackoff = o.MaxRetryBackoff
+		}
 		fo.DialTimeout, fo.ReadTimeout, fo.WriteTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout
 		fo.PoolFIFO, fo.PoolSize, fo.PoolTimeout = o.PoolFIFO, o.PoolSize, o.PoolTimeout
 		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxActiveConns = o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns
 		fo.ConnMaxIdleTime, fo.ConnMaxLifetime = o.ConnMaxIdleTime, o.ConnMaxLifetime
 	}
 	return redis.NewFailoverClient(fo), nil
+}
+
+// How long a command keeps trying through a Sentinel failover: 20 retries, 100 ms apart at first
+// and about a second apart after the fourth, ride out roughly 15 s without a primary — a failover
+// with Sentinel's down-after-milliseconds at 5000 or less. Longer outages fail the command as before
+// (a request answers 503, a task is retried with backoff).
+const (
+	failoverMaxRetries = 20
+	failoverMinBackoff = 100 * time.Millisecond
+	failoverMaxBackoff = time.Second
+)
+
+// readyTimeout bounds a readiness check: with Sentinel a ping would otherwise wait out the
+// failover and answer 200 late, when a load balancer needs to hear "not ready" now.
+const readyTimeout = time.Second
+
+// redisURLQuery is the query of a Redis URL that redis.ParseURL has accepted.
+func redisURLQuery(u string) url.Values {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return url.Values{}
+	}
+	return parsed.Query()
 }
 
 // checkRedis says at start-up what an operator must know about the configured server: whether it
