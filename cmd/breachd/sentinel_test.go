@@ -418,3 +418,43 @@ func failoverWait(ctx context.Context, t *testing.T, what string, cond func() (b
 		}
 	}
 }
+
+// TestRedisClientThroughSentinel: with Sentinels, REDIS_URL gives the primary's credentials and DB,
+// the retries span a quick failover unless REDIS_URL says otherwise, and a bad URL names REDIS_URL.
+func TestRedisClientThroughSentinel(t *testing.T) {
+	cfg := config{Sentinels: []string{"127.0.0.1:1"}, MasterName: failoverMaster}
+	cases := []struct {
+		url             string
+		password        string
+		db, maxRetries  int
+		minBackoff, max time.Duration
+	}{
+		{"", "", 0, failoverMaxRetries, failoverMinBackoff, failoverMaxBackoff},
+		{"redis://:hunter2@primary:6379/3", "hunter2", 3, failoverMaxRetries, failoverMinBackoff, failoverMaxBackoff},
+		{"redis://:hunter2@primary/2?max_retries=5&max_retry_backoff=2s", "hunter2", 2, 5, failoverMinBackoff, 2 * time.Second},
+	}
+	for _, c := range cases {
+		rdb, err := newRedisClient(cfg, c.url)
+		if err != nil {
+			t.Fatalf("%q: %v", c.url, err)
+		}
+		o := rdb.Options()
+		rdb.Close()
+		if o.Password != c.password || o.DB != c.db || o.MaxRetries != c.maxRetries || o.MinRetryBackoff != c.minBackoff || o.MaxRetryBackoff != c.max {
+			t.Errorf("%q: password %q db %d retries %d backoff %s..%s; want %q %d %d %s..%s", c.url, o.Password, o.DB, o.MaxRetries,
+				o.MinRetryBackoff, o.MaxRetryBackoff, c.password, c.db, c.maxRetries, c.minBackoff, c.max)
+		}
+	}
+	if _, err := newRedisClient(cfg, "mysql://primary"); err == nil || !strings.HasPrefix(err.Error(), "REDIS_URL: ") {
+		t.Errorf("a bad REDIS_URL with Sentinels: %v", err)
+	}
+	// Without Sentinels the URL is dialled as it is, with go-redis's own retries.
+	rdb, err := newRedisClient(config{}, "redis://127.0.0.1:1/4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	if o := rdb.Options(); o.Addr != "127.0.0.1:1" || o.DB != 4 || o.MaxRetries != 3 {
+		t.Errorf("standalone: addr %s db %d retries %d", o.Addr, o.DB, o.MaxRetries)
+	}
+}
