@@ -73,6 +73,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		log.Warn("REDIS_URL is not set: using an EMBEDDED IN-MEMORY Redis. NOTHING SURVIVES A RESTART. " +
 			"Set REDIS_URL to a Redis server with AOF persistence for real use.")
 	}
+	// go-redis says when Sentinel names a new primary: into the service's log, not bare stderr.
+	redis.SetLogger(redisLog{log})
 	rdb, err := newRedisClient(cfg, redisURL)
 	if err != nil {
 		return err
@@ -320,6 +322,13 @@ func redisURLQuery(u string) url.Values {
 		return url.Values{}
 	}
 	return parsed.Query()
+}
+
+// redisLog is go-redis's logger (connection and Sentinel notes: addresses, never keys or values).
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.InfoContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // checkRedis says at start-up what an operator must know about the configured server: whether it

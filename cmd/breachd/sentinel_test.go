@@ -332,6 +332,10 @@ func TestSentinelFailover(t *testing.T) {
 	if unready == 0 {
 		t.Errorf("/readyz never answered 503 while Redis had no primary: %v", probes)
 	}
+	// The service says in its own log that it follows the new primary.
+	if switched := fmt.Sprintf(`"detail":"sentinel: new master=\"%s\" addr=\"%s\""`, failoverMaster, promoted); !strings.Contains(logs.String(), switched) {
+		t.Errorf("breachd's log does not say it follows the promoted replica (%s)", switched)
+	}
 	if len(msgs) != len(want)+repeated {
 		t.Errorf("%d messages received, but %d notices and %d repeats", len(msgs), len(want), repeated)
 	}
