@@ -41,8 +41,11 @@ const (
 // not), the primary is killed with SIGKILL; Sentinel promotes the replica. /readyz must answer 503
 // during the outage and 200 after; every notice must end given (outstanding 0), every email
 // notice's Message-ID must have arrived (none lost), and the repeats are reported and bounded by
-// the emails in flight at the kill (today one whole batch can repeat: its messages are marked sent
-// only after the batch is handed over; issue 10 §1 tightens that, and this bound with it).
+// the emails in flight at the kill. The bound is generous on purpose: the failover client retries
+// through a failover this short, so the batch is marked sent on the promoted replica and nothing
+// repeats (0 measured); without that retry, or after a longer outage, the whole batch is sent
+// again, because its messages are marked sent only after the batch is handed over (400 measured;
+// issue 10 §1 narrows that, and this bound can follow).
 func TestSentinelFailover(t *testing.T) {
 	for _, bin := range []string{"redis-server", "redis-sentinel"} {
 		if _, err := exec.LookPath(bin); err != nil {
