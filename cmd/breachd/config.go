@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type envVar struct{ name, def, meaning string }
 // The usage text prints them; tests check that the README's table and loadConfig name the same.
 var envVars = []envVar{
 	{"REDIS_URL", "unset", "the Redis server, e.g. redis://:password@redis:6379/0; unset: embedded, in memory, nothing survives a restart"},
+	{"BREACHD_REDIS_SENTINELS", "unset", "host:port,… of the Sentinels that name the primary; REDIS_URL then gives only its password and DB"},
+	{"BREACHD_REDIS_MASTER", "unset", "the name the Sentinels monitor the primary under; required with BREACHD_REDIS_SENTINELS"},
+	{"BREACHD_REDIS_SENTINEL_PASSWORD", "unset", "the Sentinels' own password (their requirepass), when they have one"},
 	{"BREACHD_ADDR", embeddedAddr + " embedded, else " + defaultAddr, "listen address; " + defaultAddr + " listens on every interface, 127.0.0.1:0 on a free port"},
 	{"BREACHD_API_KEYS", "unset", "role:KEY,… (admin, clerk, auditor); required with REDIS_URL; unset embedded: an admin key is generated"},
 	{"BREACHD_API_KEYS_FILE", "unset", "a file of role:KEY or role:sha256:<hex> lines, instead of BREACHD_API_KEYS"},
@@ -80,17 +84,22 @@ var envVars = []envVar{
 // config is everything breachd reads from its environment. Each field names its variable and
 // default; the README's configuration table lists the same.
 type config struct {
-	RedisURL        string             // REDIS_URL; default "" = embedded in-memory Redis (nothing persists)
-	Addr            string             // BREACHD_ADDR; default "127.0.0.1:8080" in embedded mode, else ":8080"
-	Keys            *api.Keys          // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
-	EncryptionKey   []byte             // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
-	SigningKey      ed25519.PrivateKey // BREACHD_SIGNING_KEY; a 32-byte Ed25519 seed, base64 or hex; default: generated per run
-	MaxUploadBytes  int64              // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
-	LogFormat       string             // BREACHD_LOG_FORMAT; "json" (default) or "text"
-	LogLevel        slog.Level         // BREACHD_LOG_LEVEL; debug, info (default), warn, error
-	ShutdownTimeout time.Duration      // BREACHD_SHUTDOWN_TIMEOUT; default 15s
-	Mode            string             // BREACHD_MODE; "all" (default: API and workers), "api" or "worker"
-	BatchSize       int                // BREACHD_BATCH_SIZE; letters per print batch, default 1000
+	RedisURL string // REDIS_URL; default "" = embedded in-memory Redis (nothing persists), unless Sentinels are set
+	// Redis through Sentinel: the Sentinels name the primary and, after a failover, the new one.
+	// REDIS_URL then only gives the primary's user, password, DB and TLS (its host is not dialled).
+	Sentinels        []string           // BREACHD_REDIS_SENTINELS ("host:port,…"); default none: REDIS_URL is dialled directly
+	MasterName       string             // BREACHD_REDIS_MASTER; required with Sentinels
+	SentinelPassword string             // BREACHD_REDIS_SENTINEL_PASSWORD; default none
+	Addr             string             // BREACHD_ADDR; default "127.0.0.1:8080" in embedded mode, else ":8080"
+	Keys             *api.Keys          // BREACHD_API_KEYS ("role:key,…") or BREACHD_API_KEYS_FILE; required with REDIS_URL
+	EncryptionKey    []byte             // BREACHD_ENCRYPTION_KEY; 32 bytes, hex or base64; default none (random in embedded mode)
+	SigningKey       ed25519.PrivateKey // BREACHD_SIGNING_KEY; a 32-byte Ed25519 seed, base64 or hex; default: generated per run
+	MaxUploadBytes   int64              // BREACHD_MAX_UPLOAD_BYTES; default api.DefaultMaxUploadBytes (1 GiB)
+	LogFormat        string             // BREACHD_LOG_FORMAT; "json" (default) or "text"
+	LogLevel         slog.Level         // BREACHD_LOG_LEVEL; debug, info (default), warn, error
+	ShutdownTimeout  time.Duration      // BREACHD_SHUTDOWN_TIMEOUT; default 15s
+	Mode             string             // BREACHD_MODE; "all" (default: API and workers), "api" or "worker"
+	BatchSize        int                // BREACHD_BATCH_SIZE; letters per print batch, default 1000
 
 	// Who the notices come from (letters, emails, call scripts).
 	Sender   letters.Sender // BREACHD_SENDER_NAME, _ADDRESS ("line|line"), _PHONE, _WEBSITE; BREACHD_SIGNATORY, _ROLE
@@ -119,7 +128,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxUploadBytes:  api.DefaultMaxUploadBytes,
 	}
 	var errs []error
+	if v := strings.TrimSpace(getenv("BREACHD_REDIS_SENTINELS")); v != "" {
+		for i, addr := range strings.Split(v, ",") {
+			addr = strings.TrimSpace(addr)
+			host, port, err := net.SplitHostPort(addr)
+			if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+				errs = append(errs, fmt.Errorf("BREACHD_REDIS_SENTINELS: Sentinel %d (%q) is not host:port", i+1, addr))
+				continue
+			}
+			c.Sentinels = append(c.Sentinels, addr)
+		}
+	}
+	c.MasterName = strings.TrimSpace(getenv("BREACHD_REDIS_MASTER"))
+	c.SentinelPassword = getenv("BREACHD_REDIS_SENTINEL_PASSWORD")
+	switch sentinels := getenv("BREACHD_REDIS_SENTINELS") != ""; {
+	case sentinels && c.MasterName == "":
+		errs = append(errs, errors.New("BREACHD_REDIS_MASTER is required with BREACHD_REDIS_SENTINELS: "+
+			"the name the Sentinels monitor the primary under (sentinel monitor NAME host port quorum)"))
+	case !sentinels && c.MasterName != "":
+		errs = append(errs, errors.New("BREACHD_REDIS_MASTER is set without BREACHD_REDIS_SENTINELS: name the Sentinels (host:port,…)"))
+	case !sentinels && c.SentinelPassword != "":
+		errs = append(errs, errors.New("BREACHD_REDIS_SENTINEL_PASSWORD is set without BREACHD_REDIS_SENTINELS: name the Sentinels (host:port,…)"))
+	}
+	external := c.RedisURL != "" || getenv("BREACHD_REDIS_SENTINELS") != ""
+	// What a message names as the reason a variable is required.
+	storeVar := "REDIS_URL"
 	if c.RedisURL == "" {
+		storeVar = "BREACHD_REDIS_SENTINELS"
+	}
+	if !external {
 		// Embedded mode prints a working admin key: only this machine should be able to use it.
 		c.Addr = embeddedAddr
 	}
@@ -150,8 +187,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Keys == nil {
 		c.Keys = &api.Keys{}
 	}
-	if c.RedisURL != "" && c.Keys.Len() == 0 && len(errs) == 0 {
-		errs = append(errs, errors.New("BREACHD_API_KEYS or BREACHD_API_KEYS_FILE is required when REDIS_URL is set "+
+	if external && c.Keys.Len() == 0 && len(errs) == 0 {
+		errs = append(errs, errors.New("BREACHD_API_KEYS or BREACHD_API_KEYS_FILE is required when "+storeVar+" is set "+
 			"(format role:key,role:key with roles admin, clerk, auditor)"))
 	}
 	if v := getenv("BREACHD_ENCRYPTION_KEY"); v != "" {
@@ -220,7 +257,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.Sender.ReturnAddress = strings.Split(v, "|")
 	}
 	c.MailFrom = getenv("BREACHD_MAIL_FROM")
-	if c.RedisURL == "" {
+	if !external {
 		// Embedded mode is a demonstration: fill what a real school must configure.
 		if c.Sender.Organization == "" {
 			c.Sender.Organization = "Demonstration School Corporation"
@@ -231,13 +268,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if c.Sender.Organization == "" {
-		errs = append(errs, errors.New("BREACHD_SENDER_NAME is required when REDIS_URL is set: it heads every letter and email"))
+		errs = append(errs, errors.New("BREACHD_SENDER_NAME is required when "+storeVar+" is set: it heads every letter and email"))
 	}
-	if len(c.Sender.ReturnAddress) == 0 && c.RedisURL != "" {
-		errs = append(errs, errors.New("BREACHD_SENDER_ADDRESS is required when REDIS_URL is set (lines separated by |): it is the letters' return address"))
+	if len(c.Sender.ReturnAddress) == 0 && external {
+		errs = append(errs, errors.New("BREACHD_SENDER_ADDRESS is required when "+storeVar+" is set (lines separated by |): it is the letters' return address"))
 	}
 	if c.MailFrom == "" {
-		errs = append(errs, errors.New("BREACHD_MAIL_FROM is required when REDIS_URL is set: the address email notices come from"))
+		errs = append(errs, errors.New("BREACHD_MAIL_FROM is required when "+storeVar+" is set: the address email notices come from"))
 	}
 	c.OutboxDir = "breachd-outbox"
 	if v := getenv("BREACHD_OUTBOX_DIR"); v != "" {
@@ -282,7 +319,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			c.ReminderTo = append(c.ReminderTo, a)
 		}
-	} else if c.RedisURL == "" && c.SMTP.Host == "" {
+	} else if c.embedded() && c.SMTP.Host == "" {
 		// A demonstration writes to the outbox only: show the reminders there too.
 		c.ReminderTo = []string{demoReminderTo}
 	}
@@ -352,10 +389,20 @@ func loadIMAP(getenv func(string) string, c *config) []error {
 	return errs
 }
 
+// embedded reports whether breachd runs on its own in-memory Redis: no REDIS_URL, no Sentinels.
+func (c config) embedded() bool { return c.RedisURL == "" && len(c.Sentinels) == 0 }
+
 // String describes the configuration for the start-up log, with secrets masked.
 func (c config) String() string {
 	redis := "embedded (in-memory, nothing persists)"
-	if c.RedisURL != "" {
+	switch {
+	case len(c.Sentinels) > 0:
+		// The primary's URL (when set) gives only its credentials and DB; say which Sentinels name it.
+		redis = fmt.Sprintf("sentinel master=%s sentinels=%s sentinel_password=%t", c.MasterName, strings.Join(c.Sentinels, ","), c.SentinelPassword != "")
+		if c.RedisURL != "" {
+			redis += " url=" + maskURL(c.RedisURL)
+		}
+	case c.RedisURL != "":
 		redis = maskURL(c.RedisURL)
 	}
 	enc := "off"

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -76,7 +77,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 
 	// Redis: the configured server, or an embedded one that keeps nothing.
 	redisURL := cfg.RedisURL
-	if redisURL == "" {
+	if cfg.embedded() {
 		addr, stopEmbedded, err := jobs.StartEmbedded()
 		if err != nil {
 			return err
@@ -86,18 +87,19 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		log.Warn("REDIS_URL is not set: using an EMBEDDED IN-MEMORY Redis. NOTHING SURVIVES A RESTART. " +
 			"Set REDIS_URL to a Redis server with AOF persistence for real use.")
 	}
-	opts, err := redis.ParseURL(redisURL)
+	// go-redis says when Sentinel names a new primary: into the service's log, not bare stderr.
+	redis.SetLogger(redisLog{log})
+	rdb, err := newRedisClient(cfg, redisURL)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 
 	var storeOpts []jobs.Option
 	switch {
 	case cfg.EncryptionKey != nil:
 		storeOpts = append(storeOpts, jobs.WithEncryptionKey(cfg.EncryptionKey))
-	case cfg.RedisURL == "":
+	case cfg.embedded():
 		// Nothing outlives the process, so a key made now protects the in-memory copy just as well.
 		cfg.EncryptionKey = make([]byte, jobs.KeySize)
 		_, _ = rand.Read(cfg.EncryptionKey)
@@ -118,7 +120,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	store := jobs.NewStore(rdb, storeOpts...)
 	log.Info("audit trail signing key", "algorithm", "ed25519", "public_key", store.SigningPublicKey())
 
-	if cfg.RedisURL != "" {
+	if !cfg.embedded() {
 		checkRedis(ctx, log, store)
 	}
 
@@ -201,12 +203,17 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		go func() { defer close(chainerDone); store.RunChainer(chainCtx, chainInterval, log) }()
 		defer func() { stopChainer(); <-chainerDone }()
 	}
+	ready := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		defer cancel()
+		return store.Ping(ctx)
+	}
 	reg := prometheus.NewRegistry()
 	var handler http.Handler
 	adminPassword := ""
 	if cfg.Mode == "worker" {
 		log.Info("BREACHD_MODE=worker: workers only; HTTP serves /healthz, /readyz and /metrics")
-		handler = opsHandler(store.Ping, reg)
+		handler = opsHandler(ready, reg)
 	} else if handler, err = api.New(api.Config{
 		Store:          store,
 		Recipients:     store,
@@ -224,7 +231,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		TwilioCallback: twilioCallback,
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
-		Ready:          store.Ping,
+		Ready:          ready,
 		Channels:       channelStates(store),
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
@@ -238,7 +245,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		if cfg.RedisURL == "" {
+		if cfg.embedded() {
 			if adminPassword, err = embeddedAdmin(ctx, store); err != nil {
 				return err
 			}
@@ -263,7 +270,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	url := baseURL(ln.Addr().String())
 	log.Info("listening", "addr", ln.Addr().String(), "url", url)
-	if cfg.RedisURL == "" {
+	if cfg.embedded() {
 		// For the person at the terminal, on stderr, never through the logger (it holds the key).
 		fmt.Fprintf(stderr, "\n  breachd (embedded mode) is listening at %s\n", url)
 		if host, _, _ := net.SplitHostPort(cfg.Addr); host == "127.0.0.1" || host == "localhost" || host == "::1" {
@@ -322,7 +329,7 @@ func startReminders(ctx context.Context, cfg config, log *slog.Logger, store *jo
 		log.Error("deadline reminders not started", "err", err)
 		return nil
 	}
-	if cfg.RedisURL == "" && cfg.SMTP.Host == "" && slices.Equal(cfg.ReminderTo, []string{demoReminderTo}) {
+	if cfg.embedded() && cfg.SMTP.Host == "" && slices.Equal(cfg.ReminderTo, []string{demoReminderTo}) {
 		log.Info("deadline reminders go to " + demoReminderTo + " in the outbox (set BREACHD_REMINDER_TO for real addresses)")
 	}
 	rctx, cancel := context.WithCancel(ctx)
@@ -335,6 +342,86 @@ func startReminders(ctx context.Context, cfg config, log *slog.Logger, store *jo
 		cancel()
 		<-done
 	}
+}
+
+// newRedisClient connects to the Redis at redisURL or, with Sentinels configured, to the primary
+// the Sentinels name. Either way it is one *redis.Client that the store, the queue and the asynq
+// server share: a failover client asks the Sentinels for the primary whenever it dials and drops
+// its connections when they announce a new one (+switch-master), so after a failover every part
+// of the service follows the promoted replica without a restart.
+func newRedisClient(cfg config, redisURL string) (*redis.Client, error) {
+	if len(cfg.Sentinels) == 0 {
+		opts, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return redis.NewClient(opts), nil
+	}
+	fo := &redis.FailoverOptions{
+		MasterName:       cfg.MasterName,
+		SentinelAddrs:    cfg.Sentinels,
+		SentinelPassword: cfg.SentinelPassword,
+	}
+	// While the primary is gone and not yet replaced, a command fails at once (the old address
+	// refuses); retried for about failoverRetryWindow instead, it reaches the promoted replica,
+	// so work in flight during a quick failover completes instead of being redone from the
+	// queue's backoff (which would also resend a whole email batch). REDIS_URL's max_retries,
+	// min_retry_backoff and max_retry_backoff override these.
+	fo.MaxRetries, fo.MinRetryBackoff, fo.MaxRetryBackoff = failoverMaxRetries, failoverMinBackoff, failoverMaxBackoff
+	if redisURL != "" {
+		// The primary's credentials, DB, TLS and client settings; its host is the Sentinels' to say.
+		o, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		fo.Username, fo.Password, fo.DB, fo.TLSConfig = o.Username, o.Password, o.DB, o.TLSConfig
+		fo.ClientName, fo.Protocol = o.ClientName, o.Protocol
+		q := redisURLQuery(redisURL)
+		if q.Has("max_retries") {
+			fo.MaxRetries = o.MaxRetries
+		}
+		if q.Has("min_retry_backoff") {
+			fo.MinRetryBackoff = o.MinRetryBackoff
+		}
+		if q.Has("max_retry_backoff") {
+			fo.MaxRetryBackoff = o.MaxRetryBackoff
+		}
+		fo.DialTimeout, fo.ReadTimeout, fo.WriteTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout
+		fo.PoolFIFO, fo.PoolSize, fo.PoolTimeout = o.PoolFIFO, o.PoolSize, o.PoolTimeout
+		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxActiveConns = o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns
+		fo.ConnMaxIdleTime, fo.ConnMaxLifetime = o.ConnMaxIdleTime, o.ConnMaxLifetime
+	}
+	return redis.NewFailoverClient(fo), nil
+}
+
+// How long a command keeps trying through a Sentinel failover: 20 retries, 100 ms apart at first
+// and about a second apart after the fourth, ride out roughly 15 s without a primary — a failover
+// with Sentinel's down-after-milliseconds at 5000 or less. Longer outages fail the command as before
+// (a request answers 503, a task is retried with backoff).
+const (
+	failoverMaxRetries = 20
+	failoverMinBackoff = 100 * time.Millisecond
+	failoverMaxBackoff = time.Second
+)
+
+// readyTimeout bounds a readiness check: with Sentinel a ping would otherwise wait out the
+// failover and answer 200 late, when a load balancer needs to hear "not ready" now.
+const readyTimeout = time.Second
+
+// redisURLQuery is the query of a Redis URL that redis.ParseURL has accepted.
+func redisURLQuery(u string) url.Values {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return url.Values{}
+	}
+	return parsed.Query()
+}
+
+// redisLog is go-redis's logger (connection and Sentinel notes: addresses, never keys or values).
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.InfoContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // checkRedis says at start-up what an operator must know about the configured server: whether it

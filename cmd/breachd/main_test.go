@@ -402,6 +402,15 @@ func TestConfigErrors(t *testing.T) {
 		{"bad log level", map[string]string{"BREACHD_LOG_LEVEL": "loud"}, "BREACHD_LOG_LEVEL"},
 		{"bad shutdown timeout", map[string]string{"BREACHD_SHUTDOWN_TIMEOUT": "soon"}, "BREACHD_SHUTDOWN_TIMEOUT"},
 		{"bad upload limit", map[string]string{"BREACHD_MAX_UPLOAD_BYTES": "1GB"}, "BREACHD_MAX_UPLOAD_BYTES"},
+		{"Sentinels without REDIS_URL are a real store", school(map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379,s2:26379,s3:26379", "BREACHD_REDIS_MASTER": "mymaster", "BREACHD_API_KEYS": "admin:" + adminKey}), ""},
+		{"Sentinels need keys", map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379", "BREACHD_REDIS_MASTER": "mymaster"}, "BREACHD_API_KEYS or BREACHD_API_KEYS_FILE is required when BREACHD_REDIS_SENTINELS is set"},
+		{"Sentinels need the sender", map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379", "BREACHD_REDIS_MASTER": "mymaster", "BREACHD_API_KEYS": "admin:" + adminKey}, "BREACHD_SENDER_NAME is required when BREACHD_REDIS_SENTINELS is set"},
+		{"Sentinels need the master's name", school(map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379", "BREACHD_API_KEYS": "admin:" + adminKey}), "BREACHD_REDIS_MASTER is required with BREACHD_REDIS_SENTINELS"},
+		{"a Sentinel without a port", school(map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379,s2", "BREACHD_REDIS_MASTER": "m", "BREACHD_API_KEYS": "admin:" + adminKey}), `BREACHD_REDIS_SENTINELS: Sentinel 2 ("s2") is not host:port`},
+		{"a Sentinel port out of range", school(map[string]string{"BREACHD_REDIS_SENTINELS": "s1:99999", "BREACHD_REDIS_MASTER": "m", "BREACHD_API_KEYS": "admin:" + adminKey}), `Sentinel 1 ("s1:99999") is not host:port`},
+		{"an empty Sentinel", school(map[string]string{"BREACHD_REDIS_SENTINELS": "s1:26379,,s3:26379", "BREACHD_REDIS_MASTER": "m", "BREACHD_API_KEYS": "admin:" + adminKey}), `Sentinel 2 ("") is not host:port`},
+		{"a master's name without Sentinels", map[string]string{"BREACHD_REDIS_MASTER": "mymaster"}, "BREACHD_REDIS_MASTER is set without BREACHD_REDIS_SENTINELS"},
+		{"a Sentinel password without Sentinels", map[string]string{"BREACHD_REDIS_SENTINEL_PASSWORD": "pw"}, "BREACHD_REDIS_SENTINEL_PASSWORD is set without BREACHD_REDIS_SENTINELS"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -433,6 +442,19 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if s := cfg.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "redis://****@db:6379/3") {
 		t.Fatalf("config string leaks or mangles the password: %s", s)
+	}
+	// Through Sentinel: the Sentinel password and the primary's are both masked.
+	cfg, err = loadConfig(func(k string) string {
+		return school(map[string]string{"BREACHD_API_KEYS": "admin:" + adminKey, "REDIS_URL": "redis://:hunter2@primary/2",
+			"BREACHD_REDIS_SENTINELS": "10.0.0.1:26379, 10.0.0.2:26379,10.0.0.3:26379", "BREACHD_REDIS_MASTER": "mymaster",
+			"BREACHD_REDIS_SENTINEL_PASSWORD": "s3ntinel"})[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.String(); strings.Contains(s, "hunter2") || strings.Contains(s, "s3ntinel") || cfg.embedded() ||
+		!strings.Contains(s, "redis=sentinel master=mymaster sentinels=10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 sentinel_password=true url=redis://****@primary/2") {
+		t.Fatalf("config string with Sentinels: %s", s)
 	}
 	if err := run(context.Background(), func(k string) string { return map[string]string{"BREACHD_LOG_FORMAT": "xml"}[k] }, io.Discard, io.Discard, nil); err == nil {
 		t.Fatal("run accepted a bad configuration")

@@ -59,6 +59,8 @@ Modes:
   embedded             REDIS_URL unset: an in-memory Redis (NOTHING SURVIVES A RESTART), a
                        generated admin key printed to stderr, listening on %s only
                        (set BREACHD_ADDR=%s to listen on every interface)
+  Sentinel             BREACHD_REDIS_SENTINELS and BREACHD_REDIS_MASTER set: the primary the
+                       Sentinels name, followed through a failover
   BREACHD_MODE=all     API and workers (the default)
   BREACHD_MODE=api     API only
   BREACHD_MODE=worker  workers only; HTTP serves /healthz, /readyz and /metrics
