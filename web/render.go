@@ -175,7 +175,7 @@ var funcs = template.FuncMap{
 		}
 		return n
 	},
-	"add":   func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
 	"langName": func(code string) string {
 		if code == "" {
 			return "English"
