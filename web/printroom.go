@@ -25,6 +25,9 @@ type printData struct {
 	Reprint  *reprintView
 }
 
+// Local is t in the breach's time zone.
+func (d *printData) Local(t time.Time) string { return localTime(t, d.B.Determination.Location()) }
+
 // reprintView is one letter made again, with the hash of what it says.
 type reprintView struct {
 	Notice breach.Notice

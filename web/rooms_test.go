@@ -106,7 +106,7 @@ func TestPrintRoom(t *testing.T) {
 		t.Fatalf("print room: %d", p.Status)
 	}
 	checkPage(t, "clerk print room", p)
-	mustContain(t, p.Body, "<h1>Print room</h1>", "3</span> letters are waiting", "Make a print batch", "No batch has been made yet",
+	mustContain(t, p.Body, "<h1>Print room</h1>", "3</span> letters are waiting", ">Make a print batch</button>", "No batch has been made yet",
 		"Record returned mail", "Reprint one letter")
 
 	// A form without the session's token is refused and makes nothing.
@@ -131,6 +131,9 @@ func TestPrintRoom(t *testing.T) {
 	}
 	bid := strings.TrimPrefix(p.Header.Get("Location"), room+"#batch-")
 	p = sam.get(room)
+	if strings.Contains(p.Body, ">Make a print batch</button>") {
+		t.Error("a batch is offered with no letter waiting")
+	}
 	mustContain(t, p.Body, "Batch 1 is made: 3 letters", "<h3 id=\"batch-"+bid+"-title\">Batch 1</h3>", "Not yet mailed",
 		"Download the PDF of batch 1", "Download the manifest of batch 1 (CSV)", ">Mark mailed</button>",
 		`value="2026-03-20"`) // the date field defaults to today in the breach's time zone
