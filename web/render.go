@@ -182,9 +182,10 @@ var funcs = template.FuncMap{
 		}
 		return breach.LanguageLabel(code)
 	},
-	"bnav":  func(v view, id string) breachNav { return breachNav{ID: id, V: v} },
-	"join":  strings.Join,
-	"lower": strings.ToLower,
+	"timeline": timelineSVG,
+	"bnav":     func(v view, id string) breachNav { return breachNav{ID: id, V: v} },
+	"join":     strings.Join,
+	"lower":    strings.ToLower,
 }
 
 // words turns a code such as "risk_of_harm" into "risk of harm".
