@@ -136,9 +136,6 @@ type breachData struct {
 	// Recordable lists the duties an administrator may record as done by hand (the API refuses
 	// others; the list only decides which buttons to offer).
 	Recordable map[breach.ObligationID]bool
-	CanAdmin   bool
-	CanClerk   bool
-	CanAudit   bool
 	Form       url.Values
 }
 
@@ -162,8 +159,7 @@ func (c *Console) breachData(w http.ResponseWriter, r *http.Request, st *state) 
 	if !ok {
 		return nil, false
 	}
-	d := &breachData{B: v, Groups: reasonGroups(v.Plan.Reasons), CanAdmin: st.is(breach.RoleAdmin),
-		CanClerk: st.is(clerks...), CanAudit: st.is(auditors...), Form: url.Values{},
+	d := &breachData{B: v, Groups: reasonGroups(v.Plan.Reasons), Form: url.Values{},
 		Recordable: map[breach.ObligationID]bool{"ferpa.disclosure_record": true, "substitute.major_media": true}}
 	if h, ok := v.OpenHold(); ok {
 		d.OpenHold = &h

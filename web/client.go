@@ -142,7 +142,7 @@ func (d *downloadWriter) WriteHeader(code int) {
 		d.err = &bytes.Buffer{}
 		return
 	}
-	for _, k := range []string{"Content-Type", "Content-Disposition", "Content-Length", "ETag", "X-Content-SHA256"} {
+	for _, k := range []string{"Content-Type", "Content-Disposition", "Content-Length", "ETag", "X-Content-SHA256", "X-Letter-SHA256"} {
 		if v := d.Header().Get(k); v != "" {
 			d.w.Header().Set(k, v)
 		}

@@ -214,6 +214,9 @@ func TestEveryPage(t *testing.T) {
 		{"/breaches/" + id + "/dispatch", []string{"dana"}},
 		{"/breaches/" + id + "/status", []string{"dana", "sam", "avery"}},
 		{"/breaches/" + id + "/events", []string{"dana", "sam", "avery"}},
+		{"/breaches/" + id + "/print", []string{"dana", "sam", "avery"}},
+		{"/breaches/" + id + "/calls", []string{"dana", "sam"}},
+		{"/breaches/" + id + "/notices", []string{"dana", "sam", "avery"}},
 		{"/users", []string{"dana"}},
 		{"/account/password", []string{"dana", "sam", "avery"}},
 	}

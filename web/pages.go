@@ -20,7 +20,6 @@ type peopleData struct {
 	NextCursor string
 	Filter     string
 	Report     *breach.UploadReport
-	CanAdmin   bool
 }
 
 // peopleFilters are the lists the API can give, by the query the page takes.
@@ -31,7 +30,7 @@ func (c *Console) peopleData(w http.ResponseWriter, r *http.Request, st *state) 
 	if !ok {
 		return nil, false
 	}
-	d := &peopleData{B: v, CanAdmin: st.is(breach.RoleAdmin)}
+	d := &peopleData{B: v}
 	filter := r.URL.Query().Get("show")
 	q, known := peopleFilters[filter]
 	if !known {
@@ -235,7 +234,6 @@ type statusData struct {
 	Deadline    breach.Date
 	DeadlineMet *bool
 	AsOf        breach.Date
-	CanExport   bool
 }
 
 // noticeStatuses are the columns of the status table, in the order a notice moves through them.
@@ -256,7 +254,7 @@ func (c *Console) statusPage(w http.ResponseWriter, r *http.Request, st *state) 
 		c.internalError(w, r, st, err)
 		return
 	}
-	d.B, d.CanExport = v, st.is(auditors...)
+	d.B = v
 	c.render(w, r, st, http.StatusOK, "status", "Delivery status", d, nil)
 }
 

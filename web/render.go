@@ -8,18 +8,39 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/api"
 )
 
 // formErrors are the problems of one form: each beside its field, and all in the summary at the top.
 type formErrors struct {
 	List    []breach.FieldError // in the order found: the summary
 	byField map[string]string
+	labels  map[string]string
+}
+
+// addLabelled is add for a field the summary names by label rather than by its code: one of
+// several like it on a page (the "Mailed on" date of batch 2).
+func (f *formErrors) addLabelled(field, label, reason string) {
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	f.labels[field] = label
+	f.add(field, reason)
+}
+
+// Label is how the summary names the field.
+func (f *formErrors) Label(field string) string {
+	if l, ok := f.labels[field]; ok {
+		return l
+	}
+	return words(field)
 }
 
 func (f *formErrors) add(field, reason string) {
@@ -58,6 +79,18 @@ type view struct {
 	Errors *formErrors
 	Data   any
 	Today  breach.Date
+}
+
+// Can reports whether the signed-in person's role may call the contract's operation opID: a page
+// offers a link or a form only to the roles the API will let through (x-roles, api.OperationRoles).
+func (v view) Can(opID string) bool {
+	return v.User != nil && slices.Contains(api.OperationRoles(opID), v.User.Role)
+}
+
+// breachNav is what the per-breach link row needs: the breach's ID and the person's view.
+type breachNav struct {
+	ID string
+	V  view
 }
 
 // nav is the navigation bar for role: only what the role may use.
@@ -142,9 +175,17 @@ var funcs = template.FuncMap{
 		}
 		return n
 	},
-	"add":   func(a, b int) int { return a + b },
-	"join":  strings.Join,
-	"lower": strings.ToLower,
+	"add": func(a, b int) int { return a + b },
+	"langName": func(code string) string {
+		if code == "" {
+			return "English"
+		}
+		return breach.LanguageLabel(code)
+	},
+	"timeline": timelineSVG,
+	"bnav":     func(v view, id string) breachNav { return breachNav{ID: id, V: v} },
+	"join":     strings.Join,
+	"lower":    strings.ToLower,
 }
 
 // words turns a code such as "risk_of_harm" into "risk of harm".

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/api"
 )
 
 //go:embed templates/*.html
@@ -53,6 +54,8 @@ type Console struct {
 	mux    *http.ServeMux
 	pages  map[string]*template.Template
 	assets http.Handler
+	// routeErrs are the operations routes named that the contract lacks (see op).
+	routeErrs []string
 }
 
 // New returns the console.
@@ -79,6 +82,9 @@ func New(cfg Config) (*Console, error) {
 	}
 	c.assets = http.StripPrefix("/assets/", http.FileServerFS(sub))
 	c.routes()
+	if len(c.routeErrs) > 0 {
+		return nil, fmt.Errorf("web: pages serve operations the contract lacks: %v", c.routeErrs)
+	}
 	return c, nil
 }
 
@@ -98,13 +104,21 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// Roles allowed by the console's pages, as the contract's x-roles allow the actions they offer.
+// Roles allowed by the console's own pages (those that are no operation of the contract).
 var (
 	everyone = []breach.Role{breach.RoleAdmin, breach.RoleClerk, breach.RoleAuditor}
 	admins   = []breach.Role{breach.RoleAdmin}
-	clerks   = []breach.Role{breach.RoleAdmin, breach.RoleClerk}
-	auditors = []breach.Role{breach.RoleAdmin, breach.RoleAuditor}
 )
+
+// op returns the roles the contract's x-roles allow for opID: a page that serves the operation
+// admits exactly them. An operation the contract lacks is a programming error New reports.
+func (c *Console) op(opID string) []breach.Role {
+	r := api.OperationRoles(opID)
+	if len(r) == 0 {
+		c.routeErrs = append(c.routeErrs, opID)
+	}
+	return r
+}
 
 func (c *Console) routes() {
 	m := c.mux
@@ -122,26 +136,40 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /account/password", c.page(everyone, c.passwordPage))
 	m.HandleFunc("POST /account/password", c.page(everyone, c.changePassword))
 
-	m.HandleFunc("GET /breaches", c.page(everyone, c.breachesPage))
-	m.HandleFunc("GET /breaches/new", c.page(admins, c.newBreachPage))
-	m.HandleFunc("POST /breaches/new", c.page(admins, c.newBreach))
-	m.HandleFunc("GET /breaches/{id}", c.page(everyone, c.breachPage))
-	m.HandleFunc("GET /breaches/{id}/determination", c.page(admins, c.editDeterminationPage))
-	m.HandleFunc("POST /breaches/{id}/determination", c.page(admins, c.editDetermination))
-	m.HandleFunc("POST /breaches/{id}/holds", c.page(admins, c.placeHold))
-	m.HandleFunc("POST /breaches/{id}/holds/{hid}/release", c.page(admins, c.releaseHold))
-	m.HandleFunc("POST /breaches/{id}/obligations/{oid}", c.page(admins, c.recordObligation))
-	m.HandleFunc("GET /breaches/{id}/close", c.page(admins, c.closePage))
-	m.HandleFunc("POST /breaches/{id}/close", c.page(admins, c.closeBreach))
-	m.HandleFunc("GET /breaches/{id}/people", c.page(everyone, c.peoplePage))
-	m.HandleFunc("POST /breaches/{id}/people", c.uploadPage(admins, c.uploadPeople))
-	m.HandleFunc("POST /breaches/{id}/people/complete", c.page(admins, c.completePeople))
-	m.HandleFunc("GET /breaches/{id}/dispatch", c.page(admins, c.dispatchPage))
-	m.HandleFunc("POST /breaches/{id}/dispatch", c.page(admins, c.dispatch))
-	m.HandleFunc("GET /breaches/{id}/status", c.page(everyone, c.statusPage))
-	m.HandleFunc("GET /breaches/{id}/notices.csv", c.page(auditors, c.download("/notices.csv")))
-	m.HandleFunc("GET /breaches/{id}/closure-report.pdf", c.page(everyone, c.download("/closure-report.pdf")))
-	m.HandleFunc("GET /breaches/{id}/events", c.page(everyone, c.auditPage))
+	// Each page admits the roles of the operation it serves, as the contract's x-roles list them.
+	m.HandleFunc("GET /breaches", c.page(c.op("listBreaches"), c.breachesPage))
+	m.HandleFunc("GET /breaches/new", c.page(c.op("createBreach"), c.newBreachPage))
+	m.HandleFunc("POST /breaches/new", c.page(c.op("createBreach"), c.newBreach))
+	m.HandleFunc("GET /breaches/{id}", c.page(c.op("getBreach"), c.breachPage))
+	m.HandleFunc("GET /breaches/{id}/determination", c.page(c.op("reviseDetermination"), c.editDeterminationPage))
+	m.HandleFunc("POST /breaches/{id}/determination", c.page(c.op("reviseDetermination"), c.editDetermination))
+	m.HandleFunc("POST /breaches/{id}/holds", c.page(c.op("placeHold"), c.placeHold))
+	m.HandleFunc("POST /breaches/{id}/holds/{hid}/release", c.page(c.op("releaseHold"), c.releaseHold))
+	m.HandleFunc("POST /breaches/{id}/obligations/{oid}", c.page(c.op("recordObligation"), c.recordObligation))
+	m.HandleFunc("GET /breaches/{id}/close", c.page(c.op("closeBreach"), c.closePage))
+	m.HandleFunc("POST /breaches/{id}/close", c.page(c.op("closeBreach"), c.closeBreach))
+	m.HandleFunc("GET /breaches/{id}/people", c.page(c.op("listRecipients"), c.peoplePage))
+	m.HandleFunc("POST /breaches/{id}/people", c.uploadPage(c.op("uploadRecipients"), c.uploadPeople))
+	m.HandleFunc("POST /breaches/{id}/people/complete", c.page(c.op("completeRecipients"), c.completePeople))
+	m.HandleFunc("GET /breaches/{id}/dispatch", c.page(c.op("dispatchBreach"), c.dispatchPage))
+	m.HandleFunc("POST /breaches/{id}/dispatch", c.page(c.op("dispatchBreach"), c.dispatch))
+	m.HandleFunc("GET /breaches/{id}/status", c.page(c.op("getDeliveryStatus"), c.statusPage))
+	m.HandleFunc("GET /breaches/{id}/notices", c.page(c.op("listNotices"), c.noticesPage))
+	m.HandleFunc("GET /breaches/{id}/notices.csv", c.page(c.op("exportNotices"), c.download("/notices.csv")))
+	m.HandleFunc("GET /breaches/{id}/closure-report.pdf", c.page(c.op("getClosureReport"), c.download("/closure-report.pdf")))
+	m.HandleFunc("GET /breaches/{id}/events", c.page(c.op("listEvents"), c.auditPage))
+
+	m.HandleFunc("GET /breaches/{id}/print", c.page(c.op("listPrintBatches"), c.printPage))
+	m.HandleFunc("POST /breaches/{id}/print", c.page(c.op("createPrintBatch"), c.makeBatch))
+	m.HandleFunc("GET /breaches/{id}/print/{bid}/batch.pdf", c.page(c.op("getPrintBatchPDF"), c.batchDownload(".pdf")))
+	m.HandleFunc("GET /breaches/{id}/print/{bid}/manifest.csv", c.page(c.op("getPrintBatchManifest"), c.batchDownload(".csv")))
+	m.HandleFunc("POST /breaches/{id}/print/{bid}/mailed", c.page(c.op("markPrintBatchMailed"), c.markMailed))
+	m.HandleFunc("POST /breaches/{id}/print/returned", c.page(c.op("recordReturnedMail"), c.recordReturned))
+	m.HandleFunc("GET /breaches/{id}/print/reprint", c.page(c.op("getLetterPDF"), c.reprintPage))
+	m.HandleFunc("GET /breaches/{id}/calls", c.page(c.op("listCallTasks"), c.callsPage))
+	m.HandleFunc("POST /breaches/{id}/calls/{nid}", c.page(c.op("recordCallAttempt"), c.recordCall))
+	m.HandleFunc("GET /notices/{nid}", c.page(c.op("getNotice"), c.noticePage))
+	m.HandleFunc("GET /notices/{nid}/letter.pdf", c.page(c.op("getLetterPDF"), c.letterDownload))
 
 	m.HandleFunc("GET /users", c.page(admins, c.usersPage))
 	m.HandleFunc("POST /users", c.page(admins, c.addUser))
