@@ -272,7 +272,8 @@ func (c *Console) recordObligation(w http.ResponseWriter, r *http.Request, st *s
 func (c *Console) recordFallback(w http.ResponseWriter, r *http.Request, st *state) {
 	id, lang := r.PathValue("id"), r.PathValue("lang")
 	reasonField := "fallback." + lang + ".reason"
-	body := map[string]any{"reason": strings.TrimSpace(r.PostFormValue(reasonField))}
+	// Sent as typed: the API decides what a reason is, and says why one is not.
+	body := map[string]any{"reason": r.PostFormValue(reasonField)}
 	res := c.call(r, st, "POST", "/v1/breaches/"+url.PathEscape(id)+"/languages/"+url.PathEscape(lang)+"/english-fallback", body)
 	if !res.ok() {
 		if res.Status >= 500 || res.Status == http.StatusForbidden || res.Status == http.StatusNotFound {

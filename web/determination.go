@@ -101,7 +101,7 @@ func translationsBody(f url.Values) map[string]any {
 			if v != "" {
 				any = true
 			}
-			if v != "" || p != "media_contact" {
+			if v != "" {
 				tr[p] = v
 			}
 		}
@@ -112,19 +112,12 @@ func translationsBody(f url.Values) map[string]any {
 	for _, tag := range formTranslationTags(f) {
 		add(tag, func(p string) string { return f.Get("translations." + tag + "." + p) })
 	}
-	if tag := strings.TrimSpace(f.Get(extraLang)); tag != "" || extraHasText(f) {
-		if tag != "" {
-			add(tag, func(p string) string { return f.Get("extra." + p) })
-		}
+	// The generic row without a code is refused before the API is asked (extraClash): a
+	// translation cannot be keyed by nothing.
+	if tag := strings.TrimSpace(f.Get(extraLang)); tag != "" {
+		add(tag, func(p string) string { return f.Get("extra." + p) })
 		if _, ok := out[tag]; !ok {
-			// A code with no text, or text with no code: sent as it is, for the API to name.
-			tr := map[string]any{}
-			for _, p := range translationFields {
-				if v := strings.TrimSpace(f.Get("extra." + p)); v != "" || p != "media_contact" {
-					tr[p] = v
-				}
-			}
-			out[tag] = tr
+			out[tag] = map[string]any{} // a code with no text: sent, for the API to say what it needs
 		}
 	}
 	return out
@@ -139,11 +132,14 @@ func extraHasText(f url.Values) bool {
 	return false
 }
 
-// extraClash is the reason the generic row cannot be sent: its code names a language that has its
-// own fieldset above, and a determination holds one text per language.
+// extraClash is the reason the generic row cannot be sent: it has text but no code, or its code
+// names a language that has its own fieldset above (a determination holds one text per language).
 func extraClash(f url.Values) string {
 	tag := strings.TrimSpace(f.Get(extraLang))
 	if tag == "" {
+		if extraHasText(f) {
+			return "Enter the language code of this text, e.g. vi or pt-BR"
+		}
 		return ""
 	}
 	for _, t := range formTranslationTags(f) {
@@ -164,24 +160,52 @@ func formHasText(f url.Values, tag string) bool {
 }
 
 // translationErrors names the generic row's fields in the API's errors: the API names the
-// translation by the code typed ("translations.vi.description"), the form by its row.
+// translation by the code typed ("translations.vi.description"), the form by its row. The
+// summary names each language field by its label.
 func translationErrors(errs *formErrors, f url.Values) *formErrors {
-	tag := strings.TrimSpace(f.Get(extraLang))
-	if errs == nil || (tag == "" && !extraHasText(f)) {
-		return errs
+	if errs == nil {
+		return nil
 	}
+	tag := strings.TrimSpace(f.Get(extraLang))
 	own := "translations." + tag
 	out := &formErrors{}
 	for _, fe := range errs.List {
 		switch {
-		case fe.Field == own:
+		case tag != "" && fe.Field == own:
 			fe.Field = extraLang
 		case tag != "" && strings.HasPrefix(fe.Field, own+"."):
 			fe.Field = "extra." + strings.TrimPrefix(fe.Field, own+".")
 		}
-		out.add(fe.Field, fe.Reason)
+		out.addLabelled(fe.Field, translationLabel(fe.Field), fe.Reason)
 	}
 	return out
+}
+
+var partLabels = map[string]string{"description": "Description", "remediation": "Measures taken", "media_contact": "Media contact"}
+
+// translationLabel is the label of a language field of the form, or the field's words for another.
+func translationLabel(field string) string {
+	if field == extraLang {
+		return "Language code"
+	}
+	if part, ok := strings.CutPrefix(field, "extra."); ok && partLabels[part] != "" {
+		return partLabels[part] + " in the other language"
+	}
+	if rest, ok := strings.CutPrefix(field, "translations."); ok {
+		tag, part := rest, ""
+		if i := strings.LastIndex(rest, "."); i > 0 {
+			tag, part = rest[:i], rest[i+1:]
+		}
+		name := breach.LanguageName(breach.PrimaryLanguage(tag))
+		if name == breach.PrimaryLanguage(tag) {
+			name = tag
+		}
+		if l := partLabels[part]; l != "" {
+			return l + " in " + name
+		}
+		return name
+	}
+	return words(field)
 }
 
 // determinationBody builds the contract's Determination from the form, as a REST client would.
@@ -417,7 +441,7 @@ func (c *Console) clashed(w http.ResponseWriter, r *http.Request, st *state, d *
 		return false
 	}
 	errs := &formErrors{}
-	errs.add(extraLang, reason)
+	errs.addLabelled(extraLang, translationLabel(extraLang), reason)
 	c.render(w, r, st, http.StatusUnprocessableEntity, "determination", title, d, errs)
 	return true
 }
