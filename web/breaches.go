@@ -289,7 +289,7 @@ func (c *Console) recordFallback(w http.ResponseWriter, r *http.Request, st *sta
 		for _, fe := range problemErrors(res.problem(), "").List {
 			switch fe.Field {
 			case "reason":
-				errs.addLabelled(reasonField, "Reason ("+breach.LanguageLabel(lang)+")", fe.Reason)
+				errs.addLabelled(reasonField, "Reason for "+breach.LanguageLabel(lang), fe.Reason)
 			case "lang":
 				errs.add("", "The language "+fe.Reason)
 			default:

@@ -206,7 +206,10 @@ func TestEnglishFallback(t *testing.T) {
 	}
 	mustContain(t, p.Body, "Vietnamese (vi): 1 person", "Japanese (ja): 1 person", `href="/breaches/`+id+`#languages"`,
 		"Add the text or send these people the English notice")
-	if strings.Contains(p.Body, "Spanish (es): 3") {
+	if strings.Contains(p.Body, "it is missing the Vietnamese") {
+		t.Error("the send page asks for a Vietnamese text that no revision can give")
+	}
+	if strings.Contains(p.Body, "Spanish (es): 2") {
 		t.Error("the refusal names Spanish, which has its text")
 	}
 
@@ -220,7 +223,7 @@ func TestEnglishFallback(t *testing.T) {
 		t.Fatalf("fallback without a reason: %d", p.Status)
 	}
 	mustContain(t, p.Body, `href="#f-fallback-vi-reason"`, `id="f-fallback-vi-reason-error"`, "Is required: say why",
-		"Reason (Vietnamese (vi)): Is required")
+		"Reason for Vietnamese (vi): Is required")
 	p = dana.post("/breaches/"+id+"/languages/vi/english-fallback", url.Values{"fallback.vi.reason": {""}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("fallback with an empty reason: %d", p.Status)

@@ -179,6 +179,8 @@ type dispatchData struct {
 	// MissingLanguages are the plan's languages with no notice text: the page names them and links
 	// to the breach page's language section, where the English fallback is recorded.
 	MissingLanguages []breach.LanguageNeed
+	// MissingParts are the rest of the plan's missing content, which revising the determination supplies.
+	MissingParts []breach.ContentElement
 }
 
 func newDispatchData(v api.BreachView) dispatchData {
@@ -186,6 +188,11 @@ func newDispatchData(v api.BreachView) dispatchData {
 	for _, l := range v.Plan.Languages {
 		if l.Text == breach.TextMissing {
 			d.MissingLanguages = append(d.MissingLanguages, l)
+		}
+	}
+	for _, m := range v.Plan.MissingContent {
+		if !strings.HasPrefix(string(m), "translation:") {
+			d.MissingParts = append(d.MissingParts, m)
 		}
 	}
 	return d
