@@ -14,7 +14,7 @@ import (
 	breach "github.com/breachd/breachd"
 )
 
-// spanish is the Spanish text of the README walk-through's breach.
+// withSpanish adds the media contact and the Spanish text of the README walk-through's breach.
 func withSpanish(f url.Values) url.Values {
 	f.Set("media_contact", "Pat Reyes, +1 317 555 0199")
 	f.Set("translations.es.description", "Se robó de un automóvil una computadora portátil con un archivo de nómina sin cifrar.")
@@ -23,7 +23,7 @@ func withSpanish(f url.Values) url.Values {
 	return f
 }
 
-// upload sends the README's sample file (Spanish, Vietnamese and Japanese readers among them).
+// uploadSample sends the README's sample file (Spanish, Vietnamese and Japanese readers among them).
 func (e *env) uploadSample(b *browser, id string) {
 	e.t.Helper()
 	csv, err := os.ReadFile("../examples/recipients-sample.csv")
