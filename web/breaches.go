@@ -137,6 +137,9 @@ type breachData struct {
 	// others; the list only decides which buttons to offer).
 	Recordable map[breach.ObligationID]bool
 	Form       url.Values
+	// MissingLanguages are the languages whose people have no notice text yet (the plan's
+	// missing_content "translation:<lang>"): each gets a form to record an English fallback.
+	MissingLanguages []string
 }
 
 // loadBreach reads the breach view; on a refusal it writes the page and returns false.
@@ -163,6 +166,11 @@ func (c *Console) breachData(w http.ResponseWriter, r *http.Request, st *state) 
 		Recordable: map[breach.ObligationID]bool{"ferpa.disclosure_record": true, "substitute.major_media": true}}
 	if h, ok := v.OpenHold(); ok {
 		d.OpenHold = &h
+	}
+	for _, m := range v.Plan.MissingContent {
+		if lang, ok := strings.CutPrefix(string(m), "translation:"); ok {
+			d.MissingLanguages = append(d.MissingLanguages, lang)
+		}
 	}
 	res := c.call(r, st, "GET", "/v1/breaches/"+url.PathEscape(v.ID)+"/obligations", nil)
 	if !res.ok() {
@@ -257,6 +265,42 @@ func (c *Console) recordObligation(w http.ResponseWriter, r *http.Request, st *s
 	}
 	c.flash(w, "Recorded.")
 	http.Redirect(w, r, "/breaches/"+url.PathEscape(id)+"#obligations", http.StatusSeeOther)
+}
+
+// recordFallback records that the people who need a language get the English notice. The form's
+// reason field is named by its language, as the page has one such form per missing language.
+func (c *Console) recordFallback(w http.ResponseWriter, r *http.Request, st *state) {
+	id, lang := r.PathValue("id"), r.PathValue("lang")
+	reasonField := "fallback." + lang + ".reason"
+	// Sent as typed: the API decides what a reason is, and says why one is not.
+	body := map[string]any{"reason": r.PostFormValue(reasonField)}
+	res := c.call(r, st, "POST", "/v1/breaches/"+url.PathEscape(id)+"/languages/"+url.PathEscape(lang)+"/english-fallback", body)
+	if !res.ok() {
+		if res.Status >= 500 || res.Status == http.StatusForbidden || res.Status == http.StatusNotFound {
+			c.apiErrorPage(w, r, st, res)
+			return
+		}
+		d, ok := c.breachData(w, r, st)
+		if !ok {
+			return
+		}
+		d.Form = r.PostForm
+		errs := &formErrors{}
+		for _, fe := range problemErrors(res.problem(), "").List {
+			switch fe.Field {
+			case "reason":
+				errs.addLabelled(reasonField, "Reason for "+breach.LanguageLabel(lang), fe.Reason)
+			case "lang":
+				errs.add("", "The language "+fe.Reason)
+			default:
+				errs.add(fe.Field, fe.Reason)
+			}
+		}
+		c.render(w, r, st, res.Status, "breach", d.B.Determination.Title, d, errs)
+		return
+	}
+	c.flash(w, "Recorded: the people who need "+breach.LanguageLabel(lang)+" get the notice in English.")
+	http.Redirect(w, r, "/breaches/"+url.PathEscape(id)+"#languages", http.StatusSeeOther)
 }
 
 type closeData struct {

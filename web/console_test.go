@@ -201,10 +201,27 @@ func TestEveryPage(t *testing.T) {
 	e := newEnv(t)
 	dana := e.signIn("dana")
 	id := e.createBreach(dana)
+	// A breach whose people need languages: the breach page then has its fallback forms, the
+	// determination form its translations, the send page the missing languages.
+	dana.get("/breaches/new")
+	lf := withSpanish(determinationForm())
+	lf.Set("extra.lang", "vi")
+	lf.Set("extra.description", "Mô tả.")
+	lf.Set("extra.remediation", "Biện pháp.")
+	lf.Set("action", "save")
+	lp := dana.post("/breaches/new", lf)
+	if lp.Status != http.StatusSeeOther {
+		t.Fatalf("breach with languages: %d", lp.Status)
+	}
+	lid := strings.TrimPrefix(lp.Header.Get("Location"), "/breaches/")
+	e.uploadSample(dana, lid)
 	pages := []struct {
 		path    string
 		allowed []string
 	}{
+		{"/breaches/" + lid, []string{"dana", "sam", "avery"}},
+		{"/breaches/" + lid + "/determination", []string{"dana"}},
+		{"/breaches/" + lid + "/dispatch", []string{"dana"}},
 		{"/breaches", []string{"dana", "sam", "avery"}},
 		{"/breaches/new", []string{"dana"}},
 		{"/breaches/" + id, []string{"dana", "sam", "avery"}},

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,10 @@ var (
 type choice struct{ Value, Label string }
 
 type determinationData struct {
-	Editing    bool
+	Editing bool
+	// Languages are the fieldsets of notice text in other languages: Spanish always, then every
+	// other tag the form carries (a revised determination's translations), by tag.
+	Languages  []langFieldset
 	B          *api.BreachView
 	Form       url.Values
 	Preview    *breach.Plan
@@ -44,8 +48,164 @@ type determinationData struct {
 }
 
 func newDeterminationData(form url.Values) *determinationData {
-	return &determinationData{Form: form, Elements: dataElementChoices, Risks: riskChoices,
+	d := &determinationData{Form: form, Elements: dataElementChoices, Risks: riskChoices,
 		Categories: categoryChoices, Severities: severityChoices}
+	for _, tag := range formTranslationTags(form) {
+		name := breach.LanguageName(breach.PrimaryLanguage(tag))
+		legend := name + " (" + tag + ")"
+		if name == breach.PrimaryLanguage(tag) { // a language breachd has no name for: the tag alone
+			legend, name = tag, tag
+		}
+		d.Languages = append(d.Languages, langFieldset{Tag: tag, Legend: legend, Name: name})
+	}
+	return d
+}
+
+// langFieldset is one language's notice text on the determination form.
+type langFieldset struct{ Tag, Legend, Name string }
+
+// translationFields are the form's names of a translation's parts, as the contract names them.
+var translationFields = []string{"description", "remediation", "media_contact"}
+
+// The generic row of the form: a language code and its text, for a language with no fieldset.
+const extraLang = "extra.lang"
+
+// formTranslationTags lists the tags whose text the form carries ("translations.<tag>.<part>"):
+// Spanish always first, as every Indiana school's upload has Spanish readers, then the others by tag.
+func formTranslationTags(f url.Values) []string {
+	seen := map[string]bool{"es": true}
+	tags := []string{}
+	for k := range f {
+		rest, ok := strings.CutPrefix(k, "translations.")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(rest, "."); i > 0 && !seen[rest[:i]] {
+			seen[rest[:i]] = true
+			tags = append(tags, rest[:i])
+		}
+	}
+	sort.Strings(tags)
+	return append([]string{"es"}, tags...)
+}
+
+// translationsBody builds the contract's translations from the form: a language whose parts are
+// all empty is left out (the whole section is optional), one with any part is sent as typed so
+// the API says which part is missing. The generic row is sent under the code typed in it.
+func translationsBody(f url.Values) map[string]any {
+	out := map[string]any{}
+	add := func(tag string, part func(string) string) {
+		tr, any := map[string]any{}, false
+		for _, p := range translationFields {
+			v := strings.TrimSpace(part(p))
+			if v != "" {
+				any = true
+			}
+			if v != "" {
+				tr[p] = v
+			}
+		}
+		if any {
+			out[tag] = tr
+		}
+	}
+	for _, tag := range formTranslationTags(f) {
+		add(tag, func(p string) string { return f.Get("translations." + tag + "." + p) })
+	}
+	// The generic row without a code is refused before the API is asked (extraClash): a
+	// translation cannot be keyed by nothing.
+	if tag := strings.TrimSpace(f.Get(extraLang)); tag != "" {
+		add(tag, func(p string) string { return f.Get("extra." + p) })
+		if _, ok := out[tag]; !ok {
+			out[tag] = map[string]any{} // a code with no text: sent, for the API to say what it needs
+		}
+	}
+	return out
+}
+
+func extraHasText(f url.Values) bool {
+	for _, p := range translationFields {
+		if strings.TrimSpace(f.Get("extra."+p)) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// extraClash is the reason the generic row cannot be sent: it has text but no code, or its code
+// names a language that has its own fieldset above (a determination holds one text per language).
+func extraClash(f url.Values) string {
+	tag := strings.TrimSpace(f.Get(extraLang))
+	if tag == "" {
+		if extraHasText(f) {
+			return "Enter the language code of this text, e.g. vi or pt-BR"
+		}
+		return ""
+	}
+	for _, t := range formTranslationTags(f) {
+		if t == tag && (t != "es" || formHasText(f, t)) {
+			return "Is already given above: write its text there"
+		}
+	}
+	return ""
+}
+
+func formHasText(f url.Values, tag string) bool {
+	for _, p := range translationFields {
+		if strings.TrimSpace(f.Get("translations."+tag+"."+p)) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// translationErrors names the generic row's fields in the API's errors: the API names the
+// translation by the code typed ("translations.vi.description"), the form by its row. The
+// summary names each language field by its label.
+func translationErrors(errs *formErrors, f url.Values) *formErrors {
+	if errs == nil {
+		return nil
+	}
+	tag := strings.TrimSpace(f.Get(extraLang))
+	own := "translations." + tag
+	out := &formErrors{}
+	for _, fe := range errs.List {
+		switch {
+		case tag != "" && fe.Field == own:
+			fe.Field = extraLang
+		case tag != "" && strings.HasPrefix(fe.Field, own+"."):
+			fe.Field = "extra." + strings.TrimPrefix(fe.Field, own+".")
+		}
+		out.addLabelled(fe.Field, translationLabel(fe.Field), fe.Reason)
+	}
+	return out
+}
+
+var partLabels = map[string]string{"description": "Description", "remediation": "Measures taken", "media_contact": "Media contact"}
+
+// translationLabel is the label of a language field of the form, or the field's words for another.
+func translationLabel(field string) string {
+	if field == extraLang {
+		return "Language code"
+	}
+	if part, ok := strings.CutPrefix(field, "extra."); ok && partLabels[part] != "" {
+		return partLabels[part] + " in the other language"
+	}
+	if rest, ok := strings.CutPrefix(field, "translations."); ok {
+		tag, part := rest, ""
+		if i := strings.LastIndex(rest, "."); i > 0 {
+			tag, part = rest[:i], rest[i+1:]
+		}
+		name := breach.LanguageName(breach.PrimaryLanguage(tag))
+		if name == breach.PrimaryLanguage(tag) {
+			name = tag
+		}
+		if l := partLabels[part]; l != "" {
+			return l + " in " + name
+		}
+		return name
+	}
+	return words(field)
 }
 
 // determinationBody builds the contract's Determination from the form, as a REST client would.
@@ -56,7 +216,7 @@ func determinationBody(f url.Values) map[string]any {
 	text := func(key string) string { return strings.TrimSpace(f.Get(key)) }
 	d["title"] = text("title")
 	for _, k := range []string{"jurisdiction", "time_zone", "discovered_on", "occurred_on", "description", "risk_of_harm",
-		"risk_rationale", "notice_cost_estimate", "remediation", "assistance_phone", "category", "severity", "actions_taken"} {
+		"risk_rationale", "notice_cost_estimate", "remediation", "assistance_phone", "media_contact", "category", "severity", "actions_taken"} {
 		if v := text(k); v != "" {
 			d[k] = v
 		}
@@ -84,6 +244,9 @@ func determinationBody(f url.Values) map[string]any {
 	}
 	if len(systems) > 0 {
 		d["systems_affected"] = systems
+	}
+	if tr := translationsBody(f); len(tr) > 0 {
+		d["translations"] = tr
 	}
 	rep := map[string]any{}
 	for _, k := range []string{"name", "role", "email", "phone"} {
@@ -138,6 +301,13 @@ func determinationForm(d breach.Determination) url.Values {
 	}
 	set("remediation", d.Remediation)
 	set("assistance_phone", d.AssistancePhone)
+	set("media_contact", d.MediaContact)
+	for tag, tr := range d.Translations {
+		// Every part is set, even empty, so that a translation with no media contact keeps its fieldset.
+		f.Set("translations."+tag+".description", tr.Description)
+		f.Set("translations."+tag+".remediation", tr.Remediation)
+		f.Set("translations."+tag+".media_contact", tr.MediaContact)
+	}
 	set("reporter.name", d.Reporter.Name)
 	set("reporter.role", d.Reporter.Role)
 	set("reporter.email", d.Reporter.Email)
@@ -184,6 +354,9 @@ func (c *Console) newBreach(w http.ResponseWriter, r *http.Request, st *state) {
 	_ = r.ParseForm()
 	d := newDeterminationData(r.PostForm)
 	det := determinationBody(r.PostForm)
+	if c.clashed(w, r, st, d, "Record a new breach") {
+		return
+	}
 	if r.PostForm.Get("action") == "preview" {
 		c.showPreview(w, r, st, d, det, "Record a new breach")
 		return
@@ -194,7 +367,7 @@ func (c *Console) newBreach(w http.ResponseWriter, r *http.Request, st *state) {
 			c.apiErrorPage(w, r, st, res)
 			return
 		}
-		c.render(w, r, st, res.Status, "determination", "Record a new breach", d, problemErrors(res.problem(), "determination."))
+		c.render(w, r, st, res.Status, "determination", "Record a new breach", d, translationErrors(problemErrors(res.problem(), "determination."), d.Form))
 		return
 	}
 	var v api.BreachView
@@ -213,7 +386,7 @@ func (c *Console) showPreview(w http.ResponseWriter, r *http.Request, st *state,
 			c.apiErrorPage(w, r, st, res)
 			return
 		}
-		c.render(w, r, st, res.Status, "determination", title, d, problemErrors(res.problem(), "determination."))
+		c.render(w, r, st, res.Status, "determination", title, d, translationErrors(problemErrors(res.problem(), "determination."), d.Form))
 		return
 	}
 	d.Preview, d.Groups = plan, reasonGroups(plan.Reasons)
@@ -240,6 +413,9 @@ func (c *Console) editDetermination(w http.ResponseWriter, r *http.Request, st *
 	d.Editing, d.B = true, &v
 	det := determinationBody(r.PostForm)
 	const title = "Revise the determination"
+	if c.clashed(w, r, st, d, title) {
+		return
+	}
 	if r.PostForm.Get("action") == "preview" {
 		c.showPreview(w, r, st, d, det, title)
 		return
@@ -250,9 +426,22 @@ func (c *Console) editDetermination(w http.ResponseWriter, r *http.Request, st *
 			c.apiErrorPage(w, r, st, res)
 			return
 		}
-		c.render(w, r, st, res.Status, "determination", title, d, problemErrors(res.problem(), "determination."))
+		c.render(w, r, st, res.Status, "determination", title, d, translationErrors(problemErrors(res.problem(), "determination."), d.Form))
 		return
 	}
 	c.flash(w, "The determination is revised; the earlier version is kept.")
 	http.Redirect(w, r, "/breaches/"+url.PathEscape(v.ID), http.StatusSeeOther)
+}
+
+// clashed shows the form again, asking nothing of the API, when the generic language row repeats
+// a language given above: sent, one text would silently replace the other.
+func (c *Console) clashed(w http.ResponseWriter, r *http.Request, st *state, d *determinationData, title string) bool {
+	reason := extraClash(d.Form)
+	if reason == "" {
+		return false
+	}
+	errs := &formErrors{}
+	errs.addLabelled(extraLang, translationLabel(extraLang), reason)
+	c.render(w, r, st, http.StatusUnprocessableEntity, "determination", title, d, errs)
+	return true
 }

@@ -176,6 +176,26 @@ type dispatchData struct {
 	Report *breach.DispatchReport
 	// Refusal is the API's reason, in its words, when it refused to dispatch.
 	Refusal string
+	// MissingLanguages are the plan's languages with no notice text: the page names them and links
+	// to the breach page's language section, where the English fallback is recorded.
+	MissingLanguages []breach.LanguageNeed
+	// MissingParts are the rest of the plan's missing content, which revising the determination supplies.
+	MissingParts []breach.ContentElement
+}
+
+func newDispatchData(v api.BreachView) dispatchData {
+	d := dispatchData{B: v}
+	for _, l := range v.Plan.Languages {
+		if l.Text == breach.TextMissing {
+			d.MissingLanguages = append(d.MissingLanguages, l)
+		}
+	}
+	for _, m := range v.Plan.MissingContent {
+		if !strings.HasPrefix(string(m), "translation:") {
+			d.MissingParts = append(d.MissingParts, m)
+		}
+	}
+	return d
 }
 
 func (c *Console) dispatchPage(w http.ResponseWriter, r *http.Request, st *state) {
@@ -183,7 +203,7 @@ func (c *Console) dispatchPage(w http.ResponseWriter, r *http.Request, st *state
 	if !ok {
 		return
 	}
-	c.render(w, r, st, http.StatusOK, "dispatch", "Send the notices", dispatchData{B: v}, nil)
+	c.render(w, r, st, http.StatusOK, "dispatch", "Send the notices", newDispatchData(v), nil)
 }
 
 func (c *Console) dispatch(w http.ResponseWriter, r *http.Request, st *state) {
@@ -193,7 +213,7 @@ func (c *Console) dispatch(w http.ResponseWriter, r *http.Request, st *state) {
 	if !ok {
 		return
 	}
-	d := dispatchData{B: v}
+	d := newDispatchData(v)
 	if !res.ok() {
 		if res.Status >= 500 || res.Status == http.StatusForbidden || res.Status == http.StatusNotFound {
 			c.apiErrorPage(w, r, st, res)

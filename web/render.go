@@ -182,10 +182,20 @@ var funcs = template.FuncMap{
 		}
 		return breach.LanguageLabel(code)
 	},
+	"content":  contentWords,
 	"timeline": timelineSVG,
 	"bnav":     func(v view, id string) breachNav { return breachNav{ID: id, V: v} },
 	"join":     strings.Join,
 	"lower":    strings.ToLower,
+}
+
+// contentWords names a missing part of the notice: "remediation", or "the Spanish (es) text"
+// for the text in a language uploaded people need ("translation:es").
+func contentWords(m breach.ContentElement) string {
+	if lang, ok := strings.CutPrefix(string(m), "translation:"); ok {
+		return "the " + breach.LanguageLabel(lang) + " text"
+	}
+	return words(m)
 }
 
 // words turns a code such as "risk_of_harm" into "risk of harm".

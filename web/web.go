@@ -146,6 +146,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /breaches/{id}/holds", c.page(c.op("placeHold"), c.placeHold))
 	m.HandleFunc("POST /breaches/{id}/holds/{hid}/release", c.page(c.op("releaseHold"), c.releaseHold))
 	m.HandleFunc("POST /breaches/{id}/obligations/{oid}", c.page(c.op("recordObligation"), c.recordObligation))
+	m.HandleFunc("POST /breaches/{id}/languages/{lang}/english-fallback", c.page(c.op("recordEnglishFallback"), c.recordFallback))
 	m.HandleFunc("GET /breaches/{id}/close", c.page(c.op("closeBreach"), c.closePage))
 	m.HandleFunc("POST /breaches/{id}/close", c.page(c.op("closeBreach"), c.closeBreach))
 	m.HandleFunc("GET /breaches/{id}/people", c.page(c.op("listRecipients"), c.peoplePage))
