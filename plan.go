@@ -98,6 +98,37 @@ type LanguageNeed struct {
 	Text     LanguageText `json:"text"`
 }
 
+// CountBasis is what the numbers of people a plan counted rest on.
+type CountBasis string
+
+const (
+	CountsEstimated    CountBasis = "estimate"       // nobody is uploaded yet: the determination's estimates
+	CountsPartialList  CountBasis = "partial_upload" // the list is not declared complete: each number the larger of estimate and upload
+	CountsCompleteList CountBasis = "complete"       // the list is declared complete: the people uploaded
+)
+
+// CountSource is which number one count of a plan took.
+type CountSource string
+
+const (
+	FromEstimate          CountSource = "estimate"            // the determination's estimate
+	FromUpload            CountSource = "upload"              // the people uploaded
+	FromEstimateAndUpload CountSource = "estimate_and_upload" // the list is not complete, and it matches the estimate
+)
+
+// Counted is how many people a plan counted, and from what: the numbers every threshold of the
+// plan used. Only rules sets it; a document says these numbers rather than counting again.
+type Counted struct {
+	Basis                CountBasis  `json:"basis"`
+	Affected             int         `json:"affected"`
+	AffectedFrom         CountSource `json:"affected_from"`
+	IndianaResidents     int         `json:"indiana_residents"`
+	IndianaResidentsFrom CountSource `json:"indiana_residents_from"`
+	// IndianaResidentsAssumed is true when the number of Indiana residents is not known: it was
+	// not estimated, and no upload shows more, so every person affected is counted as one.
+	IndianaResidentsAssumed bool `json:"indiana_residents_assumed"`
+}
+
 // Plan is what the law requires for a breach as of a date. It is produced by rules.Assess and
 // never stored as truth: it is recomputed from the determination and holds whenever it is read.
 type Plan struct {
@@ -111,6 +142,8 @@ type Plan struct {
 	DaysRemaining *int `json:"days_remaining"`
 	Overdue       bool `json:"overdue"`
 	Held          bool `json:"held"`
+	// Counted is the number of people affected and of Indiana residents every threshold counted.
+	Counted Counted `json:"counted"`
 
 	SubstituteNotice          SubstituteNotice `json:"substitute_notice"`
 	ConsumerReportingAgencies AgencyNotice     `json:"consumer_reporting_agencies"`

@@ -186,55 +186,41 @@ type basis struct {
 	source              string // a sentence saying where the numbers come from
 }
 
-// basis returns the counts the plan decided on. The plan's first reason says which governed
-// (rules.AssessWithRecipients): the list declared complete, or — until it is — the larger of the
-// determination's estimate and the people uploaded so far; with no reason of either kind nobody
-// has been uploaded and the estimate is all there is. The numbers are taken as that rule takes
-// them, so a partial upload never prints as the number affected.
+// basis says the numbers the plan counted (breach.Plan.Counted, which only rules sets) and where
+// they come from; it never counts again, so a partial upload never prints as the number affected
+// and no document can disagree with the plan's thresholds.
 func (x *caseText) basis() basis {
-	det, rc := x.det, x.c.Recipients
-	code := ""
-	if len(x.c.Plan.Reasons) > 0 {
-		code = x.c.Plan.Reasons[0].Code
-	}
-	estResidents, assumed := det.AffectedCount, true
-	if det.IndianaResidents != nil {
-		estResidents, assumed = *det.IndianaResidents, false
-	}
-	switch code {
-	case rules.CodeCountsFromUpload:
+	n := x.c.Plan.Counted
+	b := basis{affected: n.Affected, residents: n.IndianaResidents, residentsAssumed: n.IndianaResidentsAssumed}
+	switch n.Basis {
+	case breach.CountsCompleteList:
 		s := "These numbers are counted from the list of affected people, which was declared complete"
 		if done := x.c.Breach.RecipientsComplete; done != nil {
-			s += " on " + x.date(breach.DateOf(done.At, det.Location()))
+			s += " on " + x.date(breach.DateOf(done.At, x.det.Location()))
 		}
-		return basis{affected: rc.Affected, residents: rc.IndianaResidents,
-			source: s + "; Indiana residents are those with an Indiana address on record."}
-	case rules.CodeEstimateGoverns:
-		b := basis{affected: max(det.AffectedCount, rc.Affected), residents: max(estResidents, rc.IndianaResidents)}
-		b.residentsAssumed = assumed && estResidents >= rc.IndianaResidents
-		fromEstimate := b.affected == det.AffectedCount && b.residents == estResidents
+		b.source = s + "; Indiana residents are those with an Indiana address on record."
+	case breach.CountsPartialList:
 		pending := fmt.Sprintf("The list of affected people is not complete yet (%s uploaded so far); until it is, "+
-			"the larger of our estimate and the list is counted.", thousands(rc.Affected))
-		if fromEstimate {
+			"the larger of our estimate and the list is counted.", thousands(x.c.Recipients.Affected))
+		if n.AffectedFrom != breach.FromUpload && n.IndianaResidentsFrom != breach.FromUpload {
 			b.source = "These numbers are our estimates. " + pending
-		} else {
-			of := func(used, estimate, uploaded int, what string) string {
-				switch {
-				case estimate == uploaded:
-					return "our estimate, which the list so far matches"
-				case used == estimate:
-					return "our estimate"
-				}
-				return "the " + what + " uploaded so far"
-			}
-			b.source = "The number affected is " + of(b.affected, det.AffectedCount, rc.Affected, "people") +
-				"; the number of Indiana residents is " + of(b.residents, estResidents, rc.IndianaResidents, "Indiana addresses") +
-				". " + pending
+			break
 		}
-		return b
+		of := func(from breach.CountSource, what string) string {
+			switch from {
+			case breach.FromEstimateAndUpload:
+				return "our estimate, which the list so far matches"
+			case breach.FromEstimate:
+				return "our estimate"
+			}
+			return "the " + what + " uploaded so far"
+		}
+		b.source = "The number affected is " + of(n.AffectedFrom, "people") + "; the number of Indiana residents is " +
+			of(n.IndianaResidentsFrom, "Indiana addresses") + ". " + pending
+	default:
+		b.source = "These numbers are our estimates; the list of affected people has not been uploaded yet."
 	}
-	return basis{affected: det.AffectedCount, residents: estResidents, residentsAssumed: assumed,
-		source: "These numbers are our estimates; the list of affected people has not been uploaded yet."}
+	return b
 }
 
 // people says how many are affected and how many are Indiana residents.

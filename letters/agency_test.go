@@ -208,6 +208,55 @@ func TestAgencyDocuments(t *testing.T) {
 			"This notice is voluntary.", "on our counts 990 Indiana residents are affected, so it is not required by IC 24-4.9-3-1(b)")
 	})
 
+	t.Run("every document says the plan's numbers", func(t *testing.T) {
+		complete := docBreach()
+		complete.RecipientsComplete = &breach.UploadCompletion{At: time.Date(2026, 3, 18, 15, 0, 0, 0, time.UTC), By: "k-3f9a", Recipients: 10}
+		for _, tc := range []struct {
+			name string
+			c    breach.CaseDocument
+			want breach.Counted
+			says []string // in the agency documents and in the closure report
+		}{
+			{"estimate above the upload, list not complete", partialCase(t),
+				breach.Counted{Basis: breach.CountsPartialList, Affected: 1200, AffectedFrom: breach.FromEstimate,
+					IndianaResidents: 1150, IndianaResidentsFrom: breach.FromEstimate},
+				[]string{"1,200 people are affected, of whom 1,150 are Indiana residents",
+					"Counted 1,200 affected (the estimate), 1,150 Indiana residents (the estimate): the list is not declared complete"}},
+			{"list complete", caseDocument(t, complete, counts, breach.RecipientCounts{Affected: 10, IndianaResidents: 9},
+				breach.MustDate("2026-03-20")),
+				breach.Counted{Basis: breach.CountsCompleteList, Affected: 10, AffectedFrom: breach.FromUpload,
+					IndianaResidents: 9, IndianaResidentsFrom: breach.FromUpload},
+				[]string{"10 people are affected, of whom 9 are Indiana residents",
+					"Counted 10 affected (the upload), 9 Indiana residents (the upload): the list of affected people is declared complete"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.c.Plan.Counted != tc.want {
+					t.Fatalf("plan counted %+v, want %+v", tc.c.Plan.Counted, tc.want)
+				}
+				for _, a := range breach.Agencies {
+					text, _ := agencyText(t, docs, a, tc.c)
+					checkHas(t, string(a), text, tc.says[0])
+				}
+				r := closureReport(t, 3)
+				r.Breach, r.Plan, r.Recipients = tc.c.Breach, tc.c.Plan, tc.c.Recipients
+				path, _ := writePDF(t, "closure", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+				checkHas(t, "closure report", pdfLayoutPlain(t, path), tc.says[1])
+
+				// The documents read the plan's count; they never count again. A plan counting other
+				// numbers (as a changed rule would) is what every document then says.
+				c := tc.c
+				c.Plan.Counted.Affected, c.Plan.Counted.IndianaResidents = 4321, 1234
+				for _, a := range breach.Agencies {
+					text, _ := agencyText(t, docs, a, c)
+					checkHas(t, string(a), text, "4,321 people are affected, of whom 1,234 are Indiana residents")
+				}
+				r.Plan = c.Plan
+				path, _ = writePDF(t, "closure", func(w io.Writer) error { return docs.ClosureReport(context.Background(), w, r) })
+				checkHas(t, "closure report", pdfLayoutPlain(t, path), "Counted 4,321 affected")
+			})
+		}
+	})
+
 	t.Run("voluntary when not required", func(t *testing.T) {
 		few := docBreach()
 		residents := 0

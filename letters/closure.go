@@ -186,6 +186,7 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		{"Rule pack", c("plan.rule_pack", fmt.Sprintf("%s %s (%s)", p.RulePack.ID, p.RulePack.Version, p.RulePack.Jurisdiction), false)},
 		{"Assessed as of", date(p.AsOf)},
 		{"Notification required", yes(p.NotificationRequired)},
+		{"Counted", countedText(p.Counted)},
 	})
 	rep.y += 6
 	var rows [][]string
@@ -622,4 +623,24 @@ func (d *Documents) ledger(rep *report, r *breach.ClosureReport, date func(breac
 	}
 	rep.table([]column{{title: "Duty", width: 0.2}, {title: "Citation", width: 0.14}, {title: "Due", width: 0.11},
 		{title: "Status", width: 0.09}, {title: "Recorded", width: 0.16}, {title: "Evidence, or why it stands so", width: 0.3}}, rows, nil)
+}
+
+// countedText says what the plan counted and from what (breach.Plan.Counted, set by rules only),
+// so the report prints the numbers every threshold used beside the estimate and the upload.
+func countedText(n breach.Counted) string {
+	from := map[breach.CountSource]string{breach.FromEstimate: "the estimate", breach.FromUpload: "the upload",
+		breach.FromEstimateAndUpload: "estimate and upload agree"}
+	residents := from[n.IndianaResidentsFrom]
+	if n.IndianaResidentsAssumed {
+		residents += "; not known, so every person affected is counted"
+	}
+	s := thousands(n.Affected) + " affected (" + from[n.AffectedFrom] + "), " + thousands(n.IndianaResidents) +
+		" Indiana residents (" + residents + "): "
+	switch n.Basis {
+	case breach.CountsCompleteList:
+		return s + "the list of affected people is declared complete."
+	case breach.CountsPartialList:
+		return s + "the list is not declared complete, so each is the larger of the estimate and the upload."
+	}
+	return s + "nobody is uploaded yet."
 }

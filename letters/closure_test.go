@@ -108,6 +108,7 @@ func TestClosureReport(t *testing.T) {
 	want = append(want,
 		"Breach ID B-42", "School Metropolitan School District of Pike Creek", "Generated at 2026-05-01 13:46 EDT",
 		"Reporter anonymous", "Notice cost estimate $18,750.50", "Indiana residents 1,200",
+		"Counted 1,250 affected (estimate and upload agree), 1,203 Indiana residents (the upload)",
 		"Deadline 2026-04-17", "Deadline met yes",
 		"Indiana State Police Cybercrime Unit 2026-03-05 2026-03-12 yes",
 		"Letter 12 0 812 0 0 9 833 821", "All 12 301 812 40 20 9 1,194 1,162",

@@ -507,10 +507,9 @@ func (a *inAssessment) substituteNotice() {
 
 // §6 Consumer reporting agencies and the Attorney General: both count Indiana residents.
 func (a *inAssessment) agencies() {
-	residents, assumed := a.d.AffectedCount, ""
-	if a.d.IndianaResidents != nil {
-		residents = *a.d.IndianaResidents
-	} else {
+	est := Estimated(a.d)
+	residents, assumed := est.IndianaResidents, ""
+	if est.IndianaResidentsAssumed {
 		assumed = " (assumed)"
 		a.because(CodeResidentsAssumed, citeCRA, "The number of Indiana residents affected is not recorded, so the "+
 			"pack assumes all %s may be residents (more notice is never unlawful). Record the number to refine "+

@@ -49,23 +49,28 @@ func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, comp
 	}
 	const cite = citeSubstitute
 	var reasons []breach.Reason
-	affected, residents := c.Affected, c.IndianaResidents
+	counted := breach.Counted{Basis: breach.CountsCompleteList, Affected: c.Affected, AffectedFrom: breach.FromUpload,
+		IndianaResidents: c.IndianaResidents, IndianaResidentsFrom: breach.FromUpload}
 	if complete {
 		reasons = append(reasons, breach.Reason{Code: CodeCountsFromUpload, Citation: cite, Text: fmt.Sprintf(
 			"The list of affected people was declared complete: the plan counts the %s uploaded (%s with an Indiana address) in place of the determination's estimates.",
 			people(c.Affected), count(c.IndianaResidents))})
 	} else {
-		estResidents, assumed := d.AffectedCount, " (all affected, as the number of residents is not estimated)"
-		if d.IndianaResidents != nil {
-			estResidents, assumed = *d.IndianaResidents, ""
+		est := Estimated(d)
+		counted = breach.Counted{Basis: breach.CountsPartialList}
+		counted.Affected, counted.AffectedFrom = larger(est.Affected, c.Affected)
+		counted.IndianaResidents, counted.IndianaResidentsFrom = larger(est.IndianaResidents, c.IndianaResidents)
+		counted.IndianaResidentsAssumed = est.IndianaResidentsAssumed && counted.IndianaResidentsFrom != breach.FromUpload
+		assumed := ""
+		if est.IndianaResidentsAssumed {
+			assumed = " (all affected, as the number of residents is not estimated)"
 		}
-		affected, residents = max(d.AffectedCount, c.Affected), max(estResidents, c.IndianaResidents)
 		reasons = append(reasons, breach.Reason{Code: CodeEstimateGoverns, Citation: cite, Text: fmt.Sprintf(
 			"The list of affected people is not declared complete (%s uploaded, %s with an Indiana address), so every "+
 				"threshold counts the larger of the estimate and the upload: %s affected (%s), %s Indiana residents (%s). "+
 				"A partial upload never switches a duty off; once every person is uploaded, declare the list complete.",
-			count(c.Affected), count(c.IndianaResidents), count(affected), which(affected, d.AffectedCount, c.Affected),
-			count(residents), which(residents, estResidents, c.IndianaResidents)+assumed)})
+			count(c.Affected), count(c.IndianaResidents), count(counted.Affected), which(counted.AffectedFrom),
+			count(counted.IndianaResidents), which(counted.IndianaResidentsFrom)+assumed)})
 	}
 	if d.AffectedCount != c.Affected {
 		reasons = append(reasons, breach.Reason{Code: CodeAffectedCountDiffers, Citation: cite, Text: fmt.Sprintf(
@@ -83,22 +88,47 @@ func AssessWithRecipients(d breach.Determination, c breach.RecipientCounts, comp
 			have(c.InsufficientContact))})
 		d.ContactInfoSufficient = false
 	}
-	d.AffectedCount = affected
-	d.IndianaResidents = &residents
+	d.AffectedCount = counted.Affected
+	d.IndianaResidents = &counted.IndianaResidents
 	plan, err := Assess(d, holds, asOf)
 	if err != nil {
 		return plan, err
 	}
+	plan.Counted = counted
 	plan.Reasons = append(reasons, plan.Reasons...)
 	return plan, nil
 }
 
-// which says whether the estimate or the upload gave the number used.
-func which(used, estimate, uploaded int) string {
+// Estimated is what the determination alone counts: its estimate of the people affected and of
+// the Indiana residents among them — all of them when it does not estimate the residents (more
+// notice is never unlawful). It is the plan's count until people are uploaded.
+func Estimated(d breach.Determination) breach.Counted {
+	c := breach.Counted{Basis: breach.CountsEstimated, Affected: d.AffectedCount, AffectedFrom: breach.FromEstimate,
+		IndianaResidents: d.AffectedCount, IndianaResidentsFrom: breach.FromEstimate, IndianaResidentsAssumed: true}
+	if d.IndianaResidents != nil {
+		c.IndianaResidents, c.IndianaResidentsAssumed = *d.IndianaResidents, false
+	}
+	return c
+}
+
+// larger is the count a partial upload leaves a threshold: the larger of the estimate and the
+// upload, and which it was.
+func larger(estimate, uploaded int) (int, breach.CountSource) {
 	switch {
 	case estimate == uploaded:
+		return estimate, breach.FromEstimateAndUpload
+	case estimate > uploaded:
+		return estimate, breach.FromEstimate
+	}
+	return uploaded, breach.FromUpload
+}
+
+// which says, in a reason, whether the estimate or the upload gave the number used.
+func which(from breach.CountSource) string {
+	switch from {
+	case breach.FromEstimateAndUpload:
 		return "estimate and upload agree"
-	case used == estimate:
+	case breach.FromEstimate:
 		return "the estimate"
 	}
 	return "the upload"

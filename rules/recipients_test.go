@@ -117,4 +117,51 @@ func TestAssessWithRecipients(t *testing.T) {
 			t.Errorf("first reason %+v", p.Reasons[0])
 		}
 	})
+	t.Run("the plan says what it counted, and from what", func(t *testing.T) {
+		unknown := base
+		unknown.AffectedCount, unknown.IndianaResidents = 1200, nil
+		estimated := base
+		estimated.AffectedCount = 1200
+		est := 1150
+		estimated.IndianaResidents = &est
+		for _, tc := range []struct {
+			name     string
+			d        breach.Determination
+			c        breach.RecipientCounts
+			complete bool
+			want     breach.Counted
+		}{
+			{"nobody uploaded, residents not estimated: all affected assumed residents", unknown, breach.RecipientCounts{}, false,
+				breach.Counted{Basis: breach.CountsEstimated, Affected: 1200, AffectedFrom: breach.FromEstimate,
+					IndianaResidents: 1200, IndianaResidentsFrom: breach.FromEstimate, IndianaResidentsAssumed: true}},
+			{"estimate above a partial upload", estimated, breach.RecipientCounts{Affected: 10, IndianaResidents: 9}, false,
+				breach.Counted{Basis: breach.CountsPartialList, Affected: 1200, AffectedFrom: breach.FromEstimate,
+					IndianaResidents: 1150, IndianaResidentsFrom: breach.FromEstimate}},
+			{"a partial upload above the estimate of affected, matching the residents", estimated,
+				breach.RecipientCounts{Affected: 1300, IndianaResidents: 1150}, false,
+				breach.Counted{Basis: breach.CountsPartialList, Affected: 1300, AffectedFrom: breach.FromUpload,
+					IndianaResidents: 1150, IndianaResidentsFrom: breach.FromEstimateAndUpload}},
+			{"residents not estimated, a partial upload with fewer addresses: still assumed", unknown,
+				breach.RecipientCounts{Affected: 10, IndianaResidents: 9}, false,
+				breach.Counted{Basis: breach.CountsPartialList, Affected: 1200, AffectedFrom: breach.FromEstimate,
+					IndianaResidents: 1200, IndianaResidentsFrom: breach.FromEstimate, IndianaResidentsAssumed: true}},
+			{"the list declared complete: the people uploaded", unknown, breach.RecipientCounts{Affected: 10, IndianaResidents: 9}, true,
+				breach.Counted{Basis: breach.CountsCompleteList, Affected: 10, AffectedFrom: breach.FromUpload,
+					IndianaResidents: 9, IndianaResidentsFrom: breach.FromUpload}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p, err := rules.AssessWithRecipients(tc.d, tc.c, tc.complete, nil, asOf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Counted != tc.want {
+					t.Fatalf("counted %+v, want %+v", p.Counted, tc.want)
+				}
+				// The thresholds used the same numbers: more than 1,000 residents means the agencies.
+				if p.ConsumerReportingAgencies.Required != (tc.want.IndianaResidents > 1000) {
+					t.Errorf("agencies required %v with %d residents counted", p.ConsumerReportingAgencies.Required, tc.want.IndianaResidents)
+				}
+			})
+		}
+	})
 }

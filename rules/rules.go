@@ -118,6 +118,7 @@ func Assess(d breach.Determination, holds []breach.Hold, asOf breach.Date) (brea
 		return breach.Plan{}, err
 	}
 	plan := p.assess(d, holds, asOf)
+	plan.Counted = Estimated(d)              // AssessWithRecipients replaces it once people are uploaded
 	plan.Languages = []breach.LanguageNeed{} // the people's languages are AssessBreach's (languages.go)
 	plan.RulePack = p.RulePack()
 	plan.AsOf = asOf
