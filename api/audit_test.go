@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	breach "github.com/breachd/breachd"
-	"github.com/breachd/breachd/api"
 )
 
 // testSigningKey signs the test service's checkpoints.
@@ -20,32 +19,8 @@ var testSigningKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.Seed
 // export and verify offline; then an event edited in Redis is found at its place.
 func TestAuditTrailAndProofOfNotice(t *testing.T) {
 	e := newEnv(t)
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
-	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
-		var l api.NoticeList
-		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
-		return l.Items, len(l.Items) == 2
-	})
-	var lukasz breach.Notice
-	for _, n := range emails {
-		if n.Email == "lukasz.zolc@example.org" {
-			lukasz = n
-		}
-	}
+	b, emails := dispatchedSample(t, e)
+	lukasz := emails["lukasz.zolc@example.org"]
 	if r := e.do("POST", "/v1/notices/"+lukasz.ID+"/bounced", breach.RoleClerk, map[string]any{"reason": "550 5.1.1 mailbox unavailable"}); r.Status != 200 {
 		t.Fatalf("bounce: %d %s", r.Status, r.Body)
 	}

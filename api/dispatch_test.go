@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -33,17 +32,8 @@ func TestDispatchEndToEnd(t *testing.T) {
 	e, smtp, tw := newLiveEnv(t)
 
 	b := createBreach(t, e, nil) // discovered 2026-03-03; as of 2026-03-20; deadline 2026-04-17
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv"); r.Status != 200 {
-		t.Fatalf("upload: %d %s", r.Status, r.Body)
-	}
 	// Every person is uploaded: the ten people, not the estimate of 1,200, govern the plan.
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("complete: %d %s", r.Status, r.Body)
-	}
+	uploadSample(t, e, b.ID)
 	englishFallback(t, e, b.ID, "vi") // the Nguyễn family: no Vietnamese template
 
 	// A hold stops everything; released before day 45, it leaves the deadline alone.
@@ -400,32 +390,8 @@ func pdfText(t *testing.T, pdf []byte) string {
 // replaces it; what the clerk pastes from the bounce is recorded without addresses or numbers.
 func TestBounceMeansALetter(t *testing.T) {
 	e := newEnv(t)
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
-	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
-		var l api.NoticeList
-		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
-		return l.Items, len(l.Items) == 2
-	})
-	var lukasz breach.Notice
-	for _, n := range emails {
-		if n.Email == "lukasz.zolc@example.org" {
-			lukasz = n
-		}
-	}
+	b, emails := dispatchedSample(t, e)
+	lukasz := emails["lukasz.zolc@example.org"]
 	r := e.do("POST", "/v1/notices/"+lukasz.ID+"/bounced", breach.RoleClerk,
 		map[string]any{"reason": "550 5.1.1 <lukasz.zolc@example.org>: mailbox unavailable; call +1 (574) 555-0177"})
 	if r.Status != 200 {

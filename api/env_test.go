@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -304,6 +305,50 @@ func englishFallback(t *testing.T, e *env, breachID, lang string) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("english fallback for %s: %d %s", lang, r.Status, r.Body)
 	}
+}
+
+// uploadSample uploads testdata/recipients-sample.csv (ten people kept, every channel, minors,
+// Spanish and Vietnamese readers) to the breach and declares the list complete, so the ten people,
+// not the determination's estimate, govern the plan.
+func uploadSample(t *testing.T, e *env, breachID string) {
+	t.Helper()
+	sample, err := os.ReadFile("testdata/recipients-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.doContentType("POST", "/v1/breaches/"+breachID+"/recipients", breach.RoleAdmin, sample, "text/csv"); r.Status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("POST", "/v1/breaches/"+breachID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != http.StatusOK {
+		t.Fatalf("complete: %d %s", r.Status, r.Body)
+	}
+}
+
+// dispatchedSample starts e's worker, records the default breach with the sample uploaded and
+// complete and the Vietnamese family's English fallback, and dispatches it. It returns the breach
+// and, once both are sent, its two emails by address.
+func dispatchedSample(t *testing.T, e *env) (api.BreachView, map[string]breach.Notice) {
+	t.Helper()
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Shutdown)
+	b := createBreach(t, e, nil)
+	uploadSample(t, e, b.ID)
+	englishFallback(t, e, b.ID, "vi") // the Nguyễn family: no Vietnamese template
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != http.StatusOK {
+		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
+	}
+	sent := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
+		var l api.NoticeList
+		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
+		return l.Items, len(l.Items) == 2
+	})
+	emails := make(map[string]breach.Notice, len(sent))
+	for _, n := range sent {
+		emails[n.Email] = n
+	}
+	return b, emails
 }
 
 func mustContainAll(t *testing.T, got string, want ...string) {

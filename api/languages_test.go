@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -19,16 +18,7 @@ func TestEveryLanguageFully(t *testing.T) {
 	e := newEnv(t)
 	b := createBreach(t, e, map[string]any{"translations": nil}) // English text only
 	path := "/v1/breaches/" + b.ID
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := e.doContentType("POST", path+"/recipients", breach.RoleAdmin, sample, "text/csv"); r.Status != 200 {
-		t.Fatalf("upload: %d %s", r.Status, r.Body)
-	}
-	if r := e.do("POST", path+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("complete: %d %s", r.Status, r.Body)
-	}
+	uploadSample(t, e, b.ID)
 
 	// Both languages are missing: the plan says so, and dispatch is refused naming each.
 	var v api.BreachView

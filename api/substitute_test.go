@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -245,14 +244,7 @@ func TestSubstituteEmails(t *testing.T) {
 func TestSubstituteStatusCountsUploadedPeople(t *testing.T) {
 	e := newEnv(t)
 	b := createBreach(t, e, nil) // the estimate: 1,200 affected
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("complete: %d %s", r.Status, r.Body)
-	}
+	uploadSample(t, e, b.ID)
 	// 10 uploaded and declared complete, one unreachable: only insufficient_contact triggers the
 	// substitute notice.
 	want := []string{"insufficient_contact"}
