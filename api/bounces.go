@@ -20,19 +20,9 @@ func (h *handlers) ListUnmatchedBounces(ctx context.Context, req ListUnmatchedBo
 	if !ok {
 		return nil, breach.Errorf(breach.EUNAVAILABLE, "this service does not keep unmatched bounces")
 	}
-	limit := 50
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
-	events, next, err := list.UnmatchedBounces(ctx, deref(req.Params.Cursor), limit)
+	events, next, err := eventPage(ctx, req.Params.Limit, req.Params.Cursor, list.UnmatchedBounces)
 	if err != nil {
 		return nil, err
 	}
-	if events == nil {
-		events = []breach.Event{}
-	}
-	for i := range events {
-		events[i].Private = privateFor(ctx, events[i].Private)
-	}
-	return ListUnmatchedBounces200JSONResponse{Items: events, NextCursor: stringOrNil(next)}, nil
+	return ListUnmatchedBounces200JSONResponse{Items: events, NextCursor: next}, nil
 }

@@ -370,13 +370,27 @@ func (h *handlers) ReleaseHold(ctx context.Context, req ReleaseHoldRequestObject
 }
 
 func (h *handlers) ListEvents(ctx context.Context, req ListEventsRequestObject) (ListEventsResponseObject, error) {
-	limit := 50
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
-	events, next, err := h.cfg.Store.Events(ctx, req.Id, deref(req.Params.Cursor), limit)
+	events, next, err := eventPage(ctx, req.Params.Limit, req.Params.Cursor,
+		func(ctx context.Context, cursor string, limit int) ([]breach.Event, string, error) {
+			return h.cfg.Store.Events(ctx, req.Id, cursor, limit)
+		})
 	if err != nil {
 		return nil, err
+	}
+	return ListEvents200JSONResponse{Items: events, NextCursor: next}, nil
+}
+
+// eventPage reads the page of events a request asks for (50 by default) with read, never nil, each
+// event's private text as the caller may see it (privateFor), and the cursor of the next page.
+func eventPage(ctx context.Context, limit *Limit, cursor *Cursor,
+	read func(ctx context.Context, cursor string, limit int) ([]breach.Event, string, error)) ([]breach.Event, *string, error) {
+	n := 50
+	if limit != nil {
+		n = *limit
+	}
+	events, next, err := read(ctx, deref(cursor), n)
+	if err != nil {
+		return nil, nil, err
 	}
 	if events == nil {
 		events = []breach.Event{}
@@ -384,7 +398,7 @@ func (h *handlers) ListEvents(ctx context.Context, req ListEventsRequestObject) 
 	for i := range events {
 		events[i].Private = privateFor(ctx, events[i].Private)
 	}
-	return ListEvents200JSONResponse{Items: events, NextCursor: stringOrNil(next)}, nil
+	return events, stringOrNil(next), nil
 }
 
 // privateFor is an event's private text (free text that may name a person) as the caller may see
