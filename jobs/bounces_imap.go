@@ -43,12 +43,9 @@ const (
 // UnmatchedBounces lists the DSNs that matched no notice, oldest first, like Events: up to limit
 // after cursor, and the next cursor ("" at the end). EINVALID on "cursor" for a malformed cursor.
 func (s *Store) UnmatchedBounces(ctx context.Context, cursor string, limit int) ([]breach.Event, string, error) {
-	start := "-"
-	if cursor != "" {
-		if !validStreamID(cursor) {
-			return nil, "", invalidCursor()
-		}
-		start = "(" + cursor
+	start, err := streamStart(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	limit = clampLimit(limit)
 	msgs, err := s.rdb.XRangeN(ctx, keyDSNUnmatched, start, "+", int64(limit+1)).Result()
@@ -58,18 +55,7 @@ func (s *Store) UnmatchedBounces(ctx context.Context, cursor string, limit int) 
 		}
 		return nil, "", storeErr("load unmatched bounces", err)
 	}
-	next := ""
-	if len(msgs) > limit {
-		msgs = msgs[:limit]
-		next = msgs[limit-1].ID
-	}
-	evs := make([]breach.Event, len(msgs))
-	for i, m := range msgs {
-		if evs[i], err = s.decodeEvent(m); err != nil {
-			return nil, "", fmt.Errorf("unmatched bounces: %w", err)
-		}
-	}
-	return evs, next, nil
+	return s.eventPage(msgs, limit, "unmatched bounces")
 }
 
 // recordUnmatched appends ev to the unmatched stream and marks the message handled, together.

@@ -441,12 +441,9 @@ func (s *Store) Events(ctx context.Context, id, cursor string, limit int) ([]bre
 	if !validID(id) {
 		return nil, "", notFound(id)
 	}
-	start := "-"
-	if cursor != "" {
-		if !validStreamID(cursor) {
-			return nil, "", invalidCursor()
-		}
-		start = "(" + cursor
+	start, err := streamStart(cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	limit = clampLimit(limit)
 	pipe := s.rdb.Pipeline()
@@ -461,7 +458,24 @@ func (s *Store) Events(ctx context.Context, id, cursor string, limit int) ([]bre
 	if exists.Val() == 0 {
 		return nil, "", notFound(id)
 	}
-	msgs := rng.Val()
+	return s.eventPage(rng.Val(), limit, "breach "+id)
+}
+
+// streamStart is where a page of a stream after cursor starts, for XRANGE: "-" from the beginning,
+// else exclusive of the cursor's entry. EINVALID on field "cursor" for a malformed cursor.
+func streamStart(cursor string) (string, error) {
+	if cursor == "" {
+		return "-", nil
+	}
+	if !validStreamID(cursor) {
+		return "", invalidCursor()
+	}
+	return "(" + cursor, nil
+}
+
+// eventPage decodes a page of stream entries read with one more than limit: at most limit events,
+// and the next cursor ("" when the extra entry was not there). what names the stream in errors.
+func (s *Store) eventPage(msgs []redis.XMessage, limit int, what string) ([]breach.Event, string, error) {
 	next := ""
 	if len(msgs) > limit {
 		msgs = msgs[:limit]
@@ -471,7 +485,7 @@ func (s *Store) Events(ctx context.Context, id, cursor string, limit int) ([]bre
 	for i, m := range msgs {
 		ev, err := s.decodeEvent(m)
 		if err != nil {
-			return nil, "", fmt.Errorf("breach %s: %w", id, err)
+			return nil, "", fmt.Errorf("%s: %w", what, err)
 		}
 		evs[i] = ev
 	}
