@@ -84,11 +84,7 @@ REDIS_URL names the Redis server; BREACHD_ENCRYPTION_KEY must be the service's, 
 		if *display == "" {
 			*display = name
 		}
-		pw, err := readPassword(stdin, stderr)
-		if err != nil {
-			return fail(err)
-		}
-		hash, err := web.HashPassword(pw, web.DefaultBcryptCost)
+		hash, err := passwordHash(stdin, stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -97,11 +93,7 @@ REDIS_URL names the Redis server; BREACHD_ENCRYPTION_KEY must be the service's, 
 		}
 		fmt.Fprintf(stdout, "added %s (%s)\n", name, *role)
 	case "passwd":
-		pw, err := readPassword(stdin, stderr)
-		if err != nil {
-			return fail(err)
-		}
-		hash, err := web.HashPassword(pw, web.DefaultBcryptCost)
+		hash, err := passwordHash(stdin, stderr)
 		if err != nil {
 			return fail(err)
 		}
@@ -134,6 +126,15 @@ func userMessage(err error) string {
 		return be.Message
 	}
 	return err.Error()
+}
+
+// passwordHash reads a password (readPassword) and returns the hash the console stores.
+func passwordHash(r io.Reader, prompt io.Writer) (string, error) {
+	pw, err := readPassword(r, prompt)
+	if err != nil {
+		return "", err
+	}
+	return web.HashPassword(pw, web.DefaultBcryptCost)
 }
 
 // readPassword reads a password: twice without echo from a terminal, else one line from r.
