@@ -148,13 +148,9 @@ func (f *face) add(fnt *font, s *sfnt, blocks [][2]rune) {
 // cutFont reads an embedded font and cuts it to the characters of blocks it maps, returning the
 // cut font and its parse.
 func cutFont(name string, blocks [][2]rune) ([]byte, *sfnt, error) {
-	full, err := fontFiles.ReadFile("fonts/" + name)
+	full, all, err := readFont(name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read embedded font %s: %w", name, err)
-	}
-	all, err := parseFont(full)
-	if err != nil {
-		return nil, nil, fmt.Errorf("font %s: %w", name, err)
+		return nil, nil, err
 	}
 	var cut strings.Builder
 	for _, b := range blocks {
@@ -192,7 +188,15 @@ func loadFace(name, style string, cjk *font, cjkFont *sfnt) (*face, error) {
 // loadCJK reads Droid Sans Fallback. It is not cut here: each document that prints CJK embeds it
 // cut to the characters it prints.
 func loadCJK() (*font, *sfnt, error) {
-	const name = "DroidSansFallback.ttf"
+	full, s, err := readFont("DroidSansFallback.ttf")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &font{family: "DroidSansFallback", ttf: full, perDocument: true}, s, nil
+}
+
+// readFont reads an embedded font whole and parses it.
+func readFont(name string) ([]byte, *sfnt, error) {
 	full, err := fontFiles.ReadFile("fonts/" + name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read embedded font %s: %w", name, err)
@@ -201,7 +205,7 @@ func loadCJK() (*font, *sfnt, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("font %s: %w", name, err)
 	}
-	return &font{family: "DroidSansFallback", ttf: full, perDocument: true}, s, nil
+	return full, s, nil
 }
 
 // sfnt is what the letters need of a TrueType font: its Unicode character map and advance widths.
