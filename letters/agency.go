@@ -456,6 +456,17 @@ func (x *caseText) contact() string {
 	return strings.Join(who, ", ") + "\nTelephone " + x.phone
 }
 
+// returnAddress is the sender's return address on one line, for a form's organization field.
+func (d *Documents) returnAddress(x *caseText) string {
+	var ret []string
+	for i, a := range d.sender.ReturnAddress {
+		if a = x.clean(fmt.Sprintf("sender.return_address[%d]", i), a, false); a != "" {
+			ret = append(ret, a)
+		}
+	}
+	return strings.Join(ret, ", ")
+}
+
 // measures is what was done: the remediation every notice states, and the actions recorded.
 func (x *caseText) measures() string {
 	s := x.wd.sections[2].text // (C), the remediation as every notice says it
@@ -635,7 +646,6 @@ func (d *Documents) layoutAttorneyGeneral(x *caseText) (*layout, error) {
 	l := &letter{fb: flowBuilder{reg: d.r.regular, bold: d.r.bold}}
 	plan := &x.c.Plan
 	b := x.basis()
-	s := &d.sender
 
 	l.fb.para("Notice of a data breach to the Indiana Attorney General", true, titleSize, 0, 1)
 	if !plan.AttorneyGeneral.Required {
@@ -656,13 +666,7 @@ func (d *Documents) layoutAttorneyGeneral(x *caseText) (*layout, error) {
 		false, bodySize, paraGap, 0)
 
 	l.heading("Organization and contact")
-	var ret []string
-	for i, a := range s.ReturnAddress {
-		if a = x.clean(fmt.Sprintf("sender.return_address[%d]", i), a, false); a != "" {
-			ret = append(ret, a)
-		}
-	}
-	l.fact("Organization", x.top.org+", "+strings.Join(ret, ", "))
+	l.fact("Organization", x.top.org+", "+d.returnAddress(x))
 	l.fact("Contact", x.contact())
 	l.fact("Telephone number for the people affected", x.assist)
 	l.fact("Our reference", x.top.ref)
@@ -748,7 +752,6 @@ func (d *Documents) layoutOfficeOfTechnology(x *caseText) (*layout, error) {
 	plan := &x.c.Plan
 	ot := plan.OfficeOfTechnology
 	det := x.det
-	s := &d.sender
 
 	l.fb.para("Cybersecurity incident report to the Indiana Office of Technology", true, titleSize, 0, 1)
 	category := strings.ReplaceAll(x.clean("determination.category", string(det.Category), false), "_", " ")
@@ -768,13 +771,7 @@ func (d *Documents) layoutOfficeOfTechnology(x *caseText) (*layout, error) {
 	l.fb.para(intro+".", false, bodySize, paraGap, 0)
 
 	l.heading("Entity and contact")
-	var ret []string
-	for i, a := range s.ReturnAddress {
-		if a = x.clean(fmt.Sprintf("sender.return_address[%d]", i), a, false); a != "" {
-			ret = append(ret, a)
-		}
-	}
-	l.fact("Entity", x.top.org+" (school corporation), "+strings.Join(ret, ", "))
+	l.fact("Entity", x.top.org+" (school corporation), "+d.returnAddress(x))
 	l.fact("Contact", x.contact())
 	l.fact("Our reference", x.top.ref)
 
