@@ -288,7 +288,10 @@ type Breach struct {
 	// first. Each is recorded once and never changed.
 	EnglishFallbacks []EnglishFallback `json:"english_fallbacks,omitempty"`
 	// Outcome is set when the breach is closed.
-	Outcome   *Outcome  `json:"outcome,omitempty"`
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// Purged is set when the personal data of the people it notified was removed after the
+	// retention period (see Purge).
+	Purged    *Purge    `json:"purged,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 	UpdatedAt time.Time `json:"updated_at"`

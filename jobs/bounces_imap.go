@@ -64,8 +64,9 @@ func (s *Store) UnmatchedBounces(ctx context.Context, cursor string, limit int) 
 		next = msgs[limit-1].ID
 	}
 	evs := make([]breach.Event, len(msgs))
+	po := s.privateOpener(ctx)
 	for i, m := range msgs {
-		if evs[i], err = s.decodeEvent(m); err != nil {
+		if evs[i], err = s.decodeEvent(m, po, ""); err != nil {
 			return nil, "", fmt.Errorf("unmatched bounces: %w", err)
 		}
 	}
@@ -74,7 +75,10 @@ func (s *Store) UnmatchedBounces(ctx context.Context, cursor string, limit int) 
 
 // recordUnmatched appends ev to the unmatched stream and marks the message handled, together.
 func (s *Store) recordUnmatched(ctx context.Context, sha string, ev breach.Event) error {
-	vals, err := s.eventValues(ev)
+	// A bounce naming a notice quotes its address: sealed under that breach's key, so that the
+	// breach's purge removes it here too.
+	bid, _ := ev.Data["breach_id"].(string)
+	vals, err := s.eventValues(ctx, bid, ev)
 	if err != nil {
 		return err
 	}

@@ -79,8 +79,18 @@ const (
 	eventFieldPrivate = "private"
 )
 
-// eventPrivateAD is the additional data an event's private text is sealed with.
+// eventPrivateAD is the additional data an event's private text is sealed with (under a breach's
+// own key, followed by "#" and the breach ID).
 const eventPrivateAD = "breachd:event:private"
+
+// keyPrivateKeyFmt is a STRING: the breach's own AES-256 key for the private text of its events
+// (breach.Event.Private, and that of unmatched bounces naming its notices), as the JSON of
+// privateKey, sealed with the service key when one is set. It is made with the first private
+// text. The retention purge replaces it with {"purged_at": …}: every private text sealed under it
+// becomes unreadable, while the sealed bytes — which the chain hashes — stay as they were.
+const keyPrivateKeyFmt = "breachd:breach:{%s}:events:private-key"
+
+func privateKeyKey(id string) string { return fmt.Sprintf(keyPrivateKeyFmt, id) }
 
 func breachKey(id string) string         { return fmt.Sprintf(keyBreachFmt, id) }
 func determinationsKey(id string) string { return fmt.Sprintf(keyDeterminationsFmt, id) }
