@@ -160,6 +160,19 @@ func readRedis(t *testing.T, rdb *redis.Client, serviceKey []byte) redisContents
 	return c
 }
 
+// sentEmailEnv is newEmailEnv dispatched, with its worker running until the three emails the SMTP
+// server accepts are sent (the other two it refuses).
+func sentEmailEnv(t *testing.T) *workerEnv {
+	t.Helper()
+	e := newEmailEnv(t, nil)
+	if _, err := e.disp.Dispatch(context.Background(), e.b, dispatchAsOf, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	waitFor(t, "the batch to be sent", 10*time.Second, func() bool { return e.counts(t)["email:sent"] == 3 })
+	return e
+}
+
 // TestRetentionPurge: emails sent through a real SMTP server, refused and bounced (read from a real
 // IMAP mailbox, one DSN unmatched), fallback letters queued; the breach is closed, and purged only
 // once the clock has moved past its retention period. Afterwards no name, address, email address
@@ -167,14 +180,8 @@ func readRedis(t *testing.T, rdb *redis.Client, serviceKey []byte) redisContents
 // opened with every key there is), the chain and its checkpoints verify, the counts are what they
 // were, the purge is a chained event, and purging again (or sweeping) does nothing.
 func TestRetentionPurge(t *testing.T) {
-	e := newEmailEnv(t, nil)
+	e := sentEmailEnv(t)
 	ctx := context.Background()
-	if _, err := e.disp.Dispatch(ctx, e.b, dispatchAsOf, ntActor); err != nil {
-		t.Fatal(err)
-	}
-	e.start(t)
-	waitFor(t, "the batch to be sent", 10*time.Second, func() bool { return e.counts(t)["email:sent"] == 3 })
-
 	box := imaptest.New(t)
 	box.Append(t, dsnFor(t, e, "exim-failed.eml", "ok1@example.org"))
 	mb, err := dsn.New(dsn.Config{Host: box.Host, Port: box.Port, Username: imaptest.Username, Password: imaptest.Password,
