@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -96,6 +97,13 @@ func TestPurgeAfterRetention(t *testing.T) {
 	e.do("GET", base+"/events/verify", breach.RoleAuditor, nil).json(t, &v)
 	if !v.Verified || v.FirstBad != nil || v.Checkpoints < 2 || v.CheckpointsVerified != v.Checkpoints {
 		t.Fatalf("verification after the purge: %+v", v)
+	}
+	exp := e.do("GET", base+"/events/export", breach.RoleAuditor, nil)
+	if rep := breach.VerifyExport(bytes.NewReader(exp.Body), testSigningKey.Public().(ed25519.PublicKey)); exp.Status != 200 || !rep.Verified {
+		t.Fatalf("the export after the purge does not verify offline: %d %+v", exp.Status, rep)
+	}
+	if r := e.do("GET", base+"/closure-report.pdf", breach.RoleAuditor, nil); r.Status != 200 {
+		t.Fatalf("the closure report after the purge: %d %s", r.Status, r.Body)
 	}
 	if got := status(); !reflect.DeepEqual(got, countsBefore) {
 		t.Fatalf("counts after the purge %v, before %v", got, countsBefore)
