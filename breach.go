@@ -384,8 +384,9 @@ type Event struct {
 	Data    map[string]any `json:"data,omitempty"`
 	// Private is free text a person wrote that may hold personal data (a clerk's bounce reason,
 	// "mailbox of Ava Smith unknown"). The event stream is not a sealed record, so the store never
-	// writes it there as it is: it is sealed like the records (when an encryption key is set) and
-	// opened for readers. Summary and Data must never hold such text.
+	// writes it there as it is: it is sealed under a key of the breach's own (which the retention
+	// purge destroys: then it reads {PurgedField: the date}) and opened for readers. Summary and
+	// Data must never hold such text.
 	Private map[string]string `json:"private,omitempty"`
 }
 

@@ -74,8 +74,10 @@ const (
 	eventFieldAt      = "at" // RFC 3339 with nanoseconds, UTC
 	eventFieldSummary = "summary"
 	eventFieldData    = "data" // JSON object; absent when the event has no data
-	// eventFieldPrivate holds the JSON object of breach.Event.Private, sealed when a key is set
-	// (additional data eventPrivateAD); absent when the event has none.
+	// eventFieldPrivate holds the JSON object of breach.Event.Private sealed under the breach's
+	// own key (sealedBreachV1, see keyPrivateKeyFmt); events written before breaches had one hold
+	// it sealed under the service key (or plain without one), additional data eventPrivateAD.
+	// Absent when the event has none.
 	eventFieldPrivate = "private"
 )
 
