@@ -339,7 +339,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("BREACHD_RETENTION"); v != "" {
 		p, err := breach.ParseRetention(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("BREACHD_RETENTION: %q is %v", v, err))
+			errs = append(errs, fmt.Errorf("BREACHD_RETENTION: %q: %v", v, err))
 		}
 		c.Retention = p
 	}

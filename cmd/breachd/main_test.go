@@ -398,7 +398,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad IMAP interval", imap(map[string]string{"BREACHD_IMAP_INTERVAL": "10ms"}), "BREACHD_IMAP_INTERVAL"},
 		{"IMAP set", imap(map[string]string{}), ""},
 		{"bad encryption key", map[string]string{"BREACHD_ENCRYPTION_KEY": "abc"}, "BREACHD_ENCRYPTION_KEY"},
-		{"bad retention unit", map[string]string{"BREACHD_RETENTION": "7 years"}, `BREACHD_RETENTION: "7 years" is`},
+		{"bad retention unit", map[string]string{"BREACHD_RETENTION": "7 years"}, `BREACHD_RETENTION: "7 years": not "off" or a period`},
 		{"retention of nothing", map[string]string{"BREACHD_RETENTION": "0d"}, "BREACHD_RETENTION"},
 		{"retention in years", map[string]string{"BREACHD_RETENTION": "7y"}, ""},
 		{"retention off", map[string]string{"BREACHD_RETENTION": "off"}, ""},
