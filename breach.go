@@ -288,7 +288,10 @@ type Breach struct {
 	// first. Each is recorded once and never changed.
 	EnglishFallbacks []EnglishFallback `json:"english_fallbacks,omitempty"`
 	// Outcome is set when the breach is closed.
-	Outcome   *Outcome  `json:"outcome,omitempty"`
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// Purged is set when the personal data of the people it notified was removed after the
+	// retention period (see Purge).
+	Purged    *Purge    `json:"purged,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -381,8 +384,9 @@ type Event struct {
 	Data    map[string]any `json:"data,omitempty"`
 	// Private is free text a person wrote that may hold personal data (a clerk's bounce reason,
 	// "mailbox of Ava Smith unknown"). The event stream is not a sealed record, so the store never
-	// writes it there as it is: it is sealed like the records (when an encryption key is set) and
-	// opened for readers. Summary and Data must never hold such text.
+	// writes it there as it is: it is sealed under a key of the breach's own (which the retention
+	// purge destroys: then it reads {PurgedField: the date}) and opened for readers. Summary and
+	// Data must never hold such text.
 	Private map[string]string `json:"private,omitempty"`
 }
 

@@ -75,7 +75,7 @@ type Checkpoint struct {
 	// breach recorded by an older breachd); "" when every event is chained.
 	ChainStart string    `json:"chain_start,omitempty"`
 	At         time.Time `json:"at"`
-	Reason     string    `json:"reason"` // close, export or on_demand
+	Reason     string    `json:"reason"` // close, export, on_demand or purge
 }
 
 // Checkpoint reasons.
@@ -83,6 +83,7 @@ const (
 	CheckpointClose    = "close"
 	CheckpointExport   = "export"
 	CheckpointOnDemand = "on_demand"
+	CheckpointPurge    = "purge"
 )
 
 // Message is the exact bytes a checkpoint's signature covers.

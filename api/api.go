@@ -55,6 +55,9 @@ type Config struct {
 	// proofs of notice. nil: their routes answer 503.
 	Audit  AuditTrail
 	Proofs ProofRenderer
+	// Retention purges closed breaches' personal data after the retention period (nil: the purge
+	// route answers 503).
+	Retention Purger
 	// BatchSize is how many letters a print batch takes (default and most: breach.MaxPrintBatch).
 	BatchSize int
 	Keys      *Keys

@@ -127,6 +127,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"listDueObligations", "GET", "/v1/obligations?status=open", nil, everyone},
 		{"closeBreach", "POST", "/v1/breaches/" + b.ID + "/close", map[string]any{"summary": "done"}, admin},
 		{"getClosureReport", "GET", "/v1/breaches/" + b.ID + "/closure-report.pdf", nil, everyone},
+		{"purgeBreach", "POST", "/v1/breaches/" + b.ID + "/purge", nil, admin},
 	}
 
 	// Every operation in the contract must be in the table.

@@ -119,6 +119,10 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.worker = worker
+	retention, err := jobs.NewRetention(jobs.RetentionConfig{Store: store, Period: breach.RetentionPeriod{Years: 7}, Clock: e.clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := api.Config{
 		Store:       store,
 		Recipients:  store,
@@ -133,6 +137,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		DeadLetters: worker,
 		Audit:       store,
 		Proofs:      letters.NewDocuments(renderer, sender),
+		Retention:   retention,
 		Keys:        keys,
 		Ready:       store.Ping,
 		Logger:      logger,

@@ -175,12 +175,13 @@ func (h *handlers) GetDeliveryStatus(ctx context.Context, req GetDeliveryStatusR
 
 func (h *handlers) ExportNotices(ctx context.Context, req ExportNoticesRequestObject) (ExportNoticesResponseObject, error) {
 	// Fail before streaming when the breach is unknown: after the first byte the status is sent.
-	if _, err := h.cfg.Store.Breach(ctx, req.Id); err != nil {
+	b, err := h.cfg.Store.Breach(ctx, req.Id)
+	if err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		pw.CloseWithError(h.writeNoticesCSV(ctx, pw, req.Id))
+		pw.CloseWithError(h.writeNoticesCSV(ctx, pw, req.Id, b.Purged))
 	}()
 	// The request's context ends when the handler returns, even if the client stopped reading
 	// half way: closing the reader then unblocks the writer, so it never outlives the request.
@@ -189,7 +190,8 @@ func (h *handlers) ExportNotices(ctx context.Context, req ExportNoticesRequestOb
 }
 
 // writeNoticesCSV streams every notice, a page at a time, so a million notices never sit in memory.
-func (h *handlers) writeNoticesCSV(ctx context.Context, w io.Writer, breachID string) error {
+// Once the breach is purged (purged not nil), the personal columns say so.
+func (h *handlers) writeNoticesCSV(ctx context.Context, w io.Writer, breachID string, purged *breach.Purge) error {
 	cw := csv.NewWriter(w)
 	header := []string{"notice_id", "channel", "status", "addressee", "to_guardian", "children", "address", "email", "phone",
 		"language", "attempts", "last_error", "fallback_for", "fallback_id", "batch_id", "letter_sha256", "mailed_on", "sent_at", "created_at", "updated_at"}
@@ -209,6 +211,9 @@ func (h *handlers) writeNoticesCSV(ctx context.Context, w io.Writer, breachID st
 				strings.Join(n.Children, "; "), addr, n.Email, n.Phone, n.Language, strconv.Itoa(n.Attempts), n.LastError,
 				n.FallbackFor, n.FallbackID, n.BatchID, n.LetterSHA256, dateCell(n.MailedOn), timeCell(n.SentAt),
 				timeCell(n.CreatedAt), timeCell(n.UpdatedAt)}
+			if purged != nil {
+				purgedCells(row, breach.PurgedText(purged.At))
+			}
 			for i := range row {
 				row[i] = safeCell(row[i])
 			}
@@ -224,6 +229,14 @@ func (h *handlers) writeNoticesCSV(ctx context.Context, w io.Writer, breachID st
 			return nil
 		}
 		cursor = next
+	}
+}
+
+// purgedCells marks the personal columns of a notice's CSV row (addressee, children, address,
+// email, phone) as purged.
+func purgedCells(row []string, text string) {
+	for _, i := range []int{3, 5, 6, 7, 8} {
+		row[i] = text
 	}
 }
 
@@ -385,6 +398,9 @@ func (h *handlers) CreatePrintBatch(ctx context.Context, req CreatePrintBatchReq
 	if err != nil {
 		return nil, err
 	}
+	if err := purgedRefusal(b, "its letters can no longer be printed"); err != nil {
+		return nil, err
+	}
 	batch, _, err := h.cfg.PrintRoom.Create(ctx, b, h.cfg.BatchSize, actorFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -416,6 +432,9 @@ func (h *handlers) printBatchFile(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := purgedRefusal(b, "its print batches can no longer be printed"); err != nil {
+		return err
+	}
 	batch, err := h.cfg.PrintRoom.Batch(ctx, b.ID, bid)
 	if err != nil {
 		return err
@@ -444,6 +463,9 @@ func (h *handlers) GetLetterPDF(ctx context.Context, req GetLetterPDFRequestObje
 	}
 	b, err := h.cfg.Store.Breach(ctx, n.BreachID)
 	if err != nil {
+		return nil, err
+	}
+	if err := purgedRefusal(b, "letter "+n.ID+" can no longer be reprinted; its hash (letter_sha256) and its events remain"); err != nil {
 		return nil, err
 	}
 	date := h.today(b.Determination)

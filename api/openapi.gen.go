@@ -762,6 +762,14 @@ type Problem struct {
 // ProblemCode defines model for Problem.Code.
 type ProblemCode string
 
+// Purge The removal of a closed breach's personal data after its retention period. The counts are of
+// the records the purge covered. `legacy_private_texts` counts private texts written before
+// breaches had keys of their own: they are part of the chained stream, sealed under the service
+// key, and are kept.
+//
+// Example: {"at":"2033-05-01T15:00:00Z","by":"retention","legacy_private_texts":0,"notices":1234,"period":"7y","private_texts":17,"recipients":1200}
+type Purge = breach.Purge
+
 // Reason defines model for Reason.
 type Reason = breach.Reason
 
@@ -1179,6 +1187,9 @@ type ServerInterface interface {
 	// MarkPrintBatchMailed Record that the batch went to the post; every letter in it is marked mailed.
 	// (POST /v1/breaches/{id}/print-batches/{bid}/mailed)
 	MarkPrintBatchMailed(ctx *echo.Context, id BreachID, bid BatchID) error
+	// PurgeBreach Purge the personal data of a closed breach whose retention period has passed.
+	// (POST /v1/breaches/{id}/purge)
+	PurgeBreach(ctx *echo.Context, id BreachID) error
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx *echo.Context, id BreachID, params ListRecipientsParams) error
@@ -1853,6 +1864,22 @@ func (w *ServerInterfaceWrapper) MarkPrintBatchMailed(ctx *echo.Context) error {
 	return err
 }
 
+// PurgeBreach converts echo context to params.
+func (w *ServerInterfaceWrapper) PurgeBreach(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PurgeBreach(ctx, id)
+	return err
+}
+
 // ListRecipients converts echo context to params.
 func (w *ServerInterfaceWrapper) ListRecipients(ctx *echo.Context) error {
 	var err error
@@ -2398,6 +2425,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/breaches/:id/obligations/:oid/records", wrapper.RecordObligation, options.OperationMiddlewares["recordObligation"]...)
 	router.GET(options.BaseURL+"/v1/obligations", wrapper.ListDueObligations, options.OperationMiddlewares["listDueObligations"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/close", wrapper.CloseBreach, options.OperationMiddlewares["closeBreach"]...)
+	router.POST(options.BaseURL+"/v1/breaches/:id/purge", wrapper.PurgeBreach, options.OperationMiddlewares["purgeBreach"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/closure-report.pdf", wrapper.GetClosureReport, options.OperationMiddlewares["getClosureReport"]...)
 
 }
@@ -6009,6 +6037,122 @@ func (response MarkPrintBatchMailed503ApplicationProblemPlusJSONResponse) VisitM
 	return err
 }
 
+type PurgeBreachRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type PurgeBreachResponseObject interface {
+	VisitPurgeBreachResponse(w http.ResponseWriter) error
+}
+
+type PurgeBreach200JSONResponse Purge
+
+func (response PurgeBreach200JSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeBreach401ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeBreach403ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeBreach404ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach409ApplicationProblemPlusJSONResponse Problem
+
+func (response PurgeBreach409ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeBreach422ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PurgeBreach503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PurgeBreach503ApplicationProblemPlusJSONResponse) VisitPurgeBreachResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListRecipientsRequestObject struct {
 	Id     BreachID `json:"id"`
 	Params ListRecipientsParams
@@ -8759,6 +8903,9 @@ type StrictServerInterface interface {
 	// MarkPrintBatchMailed Record that the batch went to the post; every letter in it is marked mailed.
 	// (POST /v1/breaches/{id}/print-batches/{bid}/mailed)
 	MarkPrintBatchMailed(ctx context.Context, request MarkPrintBatchMailedRequestObject) (MarkPrintBatchMailedResponseObject, error)
+	// PurgeBreach Purge the personal data of a closed breach whose retention period has passed.
+	// (POST /v1/breaches/{id}/purge)
+	PurgeBreach(ctx context.Context, request PurgeBreachRequestObject) (PurgeBreachResponseObject, error)
 	// ListRecipients The affected people, in upload order.
 	// (GET /v1/breaches/{id}/recipients)
 	ListRecipients(ctx context.Context, request ListRecipientsRequestObject) (ListRecipientsResponseObject, error)
@@ -9863,6 +10010,31 @@ func (sh *strictHandler) MarkPrintBatchMailed(ctx *echo.Context, id BreachID, bi
 		return err
 	} else if validResponse, ok := response.(MarkPrintBatchMailedResponseObject); ok {
 		return validResponse.VisitMarkPrintBatchMailedResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PurgeBreach operation middleware
+func (sh *strictHandler) PurgeBreach(ctx *echo.Context, id BreachID) error {
+	var request PurgeBreachRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PurgeBreach(ctx.Request().Context(), request.(PurgeBreachRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PurgeBreach")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PurgeBreachResponseObject); ok {
+		return validResponse.VisitPurgeBreachResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

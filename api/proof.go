@@ -115,7 +115,25 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if len(chained) > 0 {
 		p.ChainHead = chained[len(chained)-1].Hash
 	}
+	if b.Purged != nil {
+		purgedProof(&p, breach.PurgedText(b.Purged.At))
+	}
 	return p, nil
+}
+
+// purgedProof says, where a proof names a person or their contact, that the breach's personal
+// data was purged.
+func purgedProof(p *breach.NoticeProof, text string) {
+	p.Who.Addressee = text
+	if len(p.Who.Children) > 0 {
+		p.Who.Children = []string{text}
+	}
+	for i := range p.Who.People {
+		p.Who.People[i].Name = text
+	}
+	if p.Contact.Kind != "none" {
+		p.Contact.Value = text
+	}
 }
 
 // proofContact is the contact the notice used and the upload column it came from.

@@ -55,12 +55,15 @@ func (s *Store) UnmatchedBounces(ctx context.Context, cursor string, limit int) 
 		}
 		return nil, "", storeErr("load unmatched bounces", err)
 	}
-	return s.eventPage(msgs, limit, "unmatched bounces")
+	return s.eventPage(ctx, msgs, limit, "", "unmatched bounces")
 }
 
 // recordUnmatched appends ev to the unmatched stream and marks the message handled, together.
 func (s *Store) recordUnmatched(ctx context.Context, sha string, ev breach.Event) error {
-	vals, err := s.eventValues(ev)
+	// A bounce naming a notice quotes its address: sealed under that breach's key, so that the
+	// breach's purge removes it here too.
+	bid, _ := ev.Data["breach_id"].(string)
+	vals, err := s.eventValues(ctx, bid, ev)
 	if err != nil {
 		return err
 	}

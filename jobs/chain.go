@@ -680,6 +680,7 @@ func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]
 		return nil, storeErr("load events of notice "+noticeID, err)
 	}
 	var out []breach.ChainedEvent
+	po := s.privateOpener(ctx)
 	for _, f := range strings.Fields(v) {
 		pos, err := strconv.Atoi(f)
 		if err != nil || pos < 1 {
@@ -697,7 +698,7 @@ func (s *Store) NoticeEvents(ctx context.Context, breachID, noticeID string) ([]
 		if err != nil || len(msgs) != 1 {
 			continue
 		}
-		ev, err := s.decodeEvent(msgs[0])
+		ev, err := s.decodeEvent(msgs[0], po, breachID)
 		if err != nil {
 			return nil, err
 		}

@@ -20,6 +20,11 @@ const KeySize = 32
 // '{', so the two never collide and a store can read records written before a key was set.
 const sealedV1 byte = 0x01
 
+// sealedBreachV1 is the first byte of an event's private text sealed with its breach's own key
+// (keyPrivateKeyFmt): 0x02, a 12-byte random nonce, the ciphertext and tag; the additional data is
+// eventPrivateAD, "#" and the breach ID.
+const sealedBreachV1 byte = 0x02
+
 // ParseEncryptionKey reads a key from configuration: 32 bytes written as 64 hex digits or as
 // standard or URL-safe base64 (with or without padding). Use it in cmd to validate the
 // environment before calling WithEncryptionKey.

@@ -11,8 +11,9 @@ import (
 	"github.com/breachd/breachd/jobs/redistest"
 )
 
-// TestEventPrivateText: an event's private text reads back whole, and with a key it is sealed in
-// the stream entry (its field starts with the sealed-value byte, and no plain text is there).
+// TestEventPrivateText: an event's private text reads back whole, and it is sealed in the stream
+// entry under the breach's own key, with or without a service key (its field starts with the
+// byte of that format, and no plain text is there): the retention purge destroys that key.
 func TestEventPrivateText(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -41,7 +42,7 @@ func TestEventPrivateText(t *testing.T) {
 			t.Fatal("no stream entries")
 		}
 		raw, _ := msgs[len(msgs)-1].Values["private"].(string)
-		if key != nil && (raw == "" || raw[0] != 0x01 || strings.Contains(raw, "Quillfeather")) {
+		if raw == "" || raw[0] != 0x02 || strings.Contains(raw, "Quillfeather") {
 			t.Fatalf("sealed stream field %q", raw)
 		}
 	}

@@ -74,13 +74,25 @@ const (
 	eventFieldAt      = "at" // RFC 3339 with nanoseconds, UTC
 	eventFieldSummary = "summary"
 	eventFieldData    = "data" // JSON object; absent when the event has no data
-	// eventFieldPrivate holds the JSON object of breach.Event.Private, sealed when a key is set
-	// (additional data eventPrivateAD); absent when the event has none.
+	// eventFieldPrivate holds the JSON object of breach.Event.Private sealed under the breach's
+	// own key (sealedBreachV1, see keyPrivateKeyFmt); events written before breaches had one hold
+	// it sealed under the service key (or plain without one), additional data eventPrivateAD.
+	// Absent when the event has none.
 	eventFieldPrivate = "private"
 )
 
-// eventPrivateAD is the additional data an event's private text is sealed with.
+// eventPrivateAD is the additional data an event's private text is sealed with (under a breach's
+// own key, followed by "#" and the breach ID).
 const eventPrivateAD = "breachd:event:private"
+
+// keyPrivateKeyFmt is a STRING: the breach's own AES-256 key for the private text of its events
+// (breach.Event.Private, and that of unmatched bounces naming its notices), as the JSON of
+// privateKey, sealed with the service key when one is set. It is made with the first private
+// text. The retention purge replaces it with {"purged_at": …}: every private text sealed under it
+// becomes unreadable, while the sealed bytes — which the chain hashes — stay as they were.
+const keyPrivateKeyFmt = "breachd:breach:{%s}:events:private-key"
+
+func privateKeyKey(id string) string { return fmt.Sprintf(keyPrivateKeyFmt, id) }
 
 func breachKey(id string) string         { return fmt.Sprintf(keyBreachFmt, id) }
 func determinationsKey(id string) string { return fmt.Sprintf(keyDeterminationsFmt, id) }

@@ -427,7 +427,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 				return nil, err
 			}
 		}
-		n, args, err := s.noticeUpdate(keys, id, raw, fn)
+		n, args, err := s.noticeUpdate(ctx, keys, id, raw, fn)
 		if err != nil {
 			return nil, err
 		}
@@ -458,7 +458,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 // noticeUpdate applies fn to the notice stored as raw and returns the result and the
 // updateNoticeScript arguments that store it (if the record still holds raw). fn's error is
 // returned as it is.
-func (s *Store) noticeUpdate(keys noticeKeys, id string, raw []byte, fn func(n *breach.Notice) ([]breach.Event, error)) (*breach.Notice, []any, error) {
+func (s *Store) noticeUpdate(ctx context.Context, keys noticeKeys, id string, raw []byte, fn func(n *breach.Notice) ([]breach.Event, error)) (*breach.Notice, []any, error) {
 	old, err := s.decodeNotice(keys.records, id, raw)
 	if err != nil {
 		return nil, nil, err
@@ -509,7 +509,7 @@ func (s *Store) noticeUpdate(keys noticeKeys, id string, raw []byte, fn func(n *
 		if ev.At.IsZero() {
 			ev.At = now
 		}
-		vals, err := s.eventValues(ev)
+		vals, err := s.eventValues(ctx, n.BreachID, ev)
 		if err != nil {
 			return nil, nil, fmt.Errorf("update notice %s: %w", id, err)
 		}

@@ -430,7 +430,7 @@ func (r *Reminders) record(ctx context.Context, breachID string, items []breach.
 			if err != nil {
 				return err
 			}
-			vals, err := r.store.eventValues(breach.Event{Type: breach.EventObligationReminder, Actor: workerActor.ID,
+			vals, err := r.store.eventValues(ctx, breachID, breach.Event{Type: breach.EventObligationReminder, Actor: workerActor.ID,
 				Role: workerActor.Role, At: at, Summary: reminderSummary(it, recipients),
 				Data: map[string]any{"obligation": string(o.ID), "stage": string(it.Stage), "due": o.Due.String(),
 					"days_left": it.DaysLeft, "recipients": recipients}})

@@ -181,7 +181,7 @@ func (e *emailSend) step(claim string) error {
 		var drop []any
 		if e.accepted >= 0 {
 			n := e.todo[e.accepted]
-			_, args, err := e.w.store.noticeUpdate(e.keys, n.ID, e.raws[e.accepted], sentUpdate(now))
+			_, args, err := e.w.store.noticeUpdate(e.ctx, e.keys, n.ID, e.raws[e.accepted], sentUpdate(now))
 			switch {
 			case errors.Is(err, errUnchanged):
 			case err != nil:
@@ -290,7 +290,7 @@ func (w *Worker) dropClaims(ctx context.Context, breachID string, ids []string) 
 
 // appendEvent adds an event to a breach's stream that concerns no single notice.
 func (s *Store) appendEvent(ctx context.Context, breachID string, ev breach.Event) error {
-	vals, err := s.eventValues(ev)
+	vals, err := s.eventValues(ctx, breachID, ev)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,9 @@ func (s *Store) decodeRecord(id string, data []byte) (*storedBreach, error) {
 	return &rec, nil
 }
 
-func (s *Store) eventValues(ev breach.Event) ([]any, error) {
+// eventValues is the stream entry of an event of breach breachID ("" for the unmatched-bounce
+// stream when the bounce names no breach).
+func (s *Store) eventValues(ctx context.Context, breachID string, ev breach.Event) ([]any, error) {
 	at := ev.At
 	if at.IsZero() {
 		at = s.now()
@@ -138,18 +140,23 @@ func (s *Store) eventValues(ev breach.Event) ([]any, error) {
 		vals = append(vals, eventFieldData, string(data))
 	}
 	if len(ev.Private) > 0 {
-		// Free text that may name a person: sealed like a record, never plain in the stream (or
-		// the AOF) when a key is set.
-		plain, err := json.Marshal(ev.Private)
+		// Free text that may name a person: sealed under the breach's own key, never plain in
+		// the stream (or the AOF), so that the retention purge can make it unreadable without
+		// touching the bytes the chain hashes (see keyPrivateKeyFmt).
+		sealed, err := s.sealPrivate(ctx, breachID, ev.Private)
 		if err != nil {
-			return nil, fmt.Errorf("encode event private text: %w", err)
+			return nil, err
 		}
-		vals = append(vals, eventFieldPrivate, string(s.seal([]byte(eventPrivateAD), plain)))
+		if sealed != nil {
+			vals = append(vals, eventFieldPrivate, string(sealed))
+		}
 	}
 	return vals, nil
 }
 
-func (s *Store) decodeEvent(m redis.XMessage) (breach.Event, error) {
+// decodeEvent reads a stream entry of breach breachID ("" for the unmatched-bounce stream: the
+// breach its data names, if any); po opens private texts and keeps the keys it loaded.
+func (s *Store) decodeEvent(m redis.XMessage, po *privateOpener, breachID string) (breach.Event, error) {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
 	ev := breach.Event{
 		ID:      m.ID,
@@ -171,13 +178,14 @@ func (s *Store) decodeEvent(m redis.XMessage) (breach.Event, error) {
 		}
 	}
 	if sealed := str(eventFieldPrivate); sealed != "" {
-		plain, err := s.open([]byte(eventPrivateAD), []byte(sealed))
+		if breachID == "" {
+			breachID, _ = ev.Data["breach_id"].(string)
+		}
+		p, err := po.open(breachID, []byte(sealed))
 		if err != nil {
 			return breach.Event{}, fmt.Errorf("decode event %s: private: %w", m.ID, err)
 		}
-		if err := json.Unmarshal(plain, &ev.Private); err != nil {
-			return breach.Event{}, fmt.Errorf("decode event %s: private: %w", m.ID, err)
-		}
+		ev.Private = p
 	}
 	return ev, nil
 }
@@ -214,7 +222,7 @@ func (s *Store) CreateBreach(ctx context.Context, b *breach.Breach, ev breach.Ev
 	if err != nil {
 		return err
 	}
-	evVals, err := s.eventValues(ev)
+	evVals, err := s.eventValues(ctx, b.ID, ev)
 	if err != nil {
 		return fmt.Errorf("create breach %s: %w", b.ID, err)
 	}
@@ -390,7 +398,7 @@ func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.B
 			if err != nil {
 				return err
 			}
-			evVals, err := s.eventValues(ev)
+			evVals, err := s.eventValues(ctx, id, ev)
 			if err != nil {
 				return err
 			}
@@ -458,7 +466,7 @@ func (s *Store) Events(ctx context.Context, id, cursor string, limit int) ([]bre
 	if exists.Val() == 0 {
 		return nil, "", notFound(id)
 	}
-	return s.eventPage(rng.Val(), limit, "breach "+id)
+	return s.eventPage(ctx, rng.Val(), limit, id, "breach "+id)
 }
 
 // streamStart is where a page of a stream after cursor starts, for XRANGE: "-" from the beginning,
@@ -474,16 +482,18 @@ func streamStart(cursor string) (string, error) {
 }
 
 // eventPage decodes a page of stream entries read with one more than limit: at most limit events,
-// and the next cursor ("" when the extra entry was not there). what names the stream in errors.
-func (s *Store) eventPage(msgs []redis.XMessage, limit int, what string) ([]breach.Event, string, error) {
+// and the next cursor ("" when the extra entry was not there). id is the breach whose private key
+// opens private text ("" for a stream of no one breach); what names the stream in errors.
+func (s *Store) eventPage(ctx context.Context, msgs []redis.XMessage, limit int, id, what string) ([]breach.Event, string, error) {
 	next := ""
 	if len(msgs) > limit {
 		msgs = msgs[:limit]
 		next = msgs[limit-1].ID
 	}
 	evs := make([]breach.Event, len(msgs))
+	po := s.privateOpener(ctx)
 	for i, m := range msgs {
-		ev, err := s.decodeEvent(m)
+		ev, err := s.decodeEvent(m, po, id)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", what, err)
 		}

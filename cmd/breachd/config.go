@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	breach "github.com/breachd/breachd"
 	"github.com/breachd/breachd/api"
 	"github.com/breachd/breachd/jobs"
 	"github.com/breachd/breachd/letters"
@@ -75,6 +76,7 @@ var envVars = []envVar{
 	{"BREACHD_IMAP_MAILBOX", dsn.DefaultMailbox, "the mailbox the bounces arrive in"},
 	{"BREACHD_IMAP_TLS", dsn.TLSMandatory, "mandatory or none"},
 	{"BREACHD_IMAP_INTERVAL", jobs.DefaultBounceInterval.String(), "how often the mailbox is read"},
+	{"BREACHD_RETENTION", "off", "how long after closure a breach keeps the people's personal data (7y, 2555d); then the workers purge it"},
 	{"BREACHD_BATCH_SIZE", fmt.Sprint(jobs.DefaultBatchSize), "letters per print batch"},
 	{"BREACHD_LOG_FORMAT", "json", "json or text"},
 	{"BREACHD_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -116,6 +118,9 @@ type config struct {
 	// Bounces: read from an IMAP mailbox when BREACHD_IMAP_HOST is set (by the workers).
 	IMAP         dsn.Config    // BREACHD_IMAP_HOST, _PORT (993; 143 with TLS none), _USERNAME, _PASSWORD, _MAILBOX (INBOX), _TLS (mandatory)
 	IMAPInterval time.Duration // BREACHD_IMAP_INTERVAL; default jobs.DefaultBounceInterval (1m)
+	// Retention is how long after closure personal data is kept (BREACHD_RETENTION: "7y", "2555d");
+	// default off: never purged.
+	Retention breach.RetentionPeriod
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -331,6 +336,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.ReminderInterval = d
 	}
+	if v := getenv("BREACHD_RETENTION"); v != "" {
+		p, err := breach.ParseRetention(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("BREACHD_RETENTION: %q: %v", v, err))
+		}
+		c.Retention = p
+	}
 	errs = append(errs, loadIMAP(getenv, &c)...)
 	return c, errors.Join(errs...)
 }
@@ -426,8 +438,8 @@ func (c config) String() string {
 		bounces = fmt.Sprintf("imap %s:%d mailbox=%q tls=%q user=%t every %s", c.IMAP.Host, c.IMAP.Port, c.IMAP.Mailbox, c.IMAP.TLS,
 			c.IMAP.Username != "", c.IMAPInterval)
 	}
-	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s reminders=%s bounces=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
-		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, reminders, bounces, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
+	return fmt.Sprintf("mode=%s redis=%s addr=%s api_keys=%d encryption=%s max_upload_bytes=%d mail=%s calls=%s reminders=%s bounces=%s retention=%s batch_size=%d log=%s/%s shutdown_timeout=%s",
+		c.Mode, redis, c.Addr, c.Keys.Len(), enc, c.MaxUploadBytes, mail, calls, reminders, bounces, c.Retention, c.BatchSize, c.LogFormat, c.LogLevel, c.ShutdownTimeout)
 }
 
 // maskURL hides a password in a Redis URL.

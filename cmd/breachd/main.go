@@ -175,6 +175,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	retention, err := jobs.NewRetention(jobs.RetentionConfig{Store: store, Period: cfg.Retention, Logger: log})
+	if err != nil {
+		return err
+	}
 	if cfg.Mode != "api" {
 		if err := worker.Start(); err != nil {
 			return fmt.Errorf("start workers: %w", err)
@@ -188,6 +192,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		if stopReminders := startReminders(ctx, cfg, log, store, mailer); stopReminders != nil {
 			defer stopReminders() // before the workers stop: deferred later, runs first
 		}
+		defer startRetention(ctx, cfg, log, retention)()
 		if cfg.IMAP.Host != "" {
 			stopBounces, err := startBounces(ctx, cfg, worker, log)
 			if err != nil {
@@ -228,6 +233,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		DeadLetters:    worker,
 		Audit:          store,
 		Proofs:         letters.NewDocuments(renderer, cfg.Sender),
+		Retention:      retention,
 		TwilioCallback: twilioCallback,
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
@@ -313,6 +319,20 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startRetention runs the retention sweep in the background (once now, then every hour) and
+// returns what stops it and waits for it.
+func startRetention(ctx context.Context, cfg config, log *slog.Logger, r *jobs.Retention) func() {
+	if cfg.Retention.Off() {
+		log.Info("BREACHD_RETENTION is off: the personal data of closed breaches is kept until it is set")
+		return func() {}
+	}
+	log.Info("closed breaches are purged of personal data " + cfg.Retention.String() + " after closure")
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(rctx) }()
+	return func() { stop(); <-done }
 }
 
 // startReminders runs the deadline-reminder sweep in the background (once now, then every
