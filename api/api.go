@@ -55,6 +55,9 @@ type Config struct {
 	// proofs of notice. nil: their routes answer 503.
 	Audit  AuditTrail
 	Proofs ProofRenderer
+	// Evidence reads what the evidence bundle needs in batches and keeps the agency documents as
+	// sent. nil: the bundle answers 503 and agency documents are recorded by their hash alone.
+	Evidence EvidenceStore
 	// BatchSize is how many letters a print batch takes (default and most: breach.MaxPrintBatch).
 	BatchSize int
 	Keys      *Keys

@@ -131,6 +131,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Documents:   letters.NewDocuments(renderer, sender),
 		DeadLetters: worker,
 		Audit:       store,
+		Evidence:    store,
 		Proofs:      letters.NewDocuments(renderer, sender),
 		Keys:        keys,
 		Ready:       store.Ping,

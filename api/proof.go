@@ -52,7 +52,7 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
-	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	pc, err := h.proofCaseOf(ctx, b)
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
@@ -60,7 +60,38 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
-	p := breach.NoticeProof{NoticeID: n.ID, BreachID: b.ID, GeneratedAt: h.cfg.Now().UTC(), Channel: n.Channel,
+	people := make([]*breach.Recipient, 0, len(n.RecipientIDs))
+	for _, rid := range n.RecipientIDs {
+		r, err := h.cfg.Recipients.Recipient(ctx, b.ID, rid)
+		if err != nil {
+			return breach.NoticeProof{}, err
+		}
+		people = append(people, r)
+	}
+	return pc.proof(n, people, chained), nil
+}
+
+// proofCase is what the proofs of one breach's notices share: the breach and its plan, read once
+// for a single proof or for the million of an evidence bundle.
+type proofCase struct {
+	b    *breach.Breach
+	plan breach.Plan
+	now  time.Time
+}
+
+func (h *handlers) proofCaseOf(ctx context.Context, b *breach.Breach) (*proofCase, error) {
+	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	if err != nil {
+		return nil, err
+	}
+	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC()}, nil
+}
+
+// proof assembles the proof of notice n from the people it covers (in n.RecipientIDs order) and
+// its chained events, oldest first.
+func (pc *proofCase) proof(n *breach.Notice, people []*breach.Recipient, chained []breach.ChainedEvent) breach.NoticeProof {
+	b, plan := pc.b, pc.plan
+	p := breach.NoticeProof{NoticeID: n.ID, BreachID: b.ID, GeneratedAt: pc.now, Channel: n.Channel,
 		Status: n.Status, Language: n.Language, Substitute: n.Substitute, Deadline: plan.Deadline,
 		Who:      breach.ProofWho{Addressee: n.AddresseeName, ToGuardian: n.ToGuardian, Children: n.Children, People: []breach.ProofPerson{}},
 		Fallback: breach.ProofFallback{FallbackFor: n.FallbackFor, FallbackID: n.FallbackID},
@@ -77,11 +108,7 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 		}
 	}
 	var first *breach.Recipient
-	for _, rid := range n.RecipientIDs {
-		r, err := h.cfg.Recipients.Recipient(ctx, b.ID, rid)
-		if err != nil {
-			return breach.NoticeProof{}, err
-		}
+	for _, r := range people {
 		if first == nil {
 			first = r
 		}
@@ -115,7 +142,7 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if len(chained) > 0 {
 		p.ChainHead = chained[len(chained)-1].Hash
 	}
-	return p, nil
+	return p
 }
 
 // proofContact is the contact the notice used and the upload column it came from.
