@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	breach "github.com/breachd/breachd"
+	"github.com/breachd/breachd/internal/gen"
+)
+
+// BenchmarkEvidenceBundle streams the evidence bundle of a breach with N people dispatched into
+// notices through the HTTP handler, and, in the same run, the notices CSV export of the same
+// breach (the baseline: the other download that reads every notice a page at a time). It
+// reports each one's time and peak Go heap (HeapInuse sampled every 10 ms), and the bundle's
+// size. Memory flat in the number of notices means the peaks do not grow with N.
+//
+//	go test ./api -run '^$' -bench EvidenceBundle -benchtime 1x -timeout 60m
+//	BREACHD_EVIDENCE_PEOPLE=1000000 go test ./api -run '^$' -bench 'EvidenceBundle/people=env' -benchtime 1x -timeout 120m
+//
+// The setup (upload and dispatch, untimed) leaves the notices queued: no worker sends them, so
+// each proof has the notice's creation and queueing in the chain.
+func BenchmarkEvidenceBundle(b *testing.B) {
+	sizes := []string{"10000", "100000"}
+	if v := os.Getenv("BREACHD_EVIDENCE_PEOPLE"); v != "" {
+		sizes = []string{"env"}
+	}
+	for _, size := range sizes {
+		b.Run("people="+size, func(b *testing.B) {
+			people, err := strconv.Atoi(size)
+			if size == "env" {
+				people, err = strconv.Atoi(os.Getenv("BREACHD_EVIDENCE_PEOPLE"))
+			}
+			if err != nil || people <= 0 {
+				b.Fatalf("people %q", size)
+			}
+			e := newEnv(b)
+			id, notices := dispatchedBreach(b, e.handler, people)
+			var csvPeak, zipPeak atomic.Uint64
+			var csvTime, zipTime time.Duration
+			var zipBytes, csvBytes int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d, n := download(b, e.handler, "/v1/breaches/"+id+"/notices.csv", &csvPeak)
+				csvTime, csvBytes = csvTime+d, n
+				d, n = download(b, e.handler, "/v1/breaches/"+id+"/evidence.zip", &zipPeak)
+				zipTime, zipBytes = zipTime+d, n
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(notices), "notices")
+			b.ReportMetric(zipTime.Seconds()/float64(b.N), "bundle-s")
+			b.ReportMetric(float64(zipPeak.Load())/(1<<20), "bundle-peak-heap-MiB")
+			b.ReportMetric(float64(zipBytes)/(1<<20), "bundle-MiB")
+			b.ReportMetric(csvTime.Seconds()/float64(b.N), "csv-s")
+			b.ReportMetric(float64(csvPeak.Load())/(1<<20), "csv-peak-heap-MiB")
+			b.ReportMetric(float64(csvBytes)/(1<<20), "csv-MiB")
+		})
+	}
+}
+
+// download GETs path as an auditor into a counter and returns the time and the bytes, with the
+// peak heap while it ran.
+func download(b *testing.B, h http.Handler, path string, peak *atomic.Uint64) (time.Duration, int64) {
+	b.Helper()
+	runtime.GC()
+	stop := sampleHeap(peak)
+	req, _ := http.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+testKeys[breach.RoleAuditor])
+	rec := &countingRecorder{discardRecorder: discardRecorder{header: http.Header{}}}
+	start := time.Now()
+	h.ServeHTTP(rec, req)
+	d := time.Since(start)
+	stop()
+	if rec.status != 200 {
+		b.Fatalf("%s: %d %s", path, rec.status, rec.body.String())
+	}
+	return d, rec.n
+}
+
+type countingRecorder struct {
+	discardRecorder
+	n int64
+}
+
+func (c *countingRecorder) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.discardRecorder.Write(p)
+}
+
+// dispatchedBreach creates a breach, uploads a generated file of people and dispatches it; it
+// returns the breach and how many notices it has.
+func dispatchedBreach(b *testing.B, h http.Handler, people int) (string, int) {
+	b.Helper()
+	call := func(method, path, contentType string, body []byte) *discardRecorder {
+		req, _ := http.NewRequest(method, path, bytes.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		req.Header.Set("Authorization", "Bearer "+testKeys[breach.RoleAdmin])
+		rec := &discardRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	det, _ := json.Marshal(map[string]any{"determination": determination(map[string]any{"affected_count": people})})
+	rec := call("POST", "/v1/breaches", "application/json", det)
+	if rec.status != 201 {
+		b.Fatalf("create: %d %s", rec.status, rec.body.String())
+	}
+	var v struct{ ID string }
+	if err := jsonUnmarshal(rec.body.Bytes(), &v); err != nil {
+		b.Fatal(err)
+	}
+	var file bytes.Buffer
+	if err := gen.Write(&file, gen.Options{Rows: people, Seed: 11}); err != nil {
+		b.Fatal(err)
+	}
+	if rec := call("POST", "/v1/breaches/"+v.ID+"/recipients", "text/csv", file.Bytes()); rec.status != 200 {
+		b.Fatalf("upload: %d %s", rec.status, rec.body.String())
+	}
+	call("POST", "/v1/breaches/"+v.ID+"/recipients/complete", "", nil)
+	// The generator writes some people in Vietnamese, which has no notice text: they get English.
+	call("POST", "/v1/breaches/"+v.ID+"/languages/vi/english-fallback", "application/json", []byte(`{"reason": "benchmark: no translator"}`))
+	rec = call("POST", "/v1/breaches/"+v.ID+"/dispatch", "", nil)
+	if rec.status != 200 {
+		b.Fatalf("dispatch: %d %s", rec.status, rec.body.String())
+	}
+	var st struct {
+		Total int `json:"total"`
+	}
+	if r := call("GET", "/v1/breaches/"+v.ID+"/status", "", nil); r.status != 200 || jsonUnmarshal(r.body.Bytes(), &st) != nil {
+		b.Fatalf("status: %d %s", r.status, r.body.String())
+	}
+	if st.Total == 0 {
+		b.Fatal(fmt.Errorf("no notices after dispatch"))
+	}
+	return v.ID, st.Total
+}
