@@ -20,7 +20,10 @@ import (
 // unknown breach (KeptDocument also for a document not kept) and EUNAVAILABLE when Redis cannot be
 // reached or, for SignEvidence, no signing key is configured.
 type EvidenceStore interface {
-	NoticesEvents(ctx context.Context, breachID string, noticeIDs []string) (map[string][]breach.ChainedEvent, error)
+	// NoticesEvents returns the chained events of each notice, without the notice_ids lists of
+	// their data, keeping the events many notices share in shared (by chain position) and
+	// reading them from it on later calls.
+	NoticesEvents(ctx context.Context, breachID string, noticeIDs []string, shared map[int]breach.ChainedEvent) (map[string][]breach.ChainedEvent, error)
 	RecipientsByID(ctx context.Context, breachID string, ids []string) (map[string]*breach.Recipient, error)
 	KeepDocument(ctx context.Context, breachID string, doc []byte) (string, error)
 	KeptDocument(ctx context.Context, breachID, sha256 string) ([]byte, error)
@@ -29,6 +32,11 @@ type EvidenceStore interface {
 
 // proofPage is how many notices the bundle reads and proves at a time: the memory it holds.
 const proofPage = 200
+
+// maxSharedEvents bounds the events shared by many notices (notice.queued, one per thousand
+// notices) the bundle keeps while it writes the proofs: about 300 bytes each once their notice
+// lists are dropped, so at most ~15 MiB, reached at some fifty million notices.
+const maxSharedEvents = 50_000
 
 func (h *handlers) GetEvidenceBundle(ctx context.Context, req GetEvidenceBundleRequestObject) (GetEvidenceBundleResponseObject, error) {
 	a, err := h.audit()
@@ -188,6 +196,7 @@ func (h *handlers) writeProofs(ctx context.Context, w io.Writer, ev EvidenceStor
 	enc := json.NewEncoder(w)
 	cursor := ""
 	var rids, nids []string
+	shared := map[int]breach.ChainedEvent{}
 	for {
 		page, next, err := h.cfg.Notices.Notices(ctx, pc.b.ID, breach.NoticeFilter{Cursor: cursor, Limit: proofPage})
 		if err != nil {
@@ -202,7 +211,10 @@ func (h *handlers) writeProofs(ctx context.Context, w io.Writer, ev EvidenceStor
 		if err != nil {
 			return err
 		}
-		chained, err := ev.NoticesEvents(ctx, pc.b.ID, nids)
+		if len(shared) > maxSharedEvents {
+			clear(shared)
+		}
+		chained, err := ev.NoticesEvents(ctx, pc.b.ID, nids, shared)
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,12 @@ const rangeGap = 64
 // chain positions and the events in three pipelined round trips and does not chain first (the
 // caller does, once). An event deleted from the stream after it was chained is left out, as
 // NoticeEvents leaves it out.
-func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []string) (map[string][]breach.ChainedEvent, error) {
+//
+// The notice_ids list of an event's data is left out (a notice.queued event lists a thousand
+// notices, and a page of notices in ID order names hundreds of such events). Such shared events
+// are put in shared, by chain position, and read from it on later calls instead of from Redis:
+// the caller keeps shared across the pages of one breach and bounds its size.
+func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []string, shared map[int]breach.ChainedEvent) (map[string][]breach.ChainedEvent, error) {
 	out := map[string][]breach.ChainedEvent{}
 	if len(noticeIDs) == 0 {
 		return out, nil
@@ -55,12 +60,40 @@ func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []
 		for _, f := range strings.Fields(str) {
 			if p, err := strconv.Atoi(f); err == nil && p >= 1 {
 				posOf[i] = append(posOf[i], p)
-				all = append(all, p)
+				if _, ok := shared[p]; !ok {
+					all = append(all, p)
+				}
 			}
 		}
 	}
+	events := make(map[int]breach.ChainedEvent, len(all))
+	if err := s.eventsAt(ctx, breachID, all, events); err != nil {
+		return nil, err
+	}
+	for p, ev := range events {
+		if ev.Event.Data["notice_ids"] != nil {
+			delete(ev.Event.Data, "notice_ids")
+			if shared != nil {
+				shared[p] = ev
+			}
+		}
+	}
+	for i, nid := range noticeIDs {
+		for _, p := range posOf[i] {
+			if ev, ok := events[p]; ok {
+				out[nid] = append(out[nid], ev)
+			} else if ev, ok := shared[p]; ok {
+				out[nid] = append(out[nid], ev)
+			}
+		}
+	}
+	return out, nil
+}
+
+// eventsAt reads the chained events at the positions into events.
+func (s *Store) eventsAt(ctx context.Context, breachID string, all []int, events map[int]breach.ChainedEvent) error {
 	if len(all) == 0 {
-		return out, nil
+		return nil
 	}
 	slices.Sort(all)
 	all = slices.Compact(all)
@@ -83,7 +116,7 @@ func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []
 		r.cmd = pipe.LRange(ctx, ckey, int64(r.from-1), int64(r.to-1))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, storeErr("load chain of breach "+breachID, err)
+		return storeErr("load chain of breach "+breachID, err)
 	}
 	entries := make(map[int]chainEntry, len(all))
 	for _, r := range runs {
@@ -99,7 +132,6 @@ func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []
 			entries[p] = ce
 		}
 	}
-	// The events, each once (one notice.queued event names a thousand notices).
 	ekey := eventsKey(breachID)
 	pipe = s.rdb.Pipeline()
 	cmds := make(map[int]*redis.XMessageSliceCmd, len(entries))
@@ -107,9 +139,8 @@ func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []
 		cmds[p] = pipe.XRange(ctx, ekey, ce.id, ce.id)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, storeErr("load events of breach "+breachID, err)
+		return storeErr("load events of breach "+breachID, err)
 	}
-	events := make(map[int]breach.ChainedEvent, len(cmds))
 	for p, c := range cmds {
 		msgs := c.Val()
 		if len(msgs) != 1 {
@@ -117,19 +148,12 @@ func (s *Store) NoticesEvents(ctx context.Context, breachID string, noticeIDs []
 		}
 		ev, err := s.decodeEvent(msgs[0])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ce := entries[p]
 		events[p] = breach.ChainedEvent{Event: ev, Position: p, Hash: hex.EncodeToString(ce.hash[:])}
 	}
-	for i, nid := range noticeIDs {
-		for _, p := range posOf[i] {
-			if ev, ok := events[p]; ok {
-				out[nid] = append(out[nid], ev)
-			}
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // RecipientsByID returns the breach's recipients with the given IDs in one round trip; an ID the
