@@ -295,7 +295,8 @@ func (h *handlers) closureReport(ctx context.Context, s *state) (breach.ClosureR
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	cursor := ""
 	for {
-		page, next, err := h.cfg.Store.Events(ctx, s.b.ID, cursor, 200)
+		// Small pages: a notice.queued event lists a thousand notices (40 KB).
+		page, next, err := h.cfg.Store.Events(ctx, s.b.ID, cursor, 50)
 		if err != nil {
 			return breach.ClosureReport{}, nil, err
 		}

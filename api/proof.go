@@ -77,6 +77,7 @@ type proofCase struct {
 	b    *breach.Breach
 	plan breach.Plan
 	now  time.Time
+	loc  *time.Location // the breach's zone, loaded once (LoadLocation reads the zone file)
 }
 
 func (h *handlers) proofCaseOf(ctx context.Context, b *breach.Breach) (*proofCase, error) {
@@ -84,7 +85,7 @@ func (h *handlers) proofCaseOf(ctx context.Context, b *breach.Breach) (*proofCas
 	if err != nil {
 		return nil, err
 	}
-	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC()}, nil
+	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC(), loc: b.Determination.Location()}, nil
 }
 
 // proof assembles the proof of notice n from the people it covers (in n.RecipientIDs order) and
@@ -115,7 +116,7 @@ func (pc *proofCase) proof(n *breach.Notice, people []*breach.Recipient, chained
 		p.Who.People = append(p.Who.People, breach.ProofPerson{RecipientID: r.ID, ExternalID: r.ExternalID, Name: r.Name(),
 			Row: r.Row, Upload: breach.NotRecorded})
 	}
-	asOf := breach.DateOf(n.CreatedAt, b.Determination.Location())
+	asOf := breach.DateOf(n.CreatedAt, pc.loc)
 	p.Route.Codes = []string{}
 	if first != nil {
 		rt := rules.ChooseRoute(*first, asOf)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ func documentsKey(id string) string { return fmt.Sprintf(keyDocumentsFmt, id) }
 // rangeGap is how far apart two chain positions may be and still be read with one LRANGE (a
 // page of notices names events that sit close together in the chain; LINDEX walks the list).
 const rangeGap = 64
+
+// eventsPerTrip is how many events one pipelined round trip reads.
+const eventsPerTrip = 32
 
 // NoticesEvents is NoticeEvents for many notices of one breach at once: for each notice ID, its
 // chained events oldest first (notices without any are absent). It reads the notice index, the
@@ -132,26 +136,33 @@ func (s *Store) eventsAt(ctx context.Context, breachID string, all []int, events
 			entries[p] = ce
 		}
 	}
+	// The events, a few per round trip: one naming a thousand notices is 40 KB, and a page of
+	// notices may name two hundred of them the first time.
 	ekey := eventsKey(breachID)
-	pipe = s.rdb.Pipeline()
-	cmds := make(map[int]*redis.XMessageSliceCmd, len(entries))
-	for p, ce := range entries {
-		cmds[p] = pipe.XRange(ctx, ekey, ce.id, ce.id)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return storeErr("load events of breach "+breachID, err)
-	}
-	for p, c := range cmds {
-		msgs := c.Val()
-		if len(msgs) != 1 {
-			continue // deleted after chaining
+	ps := slices.Sorted(maps.Keys(entries))
+	for len(ps) > 0 {
+		chunk := ps[:min(len(ps), eventsPerTrip)]
+		ps = ps[len(chunk):]
+		pipe = s.rdb.Pipeline()
+		cmds := make([]*redis.XMessageSliceCmd, len(chunk))
+		for i, p := range chunk {
+			cmds[i] = pipe.XRange(ctx, ekey, entries[p].id, entries[p].id)
 		}
-		ev, err := s.decodeEvent(msgs[0])
-		if err != nil {
-			return err
+		if _, err := pipe.Exec(ctx); err != nil {
+			return storeErr("load events of breach "+breachID, err)
 		}
-		ce := entries[p]
-		events[p] = breach.ChainedEvent{Event: ev, Position: p, Hash: hex.EncodeToString(ce.hash[:])}
+		for i, c := range cmds {
+			msgs := c.Val()
+			if len(msgs) != 1 {
+				continue // deleted after chaining
+			}
+			ev, err := s.decodeEvent(msgs[0])
+			if err != nil {
+				return err
+			}
+			ce := entries[chunk[i]]
+			events[chunk[i]] = breach.ChainedEvent{Event: ev, Position: chunk[i], Hash: hex.EncodeToString(ce.hash[:])}
+		}
 	}
 	return nil
 }
