@@ -101,26 +101,7 @@ func readDir(t *testing.T, dir string) string {
 func TestBounceReasonIsSealed(t *testing.T) {
 	aofDir, rdb := aofRedis(t)
 	e := newEnvWith(t, channels{rdb: rdb})
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
-	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
-		var l api.NoticeList
-		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
-		return l.Items, len(l.Items) == 2
-	})
+	b, emails := sampleEmailsSent(t, e)
 	const reason = "550 5.1.1 mailbox of Ava Quillfeather unknown"
 	if r := e.do("POST", "/v1/notices/"+emails[0].ID+"/bounced", breach.RoleClerk, map[string]any{"reason": reason}); r.Status != 200 {
 		t.Fatalf("bounce: %d %s", r.Status, r.Body)

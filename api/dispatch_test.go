@@ -400,26 +400,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 // replaces it; what the clerk pastes from the bounce is recorded without addresses or numbers.
 func TestBounceMeansALetter(t *testing.T) {
 	e := newEnv(t)
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
-	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
-		var l api.NoticeList
-		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)
-		return l.Items, len(l.Items) == 2
-	})
+	b, emails := sampleEmailsSent(t, e)
 	var lukasz breach.Notice
 	for _, n := range emails {
 		if n.Email == "lukasz.zolc@example.org" {

@@ -33,10 +33,11 @@ type EvidenceStore interface {
 // proofPage is how many notices the bundle reads and proves at a time: the memory it holds.
 const proofPage = 200
 
-// maxSharedEvents bounds the events shared by many notices (notice.queued, one per thousand
-// notices) the bundle keeps while it writes the proofs: about 300 bytes each once their notice
-// lists are dropped, so at most ~15 MiB, reached at some fifty million notices.
-const maxSharedEvents = 50_000
+// maxSharedEvents bounds the events shared by many notices (a notice.queued event per channel per
+// dispatch page of 2,000 people) the bundle keeps while it writes the proofs: 1–2 KB each once
+// their notice lists are dropped, so at most ~20 MiB, reached at some five million notices. Past
+// it the cache starts again (slower, never larger).
+const maxSharedEvents = 10_000
 
 func (h *handlers) GetEvidenceBundle(ctx context.Context, req GetEvidenceBundleRequestObject) (GetEvidenceBundleResponseObject, error) {
 	a, err := h.audit()

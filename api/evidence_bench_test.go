@@ -92,25 +92,11 @@ func download(b *testing.B, h http.Handler, path string, peak, live *atomic.Uint
 
 // sampleLive records the largest live heap (runtime/metrics /gc/heap/live:bytes) seen until stop.
 func sampleLive(peak *atomic.Uint64) (stop func()) {
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	return sampleMax(peak, func() uint64 {
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	})
 }
 
 type countingRecorder struct {
