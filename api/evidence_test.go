@@ -218,6 +218,26 @@ func TestEvidenceBundle(t *testing.T) {
 	if !v.Verified || v.Checkpoints < 2 || v.CheckpointsVerified != v.Checkpoints {
 		t.Fatalf("the chain after the bundle: %+v", v)
 	}
+	// A notice recorded before breachd kept sent documents: the document is rendered again, and
+	// the index says it is not the one sent.
+	if err := e.rdb.Del(t.Context(), "breachd:breach:{"+b.ID+"}:documents").Err(); err != nil {
+		t.Fatal(err)
+	}
+	older := e.do("GET", "/v1/breaches/"+b.ID+"/evidence.zip", breach.RoleAuditor, nil).Body
+	if rep := breach.VerifyBundle(bytes.NewReader(older), int64(len(older)), pub); !rep.Verified {
+		t.Fatalf("a bundle with a regenerated agency document: %+v", rep)
+	}
+	_, files = unzip(t, older)
+	idx = nil
+	if err := json.Unmarshal(files[breach.BundleAgencyIndex], &idx); err != nil {
+		t.Fatal(err)
+	}
+	sum = sha256.Sum256(files[breach.BundleAgencyFile(breach.AgencyAttorneyGeneral)])
+	// The web-site notice and the outlets were recorded after the Attorney General's notice was
+	// sent, and the document states them: rendered again today it differs from what was sent.
+	if len(idx) != 1 || idx[0].AsSent || idx[0].Note == "" || idx[0].DocumentSHA256 == hex.EncodeToString(sum[:]) {
+		t.Fatalf("agency index of a regenerated document: %+v (file sha %x)", idx, sum)
+	}
 	// Clerks may not download it; an unknown breach is 404 before any byte.
 	if r := e.do("GET", "/v1/breaches/"+b.ID+"/evidence.zip", breach.RoleClerk, nil); r.Status != 403 {
 		t.Fatalf("clerk: %d", r.Status)
