@@ -233,8 +233,8 @@ func TestEvidenceBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum = sha256.Sum256(files[breach.BundleAgencyFile(breach.AgencyAttorneyGeneral)])
-	// The web-site notice and the outlets were recorded after the Attorney General's notice was
-	// sent, and the document states them: rendered again today it differs from what was sent.
+	// The case moved on after the Attorney General's notice was sent (the web-site notice, the
+	// outlets, the ledger): rendered again today, the document differs from what was sent.
 	if len(idx) != 1 || idx[0].AsSent || idx[0].Note == "" || idx[0].DocumentSHA256 == hex.EncodeToString(sum[:]) {
 		t.Fatalf("agency index of a regenerated document: %+v (file sha %x)", idx, sum)
 	}
