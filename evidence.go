@@ -334,12 +334,13 @@ func firstIncomplete(r io.ReaderAt, size int64) (name string, pos int, why strin
 			off = data + csize
 		case method == zip.Deflate: // sizes after the data: find its end by inflating it
 			cr := &countReader{r: bufio.NewReader(io.NewSectionReader(r, data, size-data))}
-			if _, err := io.Copy(io.Discard, flate.NewReader(cr)); err != nil {
+			un, err := io.Copy(io.Discard, flate.NewReader(cr))
+			if err != nil {
 				return name, pos, fmt.Sprintf("truncated or damaged: member %d (%s) is not whole (%v)", pos, name, err)
 			}
 			off = data + cr.n + 16 // the data descriptor: signature, CRC-32, two 32-bit sizes
-			if s := uint64(cr.n); s >= 1<<32-1 {
-				off += 8 // zip64 sizes
+			if cr.n >= 1<<32-1 || un >= 1<<32-1 {
+				off += 8 // zip64 sizes (archive/zip writes them when either size is that large)
 			}
 		default:
 			return name, pos, fmt.Sprintf("member %d (%s) cannot be walked without the zip's directory", pos, name)

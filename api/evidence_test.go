@@ -245,6 +245,10 @@ func TestEvidenceBundle(t *testing.T) {
 	if r := e.do("GET", "/v1/breaches/br_01JQ6Z8Y3T9V5K2M4N7P0R1S2T/evidence.zip", breach.RoleAuditor, nil); r.Status != 404 {
 		t.Fatalf("unknown breach: %d", r.Status)
 	}
+	if r := e.do("GET", "/v1/breaches/not-an-id/evidence.zip", breach.RoleAuditor, nil); r.Status/100 != 4 ||
+		r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("malformed breach ID: %d %s %s", r.Status, r.Header.Get("Content-Type"), r.Body)
+	}
 }
 
 // A bundle changed after download is refused, naming the first bad member: a byte of a member,
