@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +28,11 @@ import (
 //	BREACHD_EVIDENCE_PEOPLE=1000000 go test ./api -run '^$' -bench 'EvidenceBundle/people=env' -benchtime 1x -timeout 120m
 //
 // The setup (upload and dispatch, untimed) leaves the notices queued: no worker sends them, so
-// each proof has the notice's creation and queueing in the chain.
+// each proof has the notice's creation and queueing in the chain. BREACHD_EVIDENCE_SENT=1 then
+// records every notice as sent (a notice.sent event of its own, as the workers write it), so that
+// each proof also reads an event no other notice shares:
+//
+//	BREACHD_EVIDENCE_SENT=1 go test ./api -run '^$' -bench 'EvidenceBundle/people=100000' -benchtime 1x
 func BenchmarkEvidenceBundle(b *testing.B) {
 	sizes := []string{"10000", "100000"}
 	if v := os.Getenv("BREACHD_EVIDENCE_PEOPLE"); v != "" {
@@ -44,6 +49,9 @@ func BenchmarkEvidenceBundle(b *testing.B) {
 			}
 			e := newEnv(b)
 			id, notices := dispatchedBreach(b, e.handler, people)
+			if os.Getenv("BREACHD_EVIDENCE_SENT") == "1" {
+				markAllSent(b, e, id)
+			}
 			var csvPeak, zipPeak, csvLive, zipLive atomic.Uint64
 			var csvTime, zipTime time.Duration
 			var zipBytes, csvBytes int64
@@ -156,4 +164,51 @@ func dispatchedBreach(b *testing.B, h http.Handler, people int) (string, int) {
 		b.Fatal(fmt.Errorf("no notices after dispatch"))
 	}
 	return v.ID, st.Total
+}
+
+// markAllSent records every notice of the breach as sent, with its notice.sent event, from a few
+// goroutines, and chains the events.
+func markAllSent(b *testing.B, e *env, id string) {
+	b.Helper()
+	ctx := b.Context()
+	ids := make(chan string, 1000)
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	for range 8 {
+		wg.Go(func() {
+			for nid := range ids {
+				if _, err := e.store.UpdateNotice(ctx, nid, func(n *breach.Notice) ([]breach.Event, error) {
+					now := time.Now().UTC()
+					n.Status, n.SentAt, n.Attempts = breach.NoticeSent, now, n.Attempts+1
+					return []breach.Event{{Type: breach.EventNoticeSent, Actor: "worker", Role: breach.RoleAdmin, At: now,
+						Summary: "benchmark: sent", Data: map[string]any{"notice_id": n.ID, "channel": string(n.Channel),
+							"message_id": "<" + n.ID + "@bench.example>"}}}, nil
+				}); err != nil {
+					failed.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
+	cursor := ""
+	for {
+		page, next, err := e.store.Notices(ctx, id, breach.NoticeFilter{Cursor: cursor, Limit: 200})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range page {
+			ids <- n.ID
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	close(ids)
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(*err)
+	}
+	if _, err := e.store.Chain(ctx, id); err != nil {
+		b.Fatal(err)
+	}
 }
