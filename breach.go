@@ -390,6 +390,19 @@ type Event struct {
 	Private map[string]string `json:"private,omitempty"`
 }
 
+// NoticeLevel reports whether the event is about notices rather than the breach: a notice's
+// queueing, sending, delivery or failure, a call attempt, a print batch (their number grows with
+// the number of people; the breach's own events do not).
+func (e Event) NoticeLevel() bool {
+	if strings.HasPrefix(string(e.Type), "notice.") || strings.HasPrefix(string(e.Type), "call.") ||
+		strings.HasPrefix(string(e.Type), "print_batch.") {
+		return true
+	}
+	_, one := e.Data["notice_id"]
+	_, many := e.Data["notice_ids"]
+	return one || many
+}
+
 // BreachFilter selects breaches to list. Results are newest first.
 type BreachFilter struct {
 	Status Status // empty: any

@@ -75,7 +75,10 @@ type Checkpoint struct {
 	// breach recorded by an older breachd); "" when every event is chained.
 	ChainStart string    `json:"chain_start,omitempty"`
 	At         time.Time `json:"at"`
-	Reason     string    `json:"reason"` // close, export, on_demand or purge
+	Reason     string    `json:"reason"` // close, export, on_demand, purge or evidence_bundle
+	// ManifestSHA256 is, for an evidence bundle's checkpoint, the hex SHA-256 of the bundle's
+	// MANIFEST: the signature then covers every file the manifest lists. "" otherwise.
+	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
 }
 
 // Checkpoint reasons.
@@ -84,6 +87,7 @@ const (
 	CheckpointExport   = "export"
 	CheckpointOnDemand = "on_demand"
 	CheckpointPurge    = "purge"
+	CheckpointEvidence = "evidence_bundle"
 )
 
 // Message is the exact bytes a checkpoint's signature covers.
@@ -97,6 +101,10 @@ func (c Checkpoint) Message() []byte {
 		b.WriteByte('=')
 		b.WriteString(strconv.Quote(kv[1]))
 		b.WriteByte('\n')
+	}
+	// Only a bundle's checkpoint has the line, so every other checkpoint signs what it always did.
+	if c.ManifestSHA256 != "" {
+		b.WriteString("manifest_sha256=" + strconv.Quote(c.ManifestSHA256) + "\n")
 	}
 	return b.Bytes()
 }

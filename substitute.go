@@ -78,8 +78,13 @@ type ClosureReport struct {
 	DeadlineMet *bool // nil while the deadline is open or there is none
 	Substitute  SubstituteRecord
 	Agencies    []AgencyNoticeRecord
-	Events      []Event // the whole audit trail, oldest first
-	Outcome     *Outcome
+	// Events are the events the timeline lists, oldest first: the breach-level ones (see
+	// Event.NoticeLevel). NoticeEvents counts the notice-level events by type, which the timeline
+	// summarises: a big breach has millions, and each is in the event log (the chain export and
+	// the evidence bundle).
+	Events       []Event
+	NoticeEvents map[EventType]int
+	Outcome      *Outcome
 	// Progress is the same count of notices the status endpoint shows; Obligations the ledger
 	// (rules.Obligations) as of GeneratedAt, waivers included.
 	Progress    NoticeProgress

@@ -58,6 +58,9 @@ type Config struct {
 	// Retention purges closed breaches' personal data after the retention period (nil: the purge
 	// route answers 503).
 	Retention Purger
+	// Evidence reads what the evidence bundle needs in batches and keeps the agency documents as
+	// sent. nil: the bundle answers 503 and agency documents are recorded by their hash alone.
+	Evidence EvidenceStore
 	// BatchSize is how many letters a print batch takes (default and most: breach.MaxPrintBatch).
 	BatchSize int
 	Keys      *Keys

@@ -80,6 +80,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		{"listEvents", "GET", "/v1/breaches/" + b.ID + "/events", nil, everyone},
 		{"verifyEvents", "GET", "/v1/breaches/" + b.ID + "/events/verify", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
 		{"exportEvents", "GET", "/v1/breaches/" + b.ID + "/events/export", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
+		{"getEvidenceBundle", "GET", "/v1/breaches/" + b.ID + "/evidence.zip", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
 		{"createCheckpoint", "POST", "/v1/breaches/" + b.ID + "/events/checkpoints", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},
 		{"getSigningKey", "GET", "/v1/signing-key", nil, nil},
 		{"getNoticeProof", "GET", "/v1/notices/" + noNotice + "/proof", nil, []breach.Role{breach.RoleAdmin, breach.RoleAuditor}},

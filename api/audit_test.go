@@ -108,13 +108,29 @@ func TestAuditTrailAndProofOfNotice(t *testing.T) {
 	}
 
 	// An event edited in Redis: the bounce's SMTP status rewritten.
+	bad := editBounceEvent(t, e, b.ID)
+	e.do("GET", "/v1/breaches/"+b.ID+"/events/verify", breach.RoleAdmin, nil).json(t, &v)
+	if v.Verified || v.FirstBad == nil || v.FirstBad.EventID != bad || v.FirstBad.Position != types[breach.EventNoticeBounced].ChainPosition {
+		t.Fatalf("after the bounce event was edited: %+v (first bad %+v), want %s at %d", v, v.FirstBad, bad, types[breach.EventNoticeBounced].ChainPosition)
+	}
+	// The old export still verifies (it was signed before the edit); a new one shows the edit at its line.
+	r = e.do("GET", "/v1/breaches/"+b.ID+"/events/export", breach.RoleAuditor, nil)
+	if rep := breach.VerifyExport(bytes.NewReader(r.Body), pub); rep.Verified || rep.Line != v.FirstBad.Position+1 {
+		t.Fatalf("export after the edit: %+v, want line %d", rep, v.FirstBad.Position+1)
+	}
+}
+
+// editBounceEvent rewrites, in Redis, the SMTP status of the breach's bounce event (550 5.1.1 →
+// 250 2.0.0), keeping its ID, and returns the ID.
+func editBounceEvent(t *testing.T, e *env, breachID string) string {
+	t.Helper()
 	ctx := context.Background()
-	key2 := "breachd:breach:{" + b.ID + "}:events"
-	raw, err := e.rdb.Do(ctx, "XRANGE", key2, "-", "+").Slice()
+	key := "breachd:breach:{" + breachID + "}:events"
+	raw, err := e.rdb.Do(ctx, "XRANGE", key, "-", "+").Slice()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.rdb.Del(ctx, key2).Err(); err != nil {
+	if err := e.rdb.Del(ctx, key).Err(); err != nil {
 		t.Fatal(err)
 	}
 	bad := ""
@@ -127,19 +143,11 @@ func TestAuditTrailAndProofOfNotice(t *testing.T) {
 				bad = pair[0].(string)
 			}
 		}
-		if err := e.rdb.Do(ctx, append([]any{"XADD", key2, pair[0]}, fields...)...).Err(); err != nil {
+		if err := e.rdb.Do(ctx, append([]any{"XADD", key, pair[0]}, fields...)...).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.do("GET", "/v1/breaches/"+b.ID+"/events/verify", breach.RoleAdmin, nil).json(t, &v)
-	if v.Verified || v.FirstBad == nil || v.FirstBad.EventID != bad || v.FirstBad.Position != types[breach.EventNoticeBounced].ChainPosition {
-		t.Fatalf("after the bounce event was edited: %+v (first bad %+v), want %s at %d", v, v.FirstBad, bad, types[breach.EventNoticeBounced].ChainPosition)
-	}
-	// The old export still verifies (it was signed before the edit); a new one shows the edit at its line.
-	r = e.do("GET", "/v1/breaches/"+b.ID+"/events/export", breach.RoleAuditor, nil)
-	if rep := breach.VerifyExport(bytes.NewReader(r.Body), pub); rep.Verified || rep.Line != v.FirstBad.Position+1 {
-		t.Fatalf("export after the edit: %+v, want line %d", rep, v.FirstBad.Position+1)
-	}
+	return bad
 }
 
 // A checkpoint is signed on every close, and on demand.

@@ -136,6 +136,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 		Documents:   letters.NewDocuments(renderer, sender),
 		DeadLetters: worker,
 		Audit:       store,
+		Evidence:    store,
 		Proofs:      letters.NewDocuments(renderer, sender),
 		Retention:   retention,
 		Keys:        keys,

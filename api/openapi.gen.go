@@ -1154,6 +1154,9 @@ type ServerInterface interface {
 	// VerifyEvents Verify the breach's tamper-evident audit trail (hash chain and signed checkpoints).
 	// (GET /v1/breaches/{id}/events/verify)
 	VerifyEvents(ctx *echo.Context, id BreachID) error
+	// GetEvidenceBundle The evidence bundle, streamed as a zip, for `breachd verify evidence.zip`.
+	// (GET /v1/breaches/{id}/evidence.zip)
+	GetEvidenceBundle(ctx *echo.Context, id BreachID) error
 	// PlaceHold Record a law-enforcement request to delay notice.
 	// (POST /v1/breaches/{id}/holds)
 	PlaceHold(ctx *echo.Context, id BreachID) error
@@ -1614,6 +1617,22 @@ func (w *ServerInterfaceWrapper) VerifyEvents(ctx *echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VerifyEvents(ctx, id)
+	return err
+}
+
+// GetEvidenceBundle converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvidenceBundle(ctx *echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id BreachID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvidenceBundle(ctx, id)
 	return err
 }
 
@@ -2387,6 +2406,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/breaches/:id/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/events/verify", wrapper.VerifyEvents, options.OperationMiddlewares["verifyEvents"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/events/export", wrapper.ExportEvents, options.OperationMiddlewares["exportEvents"]...)
+	router.GET(options.BaseURL+"/v1/breaches/:id/evidence.zip", wrapper.GetEvidenceBundle, options.OperationMiddlewares["getEvidenceBundle"]...)
 	router.POST(options.BaseURL+"/v1/breaches/:id/events/checkpoints", wrapper.CreateCheckpoint, options.OperationMiddlewares["createCheckpoint"]...)
 	router.GET(options.BaseURL+"/v1/signing-key", wrapper.GetSigningKey, options.OperationMiddlewares["getSigningKey"]...)
 	router.GET(options.BaseURL+"/v1/breaches/:id/recipients", wrapper.ListRecipients, options.OperationMiddlewares["listRecipients"]...)
@@ -4551,6 +4571,122 @@ type VerifyEvents503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response VerifyEvents503ApplicationProblemPlusJSONResponse) VisitVerifyEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvidenceBundleRequestObject struct {
+	Id BreachID `json:"id"`
+}
+
+type GetEvidenceBundleResponseObject interface {
+	VisitGetEvidenceBundleResponse(w http.ResponseWriter) error
+}
+
+type GetEvidenceBundle200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type GetEvidenceBundle200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       GetEvidenceBundle200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetEvidenceBundle200ApplicationzipResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetEvidenceBundle401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceBundle401ApplicationProblemPlusJSONResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvidenceBundle403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceBundle403ApplicationProblemPlusJSONResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvidenceBundle404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceBundle404ApplicationProblemPlusJSONResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvidenceBundle422ApplicationProblemPlusJSONResponse struct {
+	InvalidApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceBundle422ApplicationProblemPlusJSONResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvidenceBundle503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvidenceBundle503ApplicationProblemPlusJSONResponse) VisitGetEvidenceBundleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -8870,6 +9006,9 @@ type StrictServerInterface interface {
 	// VerifyEvents Verify the breach's tamper-evident audit trail (hash chain and signed checkpoints).
 	// (GET /v1/breaches/{id}/events/verify)
 	VerifyEvents(ctx context.Context, request VerifyEventsRequestObject) (VerifyEventsResponseObject, error)
+	// GetEvidenceBundle The evidence bundle, streamed as a zip, for `breachd verify evidence.zip`.
+	// (GET /v1/breaches/{id}/evidence.zip)
+	GetEvidenceBundle(ctx context.Context, request GetEvidenceBundleRequestObject) (GetEvidenceBundleResponseObject, error)
 	// PlaceHold Record a law-enforcement request to delay notice.
 	// (POST /v1/breaches/{id}/holds)
 	PlaceHold(ctx context.Context, request PlaceHoldRequestObject) (PlaceHoldResponseObject, error)
@@ -9614,6 +9753,31 @@ func (sh *strictHandler) VerifyEvents(ctx *echo.Context, id BreachID) error {
 		return err
 	} else if validResponse, ok := response.(VerifyEventsResponseObject); ok {
 		return validResponse.VisitVerifyEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvidenceBundle operation middleware
+func (sh *strictHandler) GetEvidenceBundle(ctx *echo.Context, id BreachID) error {
+	var request GetEvidenceBundleRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvidenceBundle(ctx.Request().Context(), request.(GetEvidenceBundleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvidenceBundle")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvidenceBundleResponseObject); ok {
+		return validResponse.VisitGetEvidenceBundleResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

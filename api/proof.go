@@ -52,7 +52,7 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
-	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	pc, err := h.proofCaseOf(ctx, b)
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
@@ -60,7 +60,39 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if err != nil {
 		return breach.NoticeProof{}, err
 	}
-	p := breach.NoticeProof{NoticeID: n.ID, BreachID: b.ID, GeneratedAt: h.cfg.Now().UTC(), Channel: n.Channel,
+	people := make([]*breach.Recipient, 0, len(n.RecipientIDs))
+	for _, rid := range n.RecipientIDs {
+		r, err := h.cfg.Recipients.Recipient(ctx, b.ID, rid)
+		if err != nil {
+			return breach.NoticeProof{}, err
+		}
+		people = append(people, r)
+	}
+	return pc.proof(n, people, chained), nil
+}
+
+// proofCase is what the proofs of one breach's notices share: the breach and its plan, read once
+// for a single proof or for the million of an evidence bundle.
+type proofCase struct {
+	b    *breach.Breach
+	plan breach.Plan
+	now  time.Time
+	loc  *time.Location // the breach's zone, loaded once (LoadLocation reads the zone file)
+}
+
+func (h *handlers) proofCaseOf(ctx context.Context, b *breach.Breach) (*proofCase, error) {
+	plan, _, err := h.planOf(ctx, b, breach.Date{})
+	if err != nil {
+		return nil, err
+	}
+	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC(), loc: b.Determination.Location()}, nil
+}
+
+// proof assembles the proof of notice n from the people it covers (in n.RecipientIDs order) and
+// its chained events, oldest first.
+func (pc *proofCase) proof(n *breach.Notice, people []*breach.Recipient, chained []breach.ChainedEvent) breach.NoticeProof {
+	b, plan := pc.b, pc.plan
+	p := breach.NoticeProof{NoticeID: n.ID, BreachID: b.ID, GeneratedAt: pc.now, Channel: n.Channel,
 		Status: n.Status, Language: n.Language, Substitute: n.Substitute, Deadline: plan.Deadline,
 		Who:      breach.ProofWho{Addressee: n.AddresseeName, ToGuardian: n.ToGuardian, Children: n.Children, People: []breach.ProofPerson{}},
 		Fallback: breach.ProofFallback{FallbackFor: n.FallbackFor, FallbackID: n.FallbackID},
@@ -77,18 +109,14 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 		}
 	}
 	var first *breach.Recipient
-	for _, rid := range n.RecipientIDs {
-		r, err := h.cfg.Recipients.Recipient(ctx, b.ID, rid)
-		if err != nil {
-			return breach.NoticeProof{}, err
-		}
+	for _, r := range people {
 		if first == nil {
 			first = r
 		}
 		p.Who.People = append(p.Who.People, breach.ProofPerson{RecipientID: r.ID, ExternalID: r.ExternalID, Name: r.Name(),
 			Row: r.Row, Upload: breach.NotRecorded})
 	}
-	asOf := breach.DateOf(n.CreatedAt, b.Determination.Location())
+	asOf := breach.DateOf(n.CreatedAt, pc.loc)
 	p.Route.Codes = []string{}
 	if first != nil {
 		rt := rules.ChooseRoute(*first, asOf)
@@ -118,7 +146,7 @@ func (h *handlers) noticeProof(ctx context.Context, nid string) (breach.NoticePr
 	if b.Purged != nil {
 		purgedProof(&p, breach.PurgedText(b.Purged.At))
 	}
-	return p, nil
+	return p
 }
 
 // purgedProof says, where a proof names a person or their contact, that the breach's personal

@@ -295,13 +295,21 @@ func (h *handlers) RecordAgencyNoticeSent(ctx context.Context, req RecordAgencyN
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.New()
+	var doc bytes.Buffer
 	if !req.Body.SentOn.Before(s.b.Determination.DiscoveredOn) {
-		if err := h.cfg.Documents.AgencyDocument(ctx, sum, agency, s.caseDocument(req.Body.SentOn)); err != nil {
+		if err := h.cfg.Documents.AgencyDocument(ctx, &doc, agency, s.caseDocument(req.Body.SentOn)); err != nil {
 			return nil, err
 		}
 	}
-	docHash := hex.EncodeToString(sum.Sum(nil))
+	sum := sha256.Sum256(doc.Bytes())
+	docHash := hex.EncodeToString(sum[:])
+	// Kept before it is recorded as sent, so the evidence bundle holds the bytes the hash is of (a
+	// document kept for a refused record is never listed).
+	if h.cfg.Evidence != nil && doc.Len() > 0 {
+		if _, err := h.cfg.Evidence.KeepDocument(ctx, s.b.ID, doc.Bytes()); err != nil {
+			return nil, err
+		}
+	}
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		if err := notHeld(b); err != nil {
 			return breach.Event{}, err
@@ -393,22 +401,10 @@ func (h *handlers) GetClosureReport(ctx context.Context, req GetClosureReportReq
 	if err != nil {
 		return nil, err
 	}
-	var events []breach.Event
-	cursor := ""
-	for {
-		page, next, err := h.cfg.Store.Events(ctx, s.b.ID, cursor, 200)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, page...)
-		if next == "" {
-			break
-		}
-		cursor = next
+	r, _, err := h.closureReport(ctx, s)
+	if err != nil {
+		return nil, err
 	}
-	r := breach.ClosureReport{Breach: s.b, Plan: s.plan, Recipients: s.rc, Notices: s.counts, Progress: s.progress, Obligations: s.obligations,
-		DeadlineMet: s.status.DeadlineMet, Substitute: s.b.Substitute, Agencies: s.b.AgencyNotices, Events: events,
-		Outcome: s.b.Outcome, GeneratedAt: h.cfg.Now().UTC()}
 	var buf bytes.Buffer
 	if err := h.cfg.Documents.ClosureReport(ctx, &buf, r); err != nil {
 		return nil, err

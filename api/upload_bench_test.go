@@ -77,17 +77,24 @@ func createBenchBreach(b *testing.B, h http.Handler) string {
 
 // sampleHeap records the largest HeapInuse seen until stop is called.
 func sampleHeap(peak *atomic.Uint64) (stop func()) {
+	var ms runtime.MemStats
+	return sampleMax(peak, func() uint64 {
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse
+	})
+}
+
+// sampleMax records the largest value read returns, every 10 ms, until stop is called.
+func sampleMax(peak *atomic.Uint64, read func() uint64) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
-		var ms runtime.MemStats
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
+			if v := read(); v > peak.Load() {
+				peak.Store(v)
 			}
 			select {
 			case <-done:

@@ -76,6 +76,11 @@ func checkpointsKey(id string) string  { return fmt.Sprintf(keyCheckpointsFmt, i
 // chainPage is how many stream entries one chaining step reads.
 const chainPage = 500
 
+// walkPage is how many stream entries verification and export read at a time: fewer than a
+// chaining step, since an export streams the entries on (a notice.queued event listing a thousand
+// notices is 40 KB, so 500 of them held at once were 20 MB).
+const walkPage = 100
+
 // maxIndexArgs bounds the notice-index values one append script takes (unpack and Lua stack).
 const maxIndexArgs = 20000
 
@@ -445,11 +450,11 @@ type chainWalker struct {
 
 func (w *chainWalker) peekStream() (*rawEntry, error) {
 	if len(w.stream) == 0 && !w.streamDone {
-		es, err := w.s.rawRange(w.ctx, eventsKey(w.id), "("+w.streamNext, "+", chainPage)
+		es, err := w.s.rawRange(w.ctx, eventsKey(w.id), "("+w.streamNext, "+", walkPage)
 		if err != nil {
 			return nil, storeErr("load events of breach "+w.id, err)
 		}
-		w.stream, w.streamDone = es, len(es) < chainPage
+		w.stream, w.streamDone = es, len(es) < walkPage
 		if len(es) > 0 {
 			w.streamNext = es[len(es)-1].id
 		}

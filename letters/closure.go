@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +19,9 @@ import (
 // every field (a reporter who asked for anonymity is shown as "anonymous"); the plan's decisions,
 // each reason with its code and citation; the deadline and whether it was met; the law-enforcement
 // holds; the people affected; the notices by channel and status; the substitute notice; the
-// agency notices; the outcome; and the whole timeline of events. Tables that run over a page
-// repeat their header row; every page carries the breach and "Page N of M".
+// agency notices; the outcome; and the timeline: the breach's events, and its notice events counted
+// by type (r.NoticeEvents). Tables that run over a page repeat their header row; every page
+// carries the breach and "Page N of M".
 //
 // Times are printed in the breach's time zone. The PDF's creation date is r.GeneratedAt (the
 // renderer's clock when zero), so the same record gives the same bytes.
@@ -372,8 +375,21 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 
 	// Timeline.
 	section("Timeline")
-	rep.para(fmt.Sprintf("%s, oldest first. Times are in %s.", plural(len(r.Events), "event", "events"), loc.String()),
-		false, repBodySize, repBodyLead, 0)
+	noticeTypes := slices.Sorted(maps.Keys(r.NoticeEvents))
+	noticeTotal := 0
+	for _, t := range noticeTypes {
+		noticeTotal += r.NoticeEvents[t]
+	}
+	lead := fmt.Sprintf("%s, oldest first. Times are in %s.", plural(len(r.Events), "event", "events"), loc.String())
+	if len(noticeTypes) > 0 {
+		// A breach of a million people has millions of notice events: they are counted here and
+		// listed one by one in the event log (the chain export, the evidence bundle).
+		lead = fmt.Sprintf("The breach's %s, oldest first; its %s about notices (queued, sent, delivered, mailed, calls, "+
+			"print batches) are counted by type after them, and listed one by one in the event log (the chain export and "+
+			"the evidence bundle's events.ndjson). Times are in %s.",
+			plural(len(r.Events), "event", "events"), plural(noticeTotal, "event", "events"), loc.String())
+	}
+	rep.para(lead, false, repBodySize, repBodyLead, 0)
 	rep.y += 4
 	rows = make([][]string, 0, len(r.Events))
 	for i, e := range r.Events {
@@ -398,6 +414,15 @@ func (d *Documents) layoutClosure(ctx context.Context, r *breach.ClosureReport, 
 		tw, yw := rep.fit(times, 0.22), rep.fit(types, 0.26)
 		rep.table([]column{{title: "Time", width: tw}, {title: "Actor", width: 0.17}, {title: "Role", width: 0.07},
 			{title: "Type", width: yw}, {title: "Summary", width: 0.76 - tw - yw}}, rows, nil)
+	}
+	if len(noticeTypes) > 0 {
+		rep.y += 4
+		rows = make([][]string, len(noticeTypes))
+		for i, t := range noticeTypes {
+			rows[i] = []string{c(fmt.Sprintf("notice_events[%d]", i), string(t), false), thousands(r.NoticeEvents[t])}
+		}
+		rep.table([]column{{title: "Notice events by type", width: 0.6}, {title: "Events", width: 0.4, right: true}}, rows,
+			[]string{"Total", thousands(noticeTotal)})
 	}
 	if rep.err != nil {
 		return fail(rep.err)

@@ -232,6 +232,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		Documents:      letters.NewDocuments(renderer, cfg.Sender),
 		DeadLetters:    worker,
 		Audit:          store,
+		Evidence:       store,
 		Proofs:         letters.NewDocuments(renderer, cfg.Sender),
 		Retention:      retention,
 		TwilioCallback: twilioCallback,
