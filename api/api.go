@@ -60,6 +60,9 @@ type Config struct {
 	Keys      *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
 	Ready func(context.Context) error
+	// ReadyWarnings, when Ready passes, says what is ready but not as safe as it should be (a
+	// Redis that may lose answered writes in a crash: jobs.Store.CrashSafety); nil: nothing.
+	ReadyWarnings func(context.Context) []string
 	// Channels reports how each sending channel's server answered the workers' last attempt
 	// (jobs.Store.ChannelHealth), shown in the delivery status and as the gauge
 	// breachd_channel_degraded. Nil: not shown.

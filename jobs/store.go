@@ -536,24 +536,26 @@ func (s *Store) Ping(ctx context.Context) error {
 // lose everything on restart. It returns an error when CONFIG is disabled or renamed (managed
 // Redis services often do that): the caller should then say persistence is unknown.
 func (s *Store) Persistence(ctx context.Context) (aof bool, rdb bool, err error) {
-	get := func(param string) (string, error) {
-		m, err := s.rdb.ConfigGet(ctx, param).Result()
-		if err != nil {
-			return "", storeErr("read redis config "+param, err)
-		}
-		v, ok := m[param]
-		if !ok {
-			return "", fmt.Errorf("read redis config %s: the server did not answer it", param)
-		}
-		return v, nil
-	}
-	ao, err := get("appendonly")
+	ao, err := s.config(ctx, "appendonly")
 	if err != nil {
 		return false, false, err
 	}
-	save, err := get("save")
+	save, err := s.config(ctx, "save")
 	if err != nil {
 		return false, false, err
 	}
 	return ao == "yes", save != "", nil
+}
+
+// config reads one server setting (CONFIG GET).
+func (s *Store) config(ctx context.Context, param string) (string, error) {
+	m, err := s.rdb.ConfigGet(ctx, param).Result()
+	if err != nil {
+		return "", storeErr("read redis config "+param, err)
+	}
+	v, ok := m[param]
+	if !ok {
+		return "", fmt.Errorf("read redis config %s: the server did not answer it", param)
+	}
+	return v, nil
 }
