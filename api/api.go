@@ -39,6 +39,10 @@ const DefaultMaxBodyBytes = 1 << 20
 type Config struct {
 	Store      breach.BreachStore
 	Recipients breach.RecipientStore
+	// Uploads follows each upload in the audit trail from its start, so that one cut short by a
+	// crash is told too (upload.interrupted), and keeps the list from being declared complete
+	// while an upload is unfinished. Nil: only the end of an upload is recorded.
+	Uploads    breach.UploadLedger
 	Notices    breach.NoticeStore
 	Dispatcher Dispatcher
 	Calls      CallRecorder

@@ -328,6 +328,11 @@ func (s *Store) Breaches(ctx context.Context, f breach.BreachFilter) ([]*breach.
 // the new version is recorded as made by the event's Actor at its At. fn may not change the ID,
 // and may raise the version by 1 only. After maxUpdateAttempts lost races it returns ECONFLICT.
 func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.Breach) (breach.Event, error)) (*breach.Breach, error) {
+	return s.updateBreach(ctx, id, fn, nil)
+}
+
+// updateBreach is UpdateBreach that also queues also's writes in the same transaction.
+func (s *Store) updateBreach(ctx context.Context, id string, fn func(b *breach.Breach) (breach.Event, error), also func(p redis.Pipeliner)) (*breach.Breach, error) {
 	if !validID(id) {
 		return nil, notFound(id)
 	}
@@ -404,6 +409,9 @@ func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.B
 					p.RPush(ctx, dkey, kept)
 				}
 				p.XAdd(ctx, &redis.XAddArgs{Stream: eventsKey(id), Values: evVals})
+				if also != nil {
+					also(p)
+				}
 				return nil
 			})
 			if err == nil {

@@ -204,6 +204,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		go func() { defer close(chainerDone); store.RunChainer(chainCtx, chainInterval, log) }()
 		defer func() { stopChainer(); <-chainerDone }()
 	}
+	// Uploads whose process died (kill -9, a crash) are closed with an upload.interrupted event:
+	// at start-up, then every jobs.UploadSweepInterval, by every process (each close is atomic).
+	sweepCtx, stopSweeper := context.WithCancel(ctx)
+	sweeperDone := make(chan struct{})
+	go func() { defer close(sweeperDone); store.RunUploadSweeper(sweepCtx, jobs.UploadSweepInterval, log) }()
+	defer func() { stopSweeper(); <-sweeperDone }()
 	ready := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
@@ -218,6 +224,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	} else if handler, err = api.New(api.Config{
 		Store:          store,
 		Recipients:     store,
+		Uploads:        store,
 		Notices:        store,
 		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
 		Calls:          worker,
