@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,7 +204,12 @@ func (s *Store) UnfinishedUploads(ctx context.Context, breachID string) ([]breac
 		u.Open = false
 		out = append(out, u)
 	}
-	slices.SortFunc(out, func(a, b breach.UnfinishedUpload) int { return a.At.Compare(b.At) })
+	slices.SortFunc(out, func(a, b breach.UnfinishedUpload) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 
@@ -268,8 +274,8 @@ func interruptedEvent(u breach.UnfinishedUpload, now time.Time) breach.Event {
 		file = u.File + ", " + u.Format
 	}
 	return breach.Event{Type: breach.EventUploadInterrupted, Actor: workerActor.ID, Role: workerActor.Role, At: now,
-		Summary: fmt.Sprintf("upload %s (%s, started %s) was interrupted: the process receiving it stopped after %d rows; "+
-			"%d accepted, %d duplicates, %d rejected were kept, the rest of the file was not read; upload the file again "+
+		Summary: fmt.Sprintf("upload %s (%s, started %s) was interrupted: the process receiving it stopped after %d rows "+
+			"(%d accepted, %d duplicates, %d rejected); the rest of the file was not read; upload the file again "+
 			"(the rows already kept are reported as duplicates)", u.ID, file, u.At.UTC().Format(time.RFC3339), u.Rows, u.Accepted, u.Duplicates, u.Rejected),
 		Data: map[string]any{"upload_id": u.ID, "format": u.Format, "file": u.File, "rows": u.Rows, "accepted": u.Accepted,
 			"duplicates": u.Duplicates, "rejected_rows": u.Rejected, "complete": false}}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/mail"
 	"os/exec"
@@ -35,6 +37,7 @@ func TestWorkerKilledMidSend(t *testing.T) {
 		t.Skip("starts processes; -short skips it")
 	}
 	c := startCrashRun(t, "everysec")
+	c.dispatchBreach()
 	worker := c.startWorker("worker1")
 	waitUntil(t, "the first worker to send", 60*time.Second, func() bool { return len(c.sink.Messages()) >= c.emails/5 })
 	if err := worker.Process.Signal(syscall.SIGKILL); err != nil {
@@ -73,6 +76,7 @@ func TestRedisKilledMidSend(t *testing.T) {
 		t.Skip("starts processes; -short skips it")
 	}
 	c := startCrashRun(t, "always")
+	c.dispatchBreach()
 	c.startWorker("worker")
 	waitUntil(t, "the worker to send", 60*time.Second, func() bool { return len(c.sink.Messages()) >= c.emails/5 })
 	c.redis.kill()
@@ -91,20 +95,170 @@ func TestRedisKilledMidSend(t *testing.T) {
 		duringOutage-beforeKill, time.Since(restartedAt).Seconds()))
 }
 
-// crashRun is one crash test's cast: Redis, the breachd binary, an API process, the SMTP sink, and
-// a breach of crashPeople people dispatched (nothing sent yet: no worker runs).
-type crashRun struct {
-	t      *testing.T
-	dir    string
-	bin    string
-	env    []string
-	base   string
-	id     string
-	emails int
-	redis  *redisProc
-	sink   *smtptest.Server
+// The upload the API is killed in: uploadPeople rows, of which the first uploadSent reach the
+// API before the kill (the rest are held back until then).
+const (
+	uploadPeople = 60_000
+	uploadSent   = 20_500
+)
+
+// uploadRow writes row i of that upload: one row in 89 is refused (state XX), one in 97 repeats
+// person 0 (a duplicate), the others are person i. It says which.
+func uploadRow(w io.Writer, i int) (rejected, duplicate bool) {
+	switch {
+	case i%89 == 88:
+		fmt.Fprintf(w, "S-R%05d,Cy,Moe %d,%d Elm St,Muncie,XX,47305,,mail,,en,1980-01-01\n", i, i, i)
+		return true, false
+	case i%97 == 96:
+		crashCSVRow(w, 0)
+		return false, true
+	}
+	crashCSVRow(w, i)
+	return false, false
 }
 
+// TestAPIKilledMidUpload is issue 10 §2's interrupted upload with real processes: the API is
+// killed with SIGKILL in the middle of a large CSV upload (the client has sent 20,500 of 60,000
+// rows), another API process is started, and then the trail is true without anyone touching the
+// breach: upload.started (with the file's name) and, once the dead upload's lease has run out,
+// upload.interrupted with counts equal to what the store holds — the rows of every batch stored
+// (accepted, duplicates, rejected), not the rows the dead process still held. The list cannot be
+// declared complete until the file is uploaded again, whole.
+func TestAPIKilledMidUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes; -short skips it")
+	}
+	c := startCrashRun(t, "always")
+	c.id = c.createBreach(uploadPeople)
+
+	// What the store holds once the dead process had stored every full batch (1,000 rows that are
+	// not refused) of what it received: the counts at the last batch's cut.
+	var want struct{ rows, accepted, duplicates, rejected int }
+	valid, unique, dups, rejected := 0, 0, 0, 0
+	for i := range uploadSent {
+		rej, dup := uploadRow(io.Discard, i)
+		switch {
+		case rej:
+			rejected++
+			continue
+		case dup:
+			dups++
+		default:
+			unique++
+		}
+		if valid++; valid%1000 == 0 {
+			want.rows, want.accepted, want.duplicates, want.rejected = i+1, unique, dups, rejected
+		}
+	}
+
+	body, w := io.Pipe()
+	held := make(chan struct{})
+	go func() {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		bw.WriteString(crashCSVHeader)
+		for i := range uploadPeople {
+			if i == uploadSent {
+				bw.Flush()
+				<-held
+			}
+			uploadRow(bw, i)
+		}
+		w.CloseWithError(bw.Flush())
+	}()
+	uploadDone := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", c.base+"/v1/breaches/"+c.id+"/recipients", body)
+		req.Header.Set("Content-Type", "text/csv")
+		req.Header.Set("Content-Disposition", `attachment; filename="pike-creek-students.csv"`)
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			err = fmt.Errorf("the upload was answered %d", res.StatusCode)
+		}
+		uploadDone <- err
+	}()
+	affected := func() int {
+		_, v := apiCall(t, "GET", c.base+"/v1/breaches/"+c.id, "", nil)
+		n, _ := v["recipient_counts"].(map[string]any)["affected"].(float64)
+		return int(n)
+	}
+	waitUntil(t, fmt.Sprintf("the API to store %d people", want.accepted), 60*time.Second, func() bool { return affected() == want.accepted })
+	if err := c.api.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.api.Wait()
+	close(held)
+	t.Logf("API killed mid-upload: %v", <-uploadDone)
+	killedAt := time.Now()
+
+	c.startAPI("api-after")
+	var started, interrupted map[string]any
+	waitUntil(t, "the upload to be closed as interrupted", 90*time.Second, func() bool {
+		for _, ev := range allEvents(t, c.base, c.id) {
+			switch ev["type"] {
+			case "upload.started":
+				started = ev
+			case "upload.interrupted":
+				interrupted = ev
+			case "recipients.uploaded":
+				t.Fatalf("the killed upload recorded an end: %v", ev)
+			}
+		}
+		return interrupted != nil
+	})
+	stored := affected()
+	d := interrupted["data"].(map[string]any)
+	t.Logf("%d of %d rows sent before the kill; %d people stored; closed %.1f s after the kill: %s",
+		uploadSent, uploadPeople, stored, time.Since(killedAt).Seconds(), interrupted["summary"])
+	sd, _ := started["data"].(map[string]any)
+	if sd["upload_id"] == nil || sd["upload_id"] != d["upload_id"] || sd["file"] != "pike-creek-students.csv" || sd["format"] != "text/csv" {
+		t.Errorf("upload.started %v; upload.interrupted %v", started, interrupted)
+	}
+	if stored != want.accepted || d["accepted"] != float64(stored) || d["duplicates"] != float64(want.duplicates) ||
+		d["rejected_rows"] != float64(want.rejected) || d["rows"] != float64(want.rows) || d["complete"] != false {
+		t.Errorf("upload.interrupted says %v; the store holds %d people; want rows %d, accepted %d, duplicates %d, rejected %d",
+			d, stored, want.rows, want.accepted, want.duplicates, want.rejected)
+	}
+	if code, rep := apiCall(t, "POST", c.base+"/v1/breaches/"+c.id+"/recipients/complete", "", nil); code != 409 ||
+		!strings.Contains(fmt.Sprint(rep["detail"]), d["upload_id"].(string)) {
+		t.Errorf("the list declared complete after an interrupted upload: %d %v", code, rep)
+	}
+
+	// The file again, whole: what was kept comes back as duplicates, and the list may be complete.
+	var csv bytes.Buffer
+	csv.WriteString(crashCSVHeader)
+	for i := range uploadPeople {
+		uploadRow(&csv, i)
+	}
+	code, rep := apiCall(t, "POST", c.base+"/v1/breaches/"+c.id+"/recipients", "text/csv", csv.Bytes())
+	if code != 200 || rep["accepted"].(float64)+float64(stored) != float64(affected()) {
+		t.Fatalf("the file again: %d %v", code, rep)
+	}
+	if code, rep := apiCall(t, "POST", c.base+"/v1/breaches/"+c.id+"/recipients/complete", "", nil); code != 200 {
+		t.Errorf("complete after the whole file: %d %v", code, rep)
+	}
+}
+
+// crashRun is one crash test's cast: Redis, the breachd binary, an API process and the SMTP
+// sink; after dispatchBreach, a breach of crashPeople people dispatched (nothing sent yet: no
+// worker runs).
+type crashRun struct {
+	t       *testing.T
+	dir     string
+	bin     string
+	env     []string
+	apiAddr string
+	base    string
+	id      string
+	emails  int
+	redis   *redisProc
+	sink    *smtptest.Server
+	api     *exec.Cmd // the API process started first
+}
+
+// startCrashRun builds breachd, starts Redis (appendfsync fsync), the SMTP sink and an API
+// process, and checks what the API's /readyz says of Redis's persistence.
 func startCrashRun(t *testing.T, fsync string) *crashRun {
 	t.Helper()
 	dir := t.TempDir()
@@ -115,8 +269,8 @@ func startCrashRun(t *testing.T, fsync string) *crashRun {
 	}
 	c.redis = startRedis(t, filepath.Join(dir, "redis"), fsync)
 	c.sink = smtptest.New(t)
-	apiAddr := freeAddr(t)
-	c.base = "http://" + apiAddr
+	c.apiAddr = freeAddr(t)
+	c.base = "http://" + c.apiAddr
 	c.env = []string{
 		"REDIS_URL=" + c.redis.url(),
 		"BREACHD_API_KEYS=admin:" + adminKey + ",auditor:" + auditorKey,
@@ -128,15 +282,7 @@ func startCrashRun(t *testing.T, fsync string) *crashRun {
 		"BREACHD_OUTBOX_DIR=" + filepath.Join(dir, "outbox"),
 		"BREACHD_LOG_LEVEL=warn",
 	}
-	startProc(t, c.bin, append(c.env, "BREACHD_MODE=api", "BREACHD_ADDR="+apiAddr), filepath.Join(dir, "api.log"))
-	waitUntil(t, "the API to answer", 15*time.Second, func() bool {
-		res, err := http.Get(c.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == 200
-	})
+	c.api = c.startAPI("api")
 	// /readyz says when a crash of Redis could send emails twice unmarked (jobs.Store.CrashSafety).
 	var ready struct{ Warnings []string }
 	res, err := http.Get(c.base + "/readyz")
@@ -149,31 +295,69 @@ func startCrashRun(t *testing.T, fsync string) *crashRun {
 		(wantWarning && !strings.Contains(ready.Warnings[0], "appendfsync "+fsync+", not always")) {
 		t.Fatalf("readyz with appendfsync %s: warnings %q (%v)", fsync, ready.Warnings, err)
 	}
+	return c
+}
 
+// startAPI starts an API process on the run's API address, its log in name.log, and waits until
+// it is ready.
+func (c *crashRun) startAPI(name string) *exec.Cmd {
+	c.t.Helper()
+	cmd := startProc(c.t, c.bin, append(c.env, "BREACHD_MODE=api", "BREACHD_ADDR="+c.apiAddr), filepath.Join(c.dir, name+".log"))
+	waitUntil(c.t, "the API to answer", 15*time.Second, func() bool {
+		res, err := http.Get(c.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+	return cmd
+}
+
+// createBreach records a breach of n people and returns its ID.
+func (c *crashRun) createBreach(n int) string {
+	c.t.Helper()
 	det := map[string]any{
 		"title": "Phishing: student information system", "discovered_on": time.Now().AddDate(0, 0, -2).Format("2006-01-02"),
-		"data_elements": []string{"name", "ssn"}, "risk_of_harm": "likely", "affected_count": crashPeople,
-		"indiana_residents": crashPeople, "description": "A staff account of the student information system was accessed.",
+		"data_elements": []string{"name", "ssn"}, "risk_of_harm": "likely", "affected_count": n,
+		"indiana_residents": n, "description": "A staff account of the student information system was accessed.",
 		"remediation": "Passwords reset; MFA enforced.", "assistance_phone": "+1 317 555 0100",
 		"reporter": map[string]any{"name": "Rowan Reporter", "anonymous": false},
 		"translations": map[string]any{"es": map[string]any{
 			"description": "Se accedió a una cuenta del personal del sistema de información estudiantil.",
 			"remediation": "Se restablecieron las contraseñas; se exige la autenticación multifactor."}},
 	}
-	code, b := apiCall(t, "POST", c.base+"/v1/breaches", "application/json", mustJSON(map[string]any{"determination": det}))
+	code, b := apiCall(c.t, "POST", c.base+"/v1/breaches", "application/json", mustJSON(map[string]any{"determination": det}))
 	if code != 201 {
-		t.Fatalf("create: %d %v", code, b)
+		c.t.Fatalf("create: %d %v", code, b)
 	}
-	c.id = b["id"].(string)
+	return b["id"].(string)
+}
+
+// crashCSVHeader and crashCSVRow are the crash tests' upload: person i is on email but for one in
+// ten, by letter in Spanish.
+const crashCSVHeader = "external_id,first_name,last_name,address_line1,city,state,postal_code,email,preferred_channel,email_current,language,date_of_birth\n"
+
+func crashCSVRow(w io.Writer, i int) (email bool) {
+	if i%10 == 9 {
+		fmt.Fprintf(w, "S-%05d,Ana,Ruiz %d,%d Main St,Muncie,IN,47305,,mail,,es,1980-01-01\n", i, i, i)
+		return false
+	}
+	fmt.Fprintf(w, "S-%05d,Bo,Lee %d,%d Oak Ln,Muncie,IN,47305,person%d@example.org,email,true,en,1980-01-01\n", i, i, i, i)
+	return true
+}
+
+// dispatchBreach records a breach of crashPeople people, uploads them and dispatches it.
+func (c *crashRun) dispatchBreach() {
+	t := c.t
+	t.Helper()
+	c.id = c.createBreach(crashPeople)
 	var csv bytes.Buffer
-	csv.WriteString("external_id,first_name,last_name,address_line1,city,state,postal_code,email,preferred_channel,email_current,language,date_of_birth\n")
+	csv.WriteString(crashCSVHeader)
 	for i := range crashPeople {
-		if i%10 == 9 {
-			fmt.Fprintf(&csv, "S-%05d,Ana,Ruiz %d,%d Main St,Muncie,IN,47305,,mail,,es,1980-01-01\n", i, i, i)
-			continue
+		if crashCSVRow(&csv, i) {
+			c.emails++
 		}
-		c.emails++
-		fmt.Fprintf(&csv, "S-%05d,Bo,Lee %d,%d Oak Ln,Muncie,IN,47305,person%d@example.org,email,true,en,1980-01-01\n", i, i, i, i)
 	}
 	if code, rep := apiCall(t, "POST", c.base+"/v1/breaches/"+c.id+"/recipients", "text/csv", csv.Bytes()); code != 200 || rep["accepted"] != float64(crashPeople) {
 		t.Fatalf("upload: %d %v", code, rep)
@@ -181,7 +365,6 @@ func startCrashRun(t *testing.T, fsync string) *crashRun {
 	if code, rep := apiCall(t, "POST", c.base+"/v1/breaches/"+c.id+"/dispatch", "", nil); code != 200 || rep["created"].(map[string]any)["email"] != float64(c.emails) {
 		t.Fatalf("dispatch: %d %v", code, rep)
 	}
-	return c
 }
 
 // startWorker starts a worker process, its log in name.log.
