@@ -106,22 +106,29 @@ func (s *Store) StartUpload(ctx context.Context, breachID string, u breach.Uploa
 	if err != nil {
 		return nil, storeErr("start upload", err)
 	}
+	stop := every(uploadRenew, func() { _ = s.rdb.Set(context.Background(), alive, "1", uploadLease).Err() })
+	var once sync.Once
+	return func() { once.Do(stop) }, nil
+}
+
+// every calls fn every interval, in a goroutine of its own, until stop is called (once); stop
+// returns when fn no longer runs.
+func every(interval time.Duration, fn func()) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(uploadRenew)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				_ = s.rdb.Set(context.Background(), alive, "1", uploadLease).Err()
+				fn()
 			}
 		}
 	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done); <-stopped }) }, nil
+	return func() { close(done); <-stopped }
 }
 
 // AddUploadRows implements breach.UploadLedger.
