@@ -362,6 +362,8 @@ const (
 	EventHoldPlaced           EventType = "hold.placed"
 	EventHoldReleased         EventType = "hold.released"
 	EventRecipientsUploaded   EventType = "recipients.uploaded"
+	EventUploadStarted        EventType = "upload.started"     // data: upload_id, format, file
+	EventUploadInterrupted    EventType = "upload.interrupted" // data: upload_id, rows, accepted, duplicates, rejected_rows
 	EventWebsitePosted        EventType = "substitute.website_posted"
 	EventWebsiteTakenDown     EventType = "substitute.website_taken_down"
 	EventMediaOutlets         EventType = "substitute.media_outlets"

@@ -39,6 +39,10 @@ const DefaultMaxBodyBytes = 1 << 20
 type Config struct {
 	Store      breach.BreachStore
 	Recipients breach.RecipientStore
+	// Uploads follows each upload in the audit trail from its start, so that one cut short by a
+	// crash is told too (upload.interrupted), and keeps the list from being declared complete
+	// while an upload is unfinished. Nil: only the end of an upload is recorded.
+	Uploads    breach.UploadLedger
 	Notices    breach.NoticeStore
 	Dispatcher Dispatcher
 	Calls      CallRecorder
@@ -66,6 +70,9 @@ type Config struct {
 	Keys      *Keys
 	// Ready reports whether the service can serve (Redis answers); nil means always ready.
 	Ready func(context.Context) error
+	// ReadyWarnings, when Ready passes, says what is ready but not as safe as it should be (a
+	// Redis that may lose answered writes in a crash: jobs.Store.CrashSafety); nil: nothing.
+	ReadyWarnings func(context.Context) []string
 	// Channels reports how each sending channel's server answered the workers' last attempt
 	// (jobs.Store.ChannelHealth), shown in the delivery status and as the gauge
 	// breachd_channel_degraded. Nil: not shown.

@@ -203,7 +203,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 			t.Errorf("event %s recorded for role %s", ev.Type, ev.Role)
 		}
 	}
-	want := []string{"breach.created", "hold.placed", "recipients.uploaded", "determination.revised", "hold.released", "recipients.uploaded",
+	want := []string{"breach.created", "hold.placed", "upload.started", "recipients.uploaded", "determination.revised", "hold.released", "upload.started", "recipients.uploaded",
 		"recipients.completed", "language.english_fallback", "substitute.website_posted", "substitute.website_taken_down", "substitute.media_outlets", "agency_notice.sent", "obligation.recorded"}
 	if !slices.Equal(types, want) {
 		t.Fatalf("events %v, want %v", types, want)

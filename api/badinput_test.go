@@ -20,16 +20,8 @@ import (
 // uploadEvents returns the data of the breach's recipients.uploaded events, oldest first.
 func uploadEvents(t *testing.T, e *env, id string) []map[string]any {
 	t.Helper()
-	r := e.do("GET", "/v1/breaches/"+id+"/events?limit=200", breach.RoleAuditor, nil)
-	if r.Status != 200 {
-		t.Fatalf("events: %d %s", r.Status, r.Body)
-	}
-	var page struct {
-		Items []breach.Event `json:"items"`
-	}
-	r.json(t, &page)
 	var out []map[string]any
-	for _, ev := range page.Items {
+	for _, ev := range allEventsOf(t, e, id) {
 		if ev.Type == breach.EventRecipientsUploaded {
 			ev.Data["summary"] = ev.Summary
 			out = append(out, ev.Data)

@@ -126,6 +126,7 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	cfg := api.Config{
 		Store:       store,
 		Recipients:  store,
+		Uploads:     store,
 		Notices:     store,
 		Dispatcher:  jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: e.queue, Clock: e.clock, TwilioCalls: ch.caller != nil}),
 		Calls:       worker,

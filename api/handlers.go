@@ -41,7 +41,13 @@ func (h *handlers) GetReadyz(ctx context.Context, _ GetReadyzRequestObject) (Get
 		p := newProblem(503, breach.EUNAVAILABLE, "the store cannot be reached; try again shortly")
 		return GetReadyz503ApplicationProblemPlusJSONResponse{UnavailableApplicationProblemPlusJSONResponse(p)}, nil
 	}
-	return GetReadyz200JSONResponse{Status: "ok"}, nil
+	res := GetReadyz200JSONResponse{Status: "ok"}
+	if h.cfg.ReadyWarnings != nil {
+		if w := h.cfg.ReadyWarnings(ctx); len(w) > 0 {
+			res.Warnings = &w
+		}
+	}
+	return res, nil
 }
 
 func (h *handlers) GetMetrics(context.Context, GetMetricsRequestObject) (GetMetricsResponseObject, error) {

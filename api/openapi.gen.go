@@ -608,6 +608,12 @@ type FieldError struct {
 type Health struct {
 	// Status Example: ok
 	Status string `json:"status"`
+
+	// Warnings On /readyz: what is ready but not as safe as it should be, e.g. a Redis whose
+	// append-only file is not flushed on every write (appendfsync always), so that a crash of
+	// Redis itself could send emails twice without a `notice.possibly_duplicated` event.
+	// Absent when there is nothing to say.
+	Warnings *[]string `json:"warnings,omitempty"`
 }
 
 // Hold defines model for Hold.

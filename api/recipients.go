@@ -8,10 +8,14 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v5"
 
@@ -64,13 +68,34 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		rows = newNDJSONRows(body)
 	}
 
+	// From here on rows may be stored: the upload is recorded as started, and kept open (with
+	// counts that grow with each batch stored) until its end is recorded.
+	up := breach.UploadStart{ID: h.cfg.NewID("up"), Format: mt, File: uploadFileName(c.Request().Header.Get("Content-Disposition")), At: h.cfg.Now().UTC()}
+	if h.cfg.Uploads != nil {
+		file := ""
+		if up.File != "" {
+			file = " " + strconv.Quote(up.File)
+		}
+		stop, err := h.cfg.Uploads.StartUpload(ctx, id, up, h.event(actorFrom(ctx), breach.EventUploadStarted,
+			fmt.Sprintf("upload %s%s (%s) started", up.ID, file, up.Format),
+			map[string]any{"upload_id": up.ID, "format": up.Format, "file": up.File}))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	report := breach.UploadReport{Duplicates: []breach.RowProblem{}, Rejected: []breach.RowProblem{}, Warnings: []breach.RowProblem{}}
 	var omitted breach.UploadOmitted
 	rejectedRows := 0
 	today := h.today(b.Determination)
 	// One goroutine stores batches while this one parses the next: the two halves of the work
 	// overlap, and at most two batches are in memory.
-	batches := make(chan []breach.Recipient, 1)
+	type batchOf struct {
+		rs   []breach.Recipient
+		step breach.UploadStep // the rows read and rejected since the batch before
+	}
+	batches := make(chan batchOf, 1)
 	// A batch handed to the storer is stored whole even if the client goes away meanwhile, so that
 	// the numbers recorded are exactly what the store holds.
 	storeCtx := context.WithoutCancel(ctx)
@@ -80,12 +105,18 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	var failed atomic.Bool // the storer failed: stop parsing
 	go func() {
 		var err error
-		for batch := range batches {
+		for b := range batches {
 			if err != nil {
 				continue // drain: the upload has failed
 			}
+			batch := b.rs
 			var dups []int
-			if dups, err = h.cfg.Recipients.AddRecipients(storeCtx, id, batch); err != nil {
+			if h.cfg.Uploads != nil {
+				dups, err = h.cfg.Uploads.AddUploadRows(storeCtx, id, up.ID, batch, b.step)
+			} else {
+				dups, err = h.cfg.Recipients.AddRecipients(storeCtx, id, batch)
+			}
+			if err != nil {
 				failed.Store(true)
 				continue
 			}
@@ -122,6 +153,11 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		return err
 	}
 	batch := make([]breach.Recipient, 0, uploadBatch)
+	var sentRows, sentRejected int // counted in the batches handed to the storer
+	send := func() {
+		batches <- batchOf{rs: batch, step: breach.UploadStep{Rows: report.Rows - sentRows, Rejected: rejectedRows - sentRejected}}
+		sentRows, sentRejected = report.Rows, rejectedRows
+	}
 	var readErr error
 	for !failed.Load() {
 		row, err := rows.next()
@@ -149,12 +185,12 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 		r.BreachID = id
 		batch = append(batch, r)
 		if len(batch) == uploadBatch {
-			batches <- batch
+			send()
 			batch = make([]breach.Recipient, 0, uploadBatch)
 		}
 	}
 	if len(batch) > 0 {
-		batches <- batch
+		send()
 	}
 	storeErr := finish()
 	complete := storeErr == nil && readErr == nil
@@ -164,7 +200,7 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	defer cancel()
 	counts, countErr := h.cfg.Recipients.RecipientCounts(actx, id)
 	report.Counts = counts
-	auditErr := h.recordUpload(actx, id, report, rejectedRows, complete)
+	auditErr := h.recordUpload(actx, id, up.ID, report, rejectedRows, complete)
 	switch {
 	case storeErr != nil:
 		return h.uploadFailed(c, storeErr, report)
@@ -248,7 +284,7 @@ func guardianWarning(r breach.Recipient, on breach.Date) (breach.RowProblem, boo
 
 // recordUpload puts the upload in the audit trail: numbers only, never names. complete says
 // whether the whole file was read and stored; an upload cut short still kept what it accepted.
-func (h *handlers) recordUpload(ctx context.Context, id string, report breach.UploadReport, rejectedRows int, complete bool) error {
+func (h *handlers) recordUpload(ctx context.Context, id, uploadID string, report breach.UploadReport, rejectedRows int, complete bool) error {
 	actor := actorFrom(ctx)
 	om := omittedOf(report)
 	dups, warns := len(report.Duplicates)+om.Duplicates, len(report.Warnings)+om.Warnings
@@ -256,14 +292,37 @@ func (h *handlers) recordUpload(ctx context.Context, id string, report breach.Up
 	if !complete {
 		summary = fmt.Sprintf("upload cut short after %d rows: %d accepted, %d duplicates, %d rejected; the rest of the file was not read", report.Rows, report.Accepted, dups, rejectedRows)
 	}
-	_, err := h.cfg.Store.UpdateBreach(ctx, id, func(b *breach.Breach) (breach.Event, error) {
+	fn := func(b *breach.Breach) (breach.Event, error) {
 		b.UpdatedAt = h.cfg.Now().UTC()
 		return h.event(actor, breach.EventRecipientsUploaded, summary,
-			map[string]any{"rows": report.Rows, "accepted": report.Accepted, "duplicates": dups,
+			map[string]any{"upload_id": uploadID, "rows": report.Rows, "accepted": report.Accepted, "duplicates": dups,
 				"rejected_rows": rejectedRows, "warnings": warns, "affected": report.Counts.Affected, "complete": complete,
 				"indiana_residents": report.Counts.IndianaResidents, "insufficient_contact": report.Counts.InsufficientContact}), nil
-	})
+	}
+	if h.cfg.Uploads != nil {
+		return h.cfg.Uploads.FinishUpload(ctx, id, uploadID, complete, fn)
+	}
+	_, err := h.cfg.Store.UpdateBreach(ctx, id, fn)
 	return err
+}
+
+// uploadFileName is the file name a client gave in Content-Disposition (curl -H, a browser's
+// form), cut for the audit trail; "" when none.
+func uploadFileName(disposition string) string {
+	_, params, err := mime.ParseMediaType(disposition)
+	if err != nil {
+		return ""
+	}
+	name := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(filepath.Base(strings.ReplaceAll(params["filename"], "\\", "/")), ""))
+	if name == "." || name == "/" {
+		return ""
+	}
+	return shortName(name)
 }
 
 func (h *handlers) ListRecipients(ctx context.Context, req ListRecipientsRequestObject) (ListRecipientsResponseObject, error) {
@@ -296,6 +355,12 @@ func (h *handlers) CompleteRecipients(ctx context.Context, req CompleteRecipient
 	if err != nil {
 		return nil, err
 	}
+	var unfinished []breach.UnfinishedUpload
+	if h.cfg.Uploads != nil {
+		if unfinished, err = h.cfg.Uploads.UnfinishedUploads(ctx, req.Id); err != nil {
+			return nil, err
+		}
+	}
 	b, err := h.cfg.Store.UpdateBreach(ctx, req.Id, func(b *breach.Breach) (breach.Event, error) {
 		switch {
 		case b.Status == breach.StatusClosed:
@@ -305,6 +370,8 @@ func (h *handlers) CompleteRecipients(ctx context.Context, req CompleteRecipient
 				b.RecipientsComplete.At.Format(time.RFC3339), b.RecipientsComplete.Recipients)
 		case counts.Affected == 0:
 			return breach.Event{}, breach.Errorf(breach.ECONFLICT, "nobody is uploaded yet: upload the affected people before declaring the list complete")
+		case len(unfinished) > 0:
+			return breach.Event{}, unfinishedErr(unfinished[0], len(unfinished))
 		}
 		now := h.cfg.Now().UTC()
 		b.RecipientsComplete = &breach.UploadCompletion{At: now, By: actor.ID, Recipients: counts.Affected}
@@ -322,4 +389,25 @@ func (h *handlers) CompleteRecipients(ctx context.Context, req CompleteRecipient
 		return nil, err
 	}
 	return CompleteRecipients200JSONResponse(v), nil
+}
+
+// unfinishedErr is the 409 of a list declared complete while an upload is unfinished: an upload
+// cut short or interrupted kept only part of its file.
+func unfinishedErr(u breach.UnfinishedUpload, n int) error {
+	what := u.ID
+	if u.File != "" {
+		what += " (" + u.File + ")"
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (and %d more)", n-1)
+	}
+	if u.Open {
+		return breach.Errorf(breach.ECONFLICT, "upload %s%s, started %s, has not ended: it is still being received, or the process "+
+			"receiving it stopped and it is closed as interrupted within a minute; declare the list complete once every upload has ended",
+			what, more, u.At.Format(time.RFC3339))
+	}
+	return breach.Errorf(breach.ECONFLICT, "upload %s%s ended before its whole file was read (%d rows: %d accepted, %d duplicates, %d rejected "+
+		"kept): upload the file again — the rows already kept are reported as duplicates — before declaring the list complete",
+		what, more, u.Rows, u.Accepted, u.Duplicates, u.Rejected)
 }

@@ -40,13 +40,17 @@ const recipientCountLanguagePrefix = "language:"
 // runs alone on the server, so checking first and writing after is safe against concurrent
 // uploads. It needs Redis 6.2 or later (ZMSCORE).
 //
-// KEYS: breach record, records, external, index, no_contact, out_of_state, adult_on, counts.
+// KEYS: breach record, records, external, index, no_contact, out_of_state, adult_on, counts, and
+// optionally an upload's counts (uploads.go).
 // ARGV: per recipient six values: ID, external_id, record, flags, adult_on, language. flags is three
 // characters '0' or '1': Indiana resident, insufficient contact, flagged minor; adult_on is the
 // YYYYMMDD score for the adult_on set, or "" when the recipient does not go there; language is the
-// person's two-letter language, counted in the field recipientCountLanguagePrefix..language.
+// person's two-letter language, counted in the field recipientCountLanguagePrefix..language. With
+// an upload's counts, two more: the rows read and the rows rejected since the upload's last batch.
 var addRecipientsScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local extra = 0
+if #KEYS >= 9 then extra = 2 end
 -- Commands take many arguments at once (a call from Lua costs more than the work of one member),
 -- in slices that stay under Lua's limit on unpack.
 local step = 4000
@@ -65,7 +69,7 @@ local function gather(cmd, key, args)
   end
   return out
 end
-local n = #ARGV / 6
+local n = (#ARGV - extra) / 6
 local ids, exts = {}, {}
 for i = 1, n do
   ids[i], exts[i] = ARGV[6 * i - 5], ARGV[6 * i - 4]
@@ -119,6 +123,12 @@ if ni > 0 then
   for lang, k in pairs(languages) do
     redis.call('HINCRBY', KEYS[8], 'language:' .. lang, k)
   end
+end
+if extra > 0 then
+  redis.call('HINCRBY', KEYS[9], 'accepted', ni / 2)
+  redis.call('HINCRBY', KEYS[9], 'duplicates', nd)
+  redis.call('HINCRBY', KEYS[9], 'rows', ARGV[#ARGV - 1])
+  redis.call('HINCRBY', KEYS[9], 'rejected', ARGV[#ARGV])
 end
 return {dups, conflicts}
 `)
@@ -193,6 +203,12 @@ func dateScore(d breach.Date) int {
 // ID is already used by another stored recipient (the rest of rs is stored, and duplicates is
 // still returned).
 func (s *Store) AddRecipients(ctx context.Context, breachID string, rs []breach.Recipient) ([]int, error) {
+	return s.addRecipients(ctx, breachID, rs, "", breach.UploadStep{})
+}
+
+// addRecipients is AddRecipients that, when uploadCounts is a key, adds the batch and step to
+// that upload's counts in the same script.
+func (s *Store) addRecipients(ctx context.Context, breachID string, rs []breach.Recipient, uploadCounts string, step breach.UploadStep) ([]int, error) {
 	if !validID(breachID) {
 		return nil, notFound(breachID)
 	}
@@ -204,8 +220,12 @@ func (s *Store) AddRecipients(ctx context.Context, breachID string, rs []breach.
 	if err != nil {
 		return nil, err
 	}
-	res, err := addRecipientsScript.Run(ctx, s.rdb, []string{keys.breach, keys.records, keys.external,
-		keys.index, keys.noContact, keys.outOfState, keys.adultOn, keys.counts}, args...).Slice()
+	scriptKeys := []string{keys.breach, keys.records, keys.external, keys.index, keys.noContact, keys.outOfState, keys.adultOn, keys.counts}
+	if uploadCounts != "" {
+		scriptKeys = append(scriptKeys, uploadCounts)
+		args = append(args, step.Rows, step.Rejected)
+	}
+	res, err := addRecipientsScript.Run(ctx, s.rdb, scriptKeys, args...).Slice()
 	if errors.Is(err, redis.Nil) {
 		return nil, notFound(breachID)
 	}

@@ -111,22 +111,9 @@ func (w *Worker) acquireSender(ctx context.Context, breachID, taskID string) (*b
 	if !ok {
 		return nil, fmt.Errorf("batch %s: %w", taskID, errBatchBusy)
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(senderRefresh)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				_ = releaseScript.Run(context.Background(), s.rdb, []string{s.key}, s.token, senderTTL.Milliseconds()).Err()
-			}
-		}
-	}()
-	s.stop = func() { close(done); <-stopped }
+	s.stop = every(senderRefresh, func() {
+		_ = releaseScript.Run(context.Background(), s.rdb, []string{s.key}, s.token, senderTTL.Milliseconds()).Err()
+	})
 	return s, nil
 }
 

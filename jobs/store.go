@@ -336,6 +336,11 @@ func (s *Store) Breaches(ctx context.Context, f breach.BreachFilter) ([]*breach.
 // the new version is recorded as made by the event's Actor at its At. fn may not change the ID,
 // and may raise the version by 1 only. After maxUpdateAttempts lost races it returns ECONFLICT.
 func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.Breach) (breach.Event, error)) (*breach.Breach, error) {
+	return s.updateBreach(ctx, id, fn, nil)
+}
+
+// updateBreach is UpdateBreach that also queues also's writes in the same transaction.
+func (s *Store) updateBreach(ctx context.Context, id string, fn func(b *breach.Breach) (breach.Event, error), also func(p redis.Pipeliner)) (*breach.Breach, error) {
 	if !validID(id) {
 		return nil, notFound(id)
 	}
@@ -412,6 +417,9 @@ func (s *Store) UpdateBreach(ctx context.Context, id string, fn func(b *breach.B
 					p.RPush(ctx, dkey, kept)
 				}
 				p.XAdd(ctx, &redis.XAddArgs{Stream: eventsKey(id), Values: evVals})
+				if also != nil {
+					also(p)
+				}
 				return nil
 			})
 			if err == nil {
@@ -560,24 +568,26 @@ func (s *Store) Ping(ctx context.Context) error {
 // lose everything on restart. It returns an error when CONFIG is disabled or renamed (managed
 // Redis services often do that): the caller should then say persistence is unknown.
 func (s *Store) Persistence(ctx context.Context) (aof bool, rdb bool, err error) {
-	get := func(param string) (string, error) {
-		m, err := s.rdb.ConfigGet(ctx, param).Result()
-		if err != nil {
-			return "", storeErr("read redis config "+param, err)
-		}
-		v, ok := m[param]
-		if !ok {
-			return "", fmt.Errorf("read redis config %s: the server did not answer it", param)
-		}
-		return v, nil
-	}
-	ao, err := get("appendonly")
+	ao, err := s.config(ctx, "appendonly")
 	if err != nil {
 		return false, false, err
 	}
-	save, err := get("save")
+	save, err := s.config(ctx, "save")
 	if err != nil {
 		return false, false, err
 	}
 	return ao == "yes", save != "", nil
+}
+
+// config reads one server setting (CONFIG GET).
+func (s *Store) config(ctx context.Context, param string) (string, error) {
+	m, err := s.rdb.ConfigGet(ctx, param).Result()
+	if err != nil {
+		return "", storeErr("read redis config "+param, err)
+	}
+	v, ok := m[param]
+	if !ok {
+		return "", fmt.Errorf("read redis config %s: the server did not answer it", param)
+	}
+	return v, nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -208,6 +209,12 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		go func() { defer close(chainerDone); store.RunChainer(chainCtx, chainInterval, log) }()
 		defer func() { stopChainer(); <-chainerDone }()
 	}
+	// Uploads whose process died (kill -9, a crash) are closed with an upload.interrupted event:
+	// at start-up, then every jobs.UploadSweepInterval, by every process (each close is atomic).
+	sweepCtx, stopSweeper := context.WithCancel(ctx)
+	sweeperDone := make(chan struct{})
+	go func() { defer close(sweeperDone); store.RunUploadSweeper(sweepCtx, jobs.UploadSweepInterval, log) }()
+	defer func() { stopSweeper(); <-sweeperDone }()
 	ready := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
@@ -218,10 +225,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	adminPassword := ""
 	if cfg.Mode == "worker" {
 		log.Info("BREACHD_MODE=worker: workers only; HTTP serves /healthz, /readyz and /metrics")
-		handler = opsHandler(ready, reg)
+		handler = opsHandler(ready, readyWarnings(cfg, store), reg)
 	} else if handler, err = api.New(api.Config{
 		Store:          store,
 		Recipients:     store,
+		Uploads:        store,
 		Notices:        store,
 		Dispatcher:     jobs.NewDispatcher(jobs.DispatcherConfig{Store: store, Queue: queue, TwilioCalls: caller != nil}),
 		Calls:          worker,
@@ -239,6 +247,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		BatchSize:      cfg.BatchSize,
 		Keys:           keys,
 		Ready:          ready,
+		ReadyWarnings:  readyWarnings(cfg, store),
 		Channels:       channelStates(store),
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
@@ -462,6 +471,30 @@ func checkRedis(ctx context.Context, log *slog.Logger, store *jobs.Store) {
 	case !aof:
 		log.Warn("Redis has RDB snapshots but no AOF: a crash can lose recent writes. Run Redis with appendonly yes.")
 	}
+	if warning, err := store.CrashSafety(ctx); err == nil && warning != "" && aof {
+		log.Warn(warning + " (README: Operations)")
+	}
+}
+
+// readyWarnings is what /readyz adds to a 200: what a crash of Redis would cost (jobs.Store.CrashSafety),
+// or that its settings cannot be read. None in embedded mode, which keeps nothing anyway and says so.
+func readyWarnings(cfg config, store *jobs.Store) func(context.Context) []string {
+	if cfg.embedded() {
+		return nil
+	}
+	return func(ctx context.Context) []string {
+		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+		defer cancel()
+		warning, err := store.CrashSafety(ctx)
+		switch {
+		case err != nil:
+			return []string{"the Redis persistence settings cannot be read (CONFIG GET refused?): make sure Redis runs with " +
+				"appendonly yes and appendfsync always, or a crash of Redis may send emails twice unmarked"}
+		case warning != "":
+			return []string{warning}
+		}
+		return nil
+	}
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
@@ -474,7 +507,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 
 // opsHandler is what a worker-only process serves, so an orchestrator can watch it: liveness,
 // readiness (Redis answers) and metrics.
-func opsHandler(ready func(context.Context) error, reg *prometheus.Registry) http.Handler {
+func opsHandler(ready func(context.Context) error, warnings func(context.Context) []string, reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -488,8 +521,14 @@ func opsHandler(ready func(context.Context) error, reg *prometheus.Registry) htt
 			_, _ = w.Write([]byte(`{"type":"urn:breachd:problem:unavailable","title":"Service unavailable","status":503,"code":"unavailable","detail":"the store cannot be reached; try again shortly"}` + "\n"))
 			return
 		}
+		body := map[string]any{"status": "ok"}
+		if warnings != nil {
+			if ws := warnings(r.Context()); len(ws) > 0 {
+				body["warnings"] = ws
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+		_ = json.NewEncoder(w).Encode(body)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux

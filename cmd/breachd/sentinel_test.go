@@ -348,12 +348,9 @@ func TestSentinelFailover(t *testing.T) {
 // shared test Redis listens there.)
 func failoverFreePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // failoverDir makes a directory of its own for one process under dir.
