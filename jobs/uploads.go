@@ -87,7 +87,7 @@ func (s *Store) StartUpload(ctx context.Context, breachID string, u breach.Uploa
 	if err != nil {
 		return nil, fmt.Errorf("encode upload: %w", err)
 	}
-	vals, err := s.eventValues(ev)
+	vals, err := s.eventValues(ctx, breachID, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (s *Store) CloseInterruptedUploads(ctx context.Context, breachID string) (i
 		if err != nil {
 			return closed, fmt.Errorf("encode upload: %w", err)
 		}
-		vals, err := s.eventValues(interruptedEvent(u, s.now()))
+		vals, err := s.eventValues(ctx, breachID, interruptedEvent(u, s.now()))
 		if err != nil {
 			return closed, err
 		}
