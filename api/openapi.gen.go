@@ -538,6 +538,9 @@ type DeliveryStatus struct {
 	// Done Notices whose delivery is complete: email sent, letter mailed, call delivered.
 	Done int `json:"done"`
 
+	// GivenByDay How many notices became given on each day (the UTC calendar day; a letter counts on the day it was mailed), less any that stopped counting that day (an email refused after it was sent); only days with a change, oldest first. Read with the counts: the days add up to done.
+	GivenByDay *[]GivenOnDay `json:"given_by_day,omitempty"`
+
 	// Outstanding Notices still queued or sent but not yet done.
 	Outstanding int `json:"outstanding"`
 	Total       int `json:"total"`
@@ -603,6 +606,9 @@ type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
 }
+
+// GivenOnDay Example: {"date":"2026-03-20","given":412}
+type GivenOnDay = breach.GivenOnDay
 
 // Health defines model for Health.
 type Health struct {

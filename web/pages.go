@@ -254,6 +254,21 @@ type statusData struct {
 	Deadline    breach.Date
 	DeadlineMet *bool
 	AsOf        breach.Date
+	// GivenByDay is the API's count of notices given each day; Series runs it up day by day from
+	// discovery to today (the chart and its table), ending on Done.
+	GivenByDay []breach.GivenOnDay
+	Series     []givenPoint
+}
+
+// Changes are the days of the series on which the count changed, and today: the chart's table.
+func (d statusData) Changes() []givenPoint {
+	var out []givenPoint
+	for i, p := range d.Series {
+		if p.Change != 0 || i == len(d.Series)-1 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // noticeStatuses are the columns of the status table, in the order a notice moves through them.
@@ -275,6 +290,9 @@ func (c *Console) statusPage(w http.ResponseWriter, r *http.Request, st *state) 
 		return
 	}
 	d.B = v
+	if d.Total > 0 {
+		d.Series = givenSeries(d.GivenByDay, v.Determination.DiscoveredOn, d.AsOf)
+	}
 	c.render(w, r, st, http.StatusOK, "status", "Delivery status", d, nil)
 }
 
@@ -287,11 +305,13 @@ func statusOf(res *result) (statusData, error) {
 		Deadline    *breach.Date              `json:"deadline"`
 		DeadlineMet *bool                     `json:"deadline_met"`
 		AsOf        breach.Date               `json:"as_of"`
+		GivenByDay  []breach.GivenOnDay       `json:"given_by_day"`
 	}
 	if err := res.decode(&s); err != nil {
 		return statusData{}, err
 	}
-	d := statusData{Total: s.Total, Done: s.Done, Outstanding: s.Outstanding, DeadlineMet: s.DeadlineMet, AsOf: s.AsOf}
+	d := statusData{Total: s.Total, Done: s.Done, Outstanding: s.Outstanding, DeadlineMet: s.DeadlineMet, AsOf: s.AsOf,
+		GivenByDay: s.GivenByDay}
 	if s.Deadline != nil {
 		d.Deadline = *s.Deadline
 	}
