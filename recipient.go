@@ -249,6 +249,9 @@ type RowProblem struct {
 type RecipientFilter struct {
 	IndianaResident *bool
 	HasContact      *bool
+	// Query, when not empty, keeps the people whose name or ID (external or breachd's) holds every
+	// word of it, in any case and with or without accents.
+	Query  string
 	Cursor          string
 	Limit           int
 }

@@ -986,6 +986,9 @@ type ListRecipientsParams struct {
 	// HasContact false lists the people only the substitute notice can reach.
 	HasContact *bool `form:"has_contact,omitempty" json:"has_contact,omitempty"`
 
+	// Q Only the people whose name or ID (external_id or breachd's) holds every word of it, in any case, with or without accents ("nguyen s-1001"). A search may answer a page shorter than the limit, even empty, with a next_cursor to go on from.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1884,6 +1887,13 @@ func (w *ServerInterfaceWrapper) ListRecipients(ctx *echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "has_contact", ctx.QueryParams(), &params.HasContact, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter has_contact: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------

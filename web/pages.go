@@ -19,7 +19,26 @@ type peopleData struct {
 	People     []breach.Recipient
 	NextCursor string
 	Filter     string
-	Report     *breach.UploadReport
+	// Query is the search by name or ID (the API's q); Paged says a cursor brought this page.
+	Query       string
+	Paged       bool
+	SearchError string
+	Report      *breach.UploadReport
+}
+
+// PageLink is the address of this list with the filter and the search kept, after cursor.
+func (d *peopleData) PageLink(cursor string) string {
+	q := url.Values{}
+	if d.Filter != "" {
+		q.Set("show", d.Filter)
+	}
+	if d.Query != "" {
+		q.Set("q", d.Query)
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return "/breaches/" + url.PathEscape(d.B.ID) + "/people?" + q.Encode()
 }
 
 // peopleFilters are the lists the API can give, by the query the page takes.
@@ -40,12 +59,29 @@ func (c *Console) peopleData(w http.ResponseWriter, r *http.Request, st *state) 
 	qs := url.Values{"limit": {"100"}}
 	if cur := r.URL.Query().Get("cursor"); cur != "" {
 		qs.Set("cursor", cur)
+		d.Paged = true
+	}
+	if query := strings.TrimSpace(r.URL.Query().Get("q")); query != "" {
+		d.Query = query
+		qs.Set("q", query)
 	}
 	if q != "" {
 		k, val, _ := strings.Cut(q, "=")
 		qs.Set(k, val)
 	}
 	res := c.call(r, st, "GET", "/v1/breaches/"+url.PathEscape(v.ID)+"/recipients?"+qs.Encode(), nil)
+	if res.Status == http.StatusUnprocessableEntity && d.Query != "" {
+		// The search the API refused (too long): its reason beside the search box, nobody listed.
+		for _, fe := range res.problem().Errors {
+			if fe.Field == "q" || d.SearchError == "" {
+				d.SearchError = capitalise(fe.Reason)
+			}
+		}
+		if d.SearchError == "" {
+			d.SearchError = capitalise(res.problem().Detail)
+		}
+		return d, true
+	}
 	if !res.ok() {
 		c.apiErrorPage(w, r, st, res)
 		return nil, false

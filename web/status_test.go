@@ -67,3 +67,38 @@ func wantFinal(t *testing.T, body string, want int, today string) {
 		t.Errorf("the chart's last day is %s, not today", day)
 	}
 }
+
+// TestPeopleSearch: the people page searches by name or ID through the API's q, keeps the
+// search and the list shown across pages, and says why the API refused a search.
+func TestPeopleSearch(t *testing.T) {
+	e := newEnv(t)
+	dana := e.signIn("dana")
+	id := e.dispatched(dana, letterPeople)
+	sam := e.signIn("sam")
+	people := "/breaches/" + id + "/people"
+
+	p := sam.get(people + "?q=NGUYEN")
+	if p.Status != http.StatusOK {
+		t.Fatalf("search: %d", p.Status)
+	}
+	checkPage(t, "people searched", p)
+	mustContain(t, p.Body, `<label for="f-q">Search by name or ID</label>`, `value="NGUYEN"`, "Hồng Nguyễn", "Clear the search")
+	if strings.Contains(p.Body, "Ana Lopez") || strings.Contains(p.Body, "Sam Okafor") {
+		t.Error("the search lists people it does not match")
+	}
+	if p := sam.get(people + "?q=l-3"); !strings.Contains(p.Body, "Sam Okafor") || strings.Contains(p.Body, "Ana Lopez") {
+		t.Error("the search by external ID does not find L-3 alone")
+	}
+	if p := sam.get(people + "?q=smith"); !strings.Contains(p.Body, "No one matches the search.") {
+		t.Error("a search with no match does not say so")
+	}
+	if p := sam.get(people + "?q=lopez&show=out_of_state"); !strings.Contains(p.Body, "No one matches the search.") {
+		t.Error("the search ignores the list shown")
+	}
+	p = sam.get(people + "?q=" + strings.Repeat("x", 101))
+	if p.Status != http.StatusOK {
+		t.Fatalf("a search too long: %d", p.Status)
+	}
+	mustContain(t, p.Body, `id="f-q-error"`, `aria-invalid="true"`)
+	checkPage(t, "people with a refused search", p)
+}

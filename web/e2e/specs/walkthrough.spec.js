@@ -149,6 +149,19 @@ test('a clerk prints a batch, marks it mailed and records a call', async ({ page
   await batch.getByRole('button', { name: 'Mark mailed' }).click();
   await expect(page.getByRole('region', { name: 'Batch 1' })).not.toContainText('Not yet mailed');
 
+  // The people list, searched by name without its accents, then by ID.
+  await breachNav(page).getByRole('link', { name: 'Affected people' }).click();
+  const search = page.getByRole('search', { name: 'The people' });
+  await search.getByLabel('Search by name or ID').fill('nunez');
+  await search.getByRole('button', { name: 'Search' }).click();
+  const people = page.getByRole('region', { name: 'The people' }).getByRole('row');
+  await expect(people).toHaveCount(3); // the header, José and Sofía Núñez-Peña
+  await expect(people.nth(1)).toContainText('Núñez-Peña');
+  await look(page, 'people-search');
+  await search.getByLabel('Search by name or ID').fill('E-2003');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(people).toHaveCount(2);
+
   await breachNav(page).getByRole('link', { name: 'Call list' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Call list' })).toBeVisible();
   await look(page, 'calls');
@@ -187,6 +200,13 @@ test('an auditor reads the status, the audit trail and a notice, and changes not
 
   await breachNav(page).getByRole('link', { name: 'Status' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Delivery status' })).toBeVisible();
+  // The chart of notices given ends on the page's given count: five letters mailed, one call.
+  await expect(page.getByRole('img', { name: 'Notices given over time' }).first()).toBeVisible();
+  await page.getByText('The numbers behind the chart').click();
+  const given = page.getByRole('table', { name: 'Notices given, by day' }).getByRole('row');
+  await expect(given.last()).toContainText('20 Mar 2026');
+  await expect(given.last().getByRole('cell').last()).toHaveText('6');
+  await expect(page.getByRole('listitem').filter({ hasText: /given$/ })).toContainText('6');
   await look(page, 'status');
   const csv = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Every notice and its history (CSV)' }).click();
