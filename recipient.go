@@ -252,8 +252,8 @@ type RecipientFilter struct {
 	// Query, when not empty, keeps the people whose name or ID (external or breachd's) holds every
 	// word of it, in any case and with or without accents.
 	Query  string
-	Cursor          string
-	Limit           int
+	Cursor string
+	Limit  int
 }
 
 // RecipientStore keeps a breach's affected people.

@@ -94,7 +94,7 @@ func drawGivenChart(d statusData, width int, class string) template.HTML {
 	if !d.Deadline.IsZero() {
 		dx := x(d.Deadline.AddDays(1)) // the end of its day
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" stroke="#d4351c" stroke-width="3"/>`, dx, chTop-8, dx, y(0))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" font-size="14" font-weight="700" fill="#d4351c">Deadline %s</text>`, dx-4, chTop-10+14, short(d.Deadline))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" font-size="14" font-weight="700" fill="#d4351c">Deadline %s</text>`, dx-4, chTop+20, short(d.Deadline)) // under the total's line
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="#0b0c0c">%s</text>`, chLeft, chHeight-chBottom+22, short(lo))
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" font-size="14" fill="#0b0c0c">Today %s</text>`,
