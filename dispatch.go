@@ -172,6 +172,18 @@ type NoticeStore interface {
 	// notice was given (see Delivered; zero when none has been): in O(1), whether every notice
 	// went out by the deadline.
 	NoticeCounts(ctx context.Context, breachID string) (NoticeCounts, time.Time, error)
+	// NoticeCountsByDay is NoticeCounts read together with how many notices became given on each
+	// day (GivenOnDay, oldest first, only days with a change), from counters kept with the same
+	// writes: the days add up to the counts' given notices. O(days).
+	NoticeCountsByDay(ctx context.Context, breachID string) (NoticeCounts, time.Time, []GivenOnDay, error)
+}
+
+// GivenOnDay is how many notices became given (Delivered) on one day, less those that stopped
+// counting that day (an email later refused). The day is the UTC calendar day of the delivery:
+// a letter counts on the day it went to the post.
+type GivenOnDay struct {
+	Day   Date `json:"date"`
+	Given int  `json:"given"`
 }
 
 // MaxPrintBatch is how many letters a print batch takes at most, and by default.

@@ -249,8 +249,11 @@ type RowProblem struct {
 type RecipientFilter struct {
 	IndianaResident *bool
 	HasContact      *bool
-	Cursor          string
-	Limit           int
+	// Query, when not empty, keeps the people whose name or ID (external or breachd's) holds every
+	// word of it, in any case and with or without accents.
+	Query  string
+	Cursor string
+	Limit  int
 }
 
 // RecipientStore keeps a breach's affected people.

@@ -162,7 +162,15 @@ func (h *handlers) GetDeliveryStatus(ctx context.Context, req GetDeliveryStatusR
 	if err != nil {
 		return nil, err
 	}
-	st := s.status
+	// The counts again, read with the given-by-day counters, so that the days add up to done.
+	counts, last, days, err := h.cfg.Notices.NoticeCountsByDay(ctx, s.b.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.counts, s.last = counts, last
+	s.progress = s.counts.Progress(s.last)
+	st := deliveryStatus(s)
+	st.GivenByDay = &days
 	if h.cfg.Channels != nil {
 		ch, err := h.cfg.Channels(ctx)
 		if err != nil {

@@ -538,6 +538,9 @@ type DeliveryStatus struct {
 	// Done Notices whose delivery is complete: email sent, letter mailed, call delivered.
 	Done int `json:"done"`
 
+	// GivenByDay How many notices became given on each day (the UTC calendar day; a letter counts on the day it was mailed), less any that stopped counting that day (an email refused after it was sent); only days with a change, oldest first. Read with the counts: the days add up to done.
+	GivenByDay *[]GivenOnDay `json:"given_by_day,omitempty"`
+
 	// Outstanding Notices still queued or sent but not yet done.
 	Outstanding int `json:"outstanding"`
 	Total       int `json:"total"`
@@ -603,6 +606,9 @@ type FieldError struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
 }
+
+// GivenOnDay Example: {"date":"2026-03-20","given":412}
+type GivenOnDay = breach.GivenOnDay
 
 // Health defines model for Health.
 type Health struct {
@@ -993,6 +999,9 @@ type ListRecipientsParams struct {
 
 	// HasContact false lists the people only the substitute notice can reach.
 	HasContact *bool `form:"has_contact,omitempty" json:"has_contact,omitempty"`
+
+	// Q Only the people whose name or ID (external_id or breachd's) holds every word of it, in any case, with or without accents ("nguyen s-1001"). A search may answer a page shorter than the limit, even empty, with a next_cursor to go on from.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1930,6 +1939,13 @@ func (w *ServerInterfaceWrapper) ListRecipients(ctx *echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "has_contact", ctx.QueryParams(), &params.HasContact, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter has_contact: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------

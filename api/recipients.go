@@ -330,7 +330,7 @@ func (h *handlers) ListRecipients(ctx context.Context, req ListRecipientsRequest
 	if req.Params.Limit != nil {
 		f.Limit = *req.Params.Limit
 	}
-	f.Cursor = deref(req.Params.Cursor)
+	f.Cursor, f.Query = deref(req.Params.Cursor), deref(req.Params.Q)
 	list, next, err := h.cfg.Recipients.Recipients(ctx, req.Id, f)
 	if err != nil {
 		return nil, err

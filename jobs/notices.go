@@ -157,10 +157,11 @@ func (s *Store) foldQueued(ctx context.Context, keys noticeKeys, channels []brea
 // status sets, adjusts the counters and appends the events. It returns 1 when applied, 0 when the
 // record changed since it was read, -1 when the notice does not exist.
 //
-// KEYS: noticeKeys.scriptKeys().
+// KEYS: noticeKeys.updateKeys() (the given-by-day hash last).
 // ARGV: ID, record read, new record, channel index (1-based, noticeChannels), old and new status
-// index (1-based, noticeStatuses), old counter field, new counter field, then per event the
-// number of values that follow and the event's field/value pairs.
+// index (1-based, noticeStatuses), old counter field, new counter field, when it became given
+// (unix ms, '0' when it did not), the day whose given count changes (” for none) and by how
+// much, then per event the number of values that follow and the event's field/value pairs.
 var updateNoticeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if not cur then return -1 end
@@ -177,7 +178,8 @@ if ARGV[9] ~= '0' then
   local last = tonumber(redis.call('HGET', KEYS[3], 'last_delivered_ms') or '0')
   if tonumber(ARGV[9]) > last then redis.call('HSET', KEYS[3], 'last_delivered_ms', ARGV[9]) end
 end
-local i = 10
+if ARGV[10] ~= '' then redis.call('HINCRBY', KEYS[#KEYS], ARGV[10], ARGV[11]) end
+local i = 12
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   redis.call('XADD', KEYS[4], '*', unpack(ARGV, i + 1, i + k))
@@ -431,7 +433,7 @@ func (s *Store) updateNotice(ctx context.Context, breachID, id string, raw []byt
 		if err != nil {
 			return nil, err
 		}
-		res, err := updateNoticeScript.Run(ctx, s.rdb, keys.scriptKeys(), args...).Int()
+		res, err := updateNoticeScript.Run(ctx, s.rdb, keys.updateKeys(), args...).Int()
 		if err != nil {
 			return nil, storeErr("update notice "+id, err)
 		}
@@ -503,8 +505,17 @@ func (s *Store) noticeUpdate(ctx context.Context, keys noticeKeys, id string, ra
 		}
 		deliveredMs = at.UnixMilli()
 	}
+	// The day the given count changes: the day it was given, or today for one that stopped
+	// counting (an email refused after it was sent).
+	givenDay, givenDelta := "", 0
+	switch was, is := breach.Delivered(old.Channel, old.Status), breach.Delivered(n.Channel, n.Status); {
+	case is && !was:
+		givenDay, givenDelta = givenDayField(time.UnixMilli(deliveredMs)), 1
+	case was && !is:
+		givenDay, givenDelta = givenDayField(now), -1
+	}
 	args := []any{id, raw, rec, channelIndex(n.Channel) + 1, statusIndex(old.Status) + 1, statusIndex(n.Status) + 1,
-		noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs}
+		noticeCountField(old.Channel, old.Status), noticeCountField(n.Channel, n.Status), deliveredMs, givenDay, givenDelta}
 	for _, ev := range evs {
 		if ev.At.IsZero() {
 			ev.At = now
@@ -632,6 +643,12 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 	if exists.Val() == 0 {
 		return nil, time.Time{}, notFound(breachID)
 	}
+	return parseNoticeCounts(breachID, all.Val())
+}
+
+// parseNoticeCounts reads the counts hash: every channel and status, zeros included, and when the
+// latest notice was given.
+func parseNoticeCounts(breachID string, all map[string]string) (breach.NoticeCounts, time.Time, error) {
 	c := make(breach.NoticeCounts, len(noticeChannels))
 	for _, ch := range noticeChannels {
 		c[ch] = make(map[breach.NoticeStatus]int, len(noticeStatuses))
@@ -640,7 +657,7 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 		}
 	}
 	var last time.Time
-	for field, v := range all.Val() {
+	for field, v := range all {
 		if field == lastDeliveredField {
 			ms, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -658,6 +675,45 @@ func (s *Store) NoticeCounts(ctx context.Context, breachID string) (breach.Notic
 	}
 	return c, last, nil
 }
+
+// NoticeCountsByDay implements breach.NoticeStore: NoticeCounts and the given-by-day counters,
+// read in one transaction so that the days add up to the given notices counted.
+func (s *Store) NoticeCountsByDay(ctx context.Context, breachID string) (breach.NoticeCounts, time.Time, []breach.GivenOnDay, error) {
+	if !validID(breachID) {
+		return nil, time.Time{}, nil, notFound(breachID)
+	}
+	keys := noticeKeysOf(breachID)
+	pipe := s.rdb.TxPipeline()
+	exists := pipe.Exists(ctx, keys.breach)
+	all := pipe.HGetAll(ctx, keys.counts)
+	days := pipe.HGetAll(ctx, keys.givenByDay)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, time.Time{}, nil, storeErr("load notice counts of breach "+breachID, err)
+	}
+	if exists.Val() == 0 {
+		return nil, time.Time{}, nil, notFound(breachID)
+	}
+	c, last, err := parseNoticeCounts(breachID, all.Val())
+	if err != nil {
+		return nil, time.Time{}, nil, err
+	}
+	out := make([]breach.GivenOnDay, 0, len(days.Val()))
+	for field, v := range days.Val() {
+		d, err := breach.ParseDate(field)
+		n, nerr := strconv.Atoi(v)
+		if err != nil || nerr != nil {
+			return nil, time.Time{}, nil, fmt.Errorf("notice counts of breach %s: bad given-by-day %q = %q", breachID, field, v)
+		}
+		if n != 0 {
+			out = append(out, breach.GivenOnDay{Day: d, Given: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b breach.GivenOnDay) int { return a.Day.Time().Compare(b.Day.Time()) })
+	return c, last, out, nil
+}
+
+// givenDayField is the field of keyNoticesGivenByDayFmt for the moment t: its UTC calendar day.
+func givenDayField(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // lastDeliveredField is the counts hash field holding when the latest notice was given (unix ms).
 const lastDeliveredField = "last_delivered_ms"

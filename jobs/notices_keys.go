@@ -35,6 +35,10 @@ const (
 	// keyNoticeCountsFmt is a HASH of counters, field "<channel>:<status>" (e.g. "email:sent"),
 	// kept in the same script or transaction that writes the records.
 	keyNoticeCountsFmt = "breachd:breach:{%s}:notices:counts"
+	// keyNoticesGivenByDayFmt is a HASH: UTC calendar day (YYYY-MM-DD) → how many notices became
+	// given that day, less those that stopped being given that day; changed in updateNoticeScript
+	// with the counters, so its fields add up to the given notices of keyNoticeCountsFmt.
+	keyNoticesGivenByDayFmt = "breachd:breach:{%s}:notices:given-by-day"
 	// keyNoticesEpochFmt is a counter that every creation of notices by createNoticesScript
 	// increments. A dispatch, which writes its notices with MULTI/EXEC under the breach's dispatch
 	// lock rather than in that script, WATCHes it: notices created meanwhile by anyone else (a
@@ -66,6 +70,7 @@ var (
 // noticeKeys are the keys of one breach's notices.
 type noticeKeys struct {
 	breach, records, counts, events, epoch, lock string
+	givenByDay                                   string
 	status                                       []string // by noticeStatuses, then by noticeChannels
 	queuedLog                                    []string // by noticeChannels
 }
@@ -77,12 +82,13 @@ func (k noticeKeys) statusKey(s breach.NoticeStatus, c breach.Method) string {
 
 func noticeKeysOf(breachID string) noticeKeys {
 	k := noticeKeys{
-		breach:  breachKey(breachID),
-		records: fmt.Sprintf(keyNoticesFmt, breachID),
-		counts:  fmt.Sprintf(keyNoticeCountsFmt, breachID),
-		events:  eventsKey(breachID),
-		epoch:   fmt.Sprintf(keyNoticesEpochFmt, breachID),
-		lock:    fmt.Sprintf(keyDispatchLockFmt, breachID),
+		breach:     breachKey(breachID),
+		records:    fmt.Sprintf(keyNoticesFmt, breachID),
+		counts:     fmt.Sprintf(keyNoticeCountsFmt, breachID),
+		givenByDay: fmt.Sprintf(keyNoticesGivenByDayFmt, breachID),
+		events:     eventsKey(breachID),
+		epoch:      fmt.Sprintf(keyNoticesEpochFmt, breachID),
+		lock:       fmt.Sprintf(keyDispatchLockFmt, breachID),
 	}
 	for _, s := range noticeStatuses {
 		for _, c := range noticeChannels {
@@ -103,6 +109,11 @@ func (k noticeKeys) scriptKeys() []string {
 	out := []string{k.breach, k.records, k.counts, k.events, keyNoticeBreach, k.epoch}
 	out = append(out, k.status...)
 	return append(out, k.queuedLog...)
+}
+
+// updateKeys is the KEYS of updateNoticeScript: scriptKeys, then the given-by-day hash.
+func (k noticeKeys) updateKeys() []string {
+	return append(k.scriptKeys(), k.givenByDay)
 }
 
 // noticeCountField is the field of keyNoticeCountsFmt counting notices of a channel in a status.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -322,4 +323,59 @@ func TestNoticesEncryptedAtRest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The given-by-day counters move with the counts: a notice counts on the day it was given (a
+// letter on its mailing day, an email when sent), one that stops counting comes off on the day it
+// did, and the days add up to the given notices of the counts read with them.
+func TestNoticeCountsByDay(t *testing.T) {
+	rdb := redistest.New(t)
+	now := time.Date(2026, 3, 12, 15, 0, 0, 0, time.UTC)
+	s := jobs.NewStore(rdb, jobs.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	b := newBreach(newID(0))
+	if err := s.CreateBreach(ctx, b, createdEvent(b)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateNotices(ctx, b.ID, []breach.Notice{ntNotice(1, breach.MethodLetter), ntNotice(2, breach.MethodLetter),
+		ntNotice(3, breach.MethodEmail), ntNotice(4, breach.MethodPhone)}, ntActor); err != nil {
+		t.Fatal(err)
+	}
+	set := func(id string, fn func(n *breach.Notice)) {
+		t.Helper()
+		if _, err := s.UpdateNotice(ctx, id, func(n *breach.Notice) ([]breach.Event, error) { fn(n); return nil, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("nt_0001", func(n *breach.Notice) {
+		n.Status, n.MailedOn = breach.NoticeMailed, breach.DateOf(now.AddDate(0, 0, -2), time.UTC)
+	})
+	set("nt_0003", func(n *breach.Notice) {
+		n.Status, n.SentAt = breach.NoticeSent, time.Date(2026, 3, 11, 23, 30, 0, 0, time.UTC)
+	})
+	set("nt_0001", func(n *breach.Notice) { n.Status = breach.NoticeReturned }) // still given
+	now = now.AddDate(0, 0, 1)
+	set("nt_0003", func(n *breach.Notice) { n.Status = breach.NoticeFailed }) // refused after all
+	set("nt_0004", func(n *breach.Notice) { n.Status = breach.NoticeDelivered })
+	set("nt_0002", func(n *breach.Notice) { n.Status, n.MailedOn = breach.NoticeMailed, breach.DateOf(now, time.UTC) })
+
+	counts, _, days, err := s.NoticeCountsByDay(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	sum := 0
+	for _, d := range days {
+		got[d.Day.String()] = d.Given
+		sum += d.Given
+	}
+	equalJSON(t, "given by day", got, map[string]int{"2026-03-10": 1, "2026-03-11": 1, "2026-03-13": 1})
+	if given := counts.Progress(time.Time{}).Given; sum != given || given != 3 {
+		t.Errorf("the days add up to %d; the counts give %d (want 3)", sum, given)
+	}
+	if !slices.IsSortedFunc(days, func(a, b breach.GivenOnDay) int { return a.Day.Time().Compare(b.Day.Time()) }) {
+		t.Errorf("days not in order: %v", days)
+	}
+	_, _, _, err = s.NoticeCountsByDay(ctx, newID(9))
+	wantCode(t, err, breach.ENOTFOUND)
 }

@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/text/unicode/norm"
 
 	breach "github.com/breachd/breachd"
 )
@@ -389,7 +391,8 @@ func (s *Store) Recipient(ctx context.Context, breachID, id string) (*breach.Rec
 }
 
 // Recipients lists the breach's recipients in upload order (by ID), optionally only those who are
-// (or are not) Indiana residents and who have (or lack) contact details. f.Limit of 0 means
+// (or are not) Indiana residents, who have (or lack) contact details, and whose name or ID holds
+// every word of f.Query (searchRecipients). f.Limit of 0 means
 // DefaultLimit; it is cut to MaxLimit. The cursor is the second result of the previous call ("" when
 // there are no more); a malformed cursor is EINVALID on field "cursor". A filter that skips very
 // many recipients in a row may return a page shorter than the limit, even empty, with a cursor to
@@ -433,6 +436,9 @@ func (s *Store) Recipients(ctx context.Context, breachID string, f breach.Recipi
 		check(keys.outOfState, false)
 	}
 	rkeys := append([]string{keys.breach, keys.records, source}, checks...)
+	if words := searchWords(f.Query); len(words) > 0 {
+		return s.searchRecipients(ctx, breachID, keys.records, rkeys, modes, start, limit, words)
+	}
 	res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, limit+1, maxRecipientScan, modes).Slice()
 	if errors.Is(err, redis.Nil) {
 		return nil, "", notFound(breachID)
@@ -464,6 +470,94 @@ func (s *Store) Recipients(ctx context.Context, breachID string, f breach.Recipi
 		out = append(out, *r)
 	}
 	return out, next, nil
+}
+
+// searchChunk is how many recipients a search reads from Redis at a time, and maxSearchScan how
+// many one search call decrypts and compares at most before it answers a short page with a cursor
+// (the records are sealed: only Go can read the names).
+const (
+	searchChunk   = 500
+	maxSearchScan = 20_000
+)
+
+// searchRecipients is Recipients with a query: it walks the same filtered listing a chunk at a
+// time and keeps the people whose name or ID holds every word.
+func (s *Store) searchRecipients(ctx context.Context, breachID, recordsKey string, rkeys []string, modes, start string,
+	limit int, words []string) ([]breach.Recipient, string, error) {
+	out := make([]breach.Recipient, 0, limit+1)
+	scanned := 0
+	for {
+		res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, searchChunk, maxRecipientScan, modes).Slice()
+		if errors.Is(err, redis.Nil) {
+			return nil, "", notFound(breachID)
+		}
+		if err != nil {
+			return nil, "", storeErr("search recipients of breach "+breachID, err)
+		}
+		ids, recs, exhausted, last, err := listReply(res)
+		if err != nil {
+			return nil, "", fmt.Errorf("search recipients of breach %s: %w", breachID, err)
+		}
+		for i, id := range ids {
+			if recs[i] == nil {
+				return nil, "", fmt.Errorf("search recipients of breach %s: recipient %s is indexed but has no record", breachID, id)
+			}
+			r, err := s.decodeRecipient(recordsKey, id, recs[i])
+			if err != nil {
+				return nil, "", err
+			}
+			if !recipientMatches(r, words) {
+				continue
+			}
+			if out = append(out, *r); len(out) > limit {
+				return out[:limit], out[limit-1].ID, nil
+			}
+		}
+		scanned += len(ids)
+		switch {
+		case exhausted || last == "":
+			return out, "", nil
+		case scanned >= maxSearchScan:
+			return out, last, nil // the budget ran out: go on after the last one looked at
+		}
+		start = "(" + last
+	}
+}
+
+// searchWords are the words of a query, folded (see fold).
+func searchWords(q string) []string {
+	return strings.Fields(fold(q))
+}
+
+// recipientMatches reports whether every word is in the person's name or IDs.
+func recipientMatches(r *breach.Recipient, words []string) bool {
+	hay := fold(strings.Join([]string{r.FirstName, r.LastName, r.ExternalID, r.ID}, " "))
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// fold lowers s and takes the accents off its letters, so that "nguyen" finds "Nguyễn" and
+// "zolc" finds "Żółć".
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ' || r == 'Đ':
+			r = 'd'
+		case r == 'ł' || r == 'Ł':
+			r = 'l'
+		case r == 'ø' || r == 'Ø':
+			r = 'o'
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 func listReply(res []any) (ids []string, recs [][]byte, exhausted bool, last string, err error) {

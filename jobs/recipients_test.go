@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -856,5 +857,58 @@ func TestAddRecipientsLargeBatch(t *testing.T) {
 	if got := allRecipients(t, s, b.ID, breach.RecipientFilter{Limit: jobs.MaxLimit}); len(got) != n-repeated ||
 		got[0] != recipientID(0) || got[len(got)-1] != recipientID(n-repeated-1) {
 		t.Fatalf("listed %d", len(got))
+	}
+}
+
+// A search keeps the people whose name or ID holds every word, in any case and with or without
+// accents, across pages and with the other filters; records are sealed, so this reads them in Go.
+func TestRecipientsSearch(t *testing.T) {
+	t.Parallel()
+	s := jobs.NewStore(redistest.New(t), jobs.WithEncryptionKey(bytes.Repeat([]byte{5}, jobs.KeySize)))
+	b := newBreach(newID(0))
+	mustCreate(t, s, b)
+	var rs []breach.Recipient
+	for i := range 1200 { // more than one chunk of the search
+		r := plainRecipient(i)
+		switch {
+		case i%400 == 7:
+			r.FirstName, r.LastName = "Hồng", "Nguyễn Thị"
+		case i == 1101:
+			r.FirstName, r.LastName, r.Address.State = "Łukasz", "Żółć", "OH"
+		}
+		rs = append(rs, r)
+	}
+	mustAdd(t, s, b.ID, rs)
+	for _, c := range []struct {
+		name string
+		f    breach.RecipientFilter
+		want []int
+	}{
+		{"a name without accents", breach.RecipientFilter{Query: "nguyen"}, []int{7, 407, 807}},
+		{"two words, both needed", breach.RecipientFilter{Query: "HONG thi"}, []int{7, 407, 807}},
+		{"a word that is not there", breach.RecipientFilter{Query: "hong smith"}, nil},
+		{"an external ID", breach.RecipientFilter{Query: "e-1101"}, []int{1101}},
+		{"breachd's ID", breach.RecipientFilter{Query: strings.ToLower(recipientID(407))}, []int{407}},
+		{"letters that do not decompose", breach.RecipientFilter{Query: "zolc lukasz"}, []int{1101}},
+		{"with another filter", breach.RecipientFilter{Query: "zolc", IndianaResident: boolPtr(true)}, nil},
+		{"a page of one at a time", breach.RecipientFilter{Query: "nguyễn", Limit: 1}, []int{7, 407, 807}},
+		{"blank is no search", breach.RecipientFilter{Query: "  ", Limit: 500}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := allRecipients(t, s, b.ID, c.f)
+			if c.name == "blank is no search" {
+				if len(got) != 1200 {
+					t.Fatalf("a blank query lists %d of 1200", len(got))
+				}
+				return
+			}
+			var want []string
+			for _, n := range c.want {
+				want = append(want, recipientID(n))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %d people %v, want %v", len(got), got, want)
+			}
+		})
 	}
 }

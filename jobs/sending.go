@@ -174,7 +174,7 @@ func (e *emailSend) step(claim string) error {
 			case err != nil:
 				return nil, nil, err
 			default:
-				upd = updateNoticeScript.EvalSha(e.ctx, pipe, e.keys.scriptKeys(), args...)
+				upd = updateNoticeScript.EvalSha(e.ctx, pipe, e.keys.updateKeys(), args...)
 			}
 			drop = append(drop, n.ID)
 		}

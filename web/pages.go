@@ -19,7 +19,26 @@ type peopleData struct {
 	People     []breach.Recipient
 	NextCursor string
 	Filter     string
-	Report     *breach.UploadReport
+	// Query is the search by name or ID (the API's q); Paged says a cursor brought this page.
+	Query       string
+	Paged       bool
+	SearchError string
+	Report      *breach.UploadReport
+}
+
+// PageLink is the address of this list with the filter and the search kept, after cursor.
+func (d *peopleData) PageLink(cursor string) string {
+	q := url.Values{}
+	if d.Filter != "" {
+		q.Set("show", d.Filter)
+	}
+	if d.Query != "" {
+		q.Set("q", d.Query)
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return "/breaches/" + url.PathEscape(d.B.ID) + "/people?" + q.Encode()
 }
 
 // peopleFilters are the lists the API can give, by the query the page takes.
@@ -40,12 +59,29 @@ func (c *Console) peopleData(w http.ResponseWriter, r *http.Request, st *state) 
 	qs := url.Values{"limit": {"100"}}
 	if cur := r.URL.Query().Get("cursor"); cur != "" {
 		qs.Set("cursor", cur)
+		d.Paged = true
+	}
+	if query := strings.TrimSpace(r.URL.Query().Get("q")); query != "" {
+		d.Query = query
+		qs.Set("q", query)
 	}
 	if q != "" {
 		k, val, _ := strings.Cut(q, "=")
 		qs.Set(k, val)
 	}
 	res := c.call(r, st, "GET", "/v1/breaches/"+url.PathEscape(v.ID)+"/recipients?"+qs.Encode(), nil)
+	if res.Status == http.StatusUnprocessableEntity && d.Query != "" {
+		// The search the API refused (too long): its reason beside the search box, nobody listed.
+		for _, fe := range res.problem().Errors {
+			if fe.Field == "q" || d.SearchError == "" {
+				d.SearchError = capitalise(fe.Reason)
+			}
+		}
+		if d.SearchError == "" {
+			d.SearchError = capitalise(res.problem().Detail)
+		}
+		return d, true
+	}
 	if !res.ok() {
 		c.apiErrorPage(w, r, st, res)
 		return nil, false
@@ -254,6 +290,21 @@ type statusData struct {
 	Deadline    breach.Date
 	DeadlineMet *bool
 	AsOf        breach.Date
+	// GivenByDay is the API's count of notices given each day; Series runs it up day by day from
+	// discovery to today (the chart and its table), ending on Done.
+	GivenByDay []breach.GivenOnDay
+	Series     []givenPoint
+}
+
+// Changes are the days of the series on which the count changed, and today: the chart's table.
+func (d statusData) Changes() []givenPoint {
+	var out []givenPoint
+	for i, p := range d.Series {
+		if p.Change != 0 || i == len(d.Series)-1 {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // noticeStatuses are the columns of the status table, in the order a notice moves through them.
@@ -275,6 +326,9 @@ func (c *Console) statusPage(w http.ResponseWriter, r *http.Request, st *state) 
 		return
 	}
 	d.B = v
+	if d.Total > 0 {
+		d.Series = givenSeries(d.GivenByDay, v.Determination.DiscoveredOn, d.AsOf)
+	}
 	c.render(w, r, st, http.StatusOK, "status", "Delivery status", d, nil)
 }
 
@@ -287,11 +341,13 @@ func statusOf(res *result) (statusData, error) {
 		Deadline    *breach.Date              `json:"deadline"`
 		DeadlineMet *bool                     `json:"deadline_met"`
 		AsOf        breach.Date               `json:"as_of"`
+		GivenByDay  []breach.GivenOnDay       `json:"given_by_day"`
 	}
 	if err := res.decode(&s); err != nil {
 		return statusData{}, err
 	}
-	d := statusData{Total: s.Total, Done: s.Done, Outstanding: s.Outstanding, DeadlineMet: s.DeadlineMet, AsOf: s.AsOf}
+	d := statusData{Total: s.Total, Done: s.Done, Outstanding: s.Outstanding, DeadlineMet: s.DeadlineMet, AsOf: s.AsOf,
+		GivenByDay: s.GivenByDay}
 	if s.Deadline != nil {
 		d.Deadline = *s.Deadline
 	}

@@ -184,6 +184,7 @@ var funcs = template.FuncMap{
 	},
 	"content":  contentWords,
 	"timeline": timelineSVG,
+	"chart":    givenChart,
 	"bnav":     func(v view, id string) breachNav { return breachNav{ID: id, V: v} },
 	"join":     strings.Join,
 	"lower":    strings.ToLower,

@@ -100,8 +100,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // ContentSecurityPolicy is sent with every console response: scripts and styles only from the
-// console's own files, no inline script, no framing, forms only to the console.
-const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// console's own files, no inline script, no framing, forms only to the console; the script may
+// call back to the console only (the upload's progress, the live preview).
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Roles allowed by the console's own pages (those that are no operation of the contract).

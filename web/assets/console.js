@@ -1,5 +1,7 @@
 // breachd console: the little that needs a script. Everything works without it; it adds the upload
-// progress bar, a confirm step on the send button, and focus on the error summary.
+// progress bar, a confirm step on the send button, focus on the error summary, and a live "what the
+// law requires" preview on the determination form (the form's own preview button, sent in the
+// background as the form changes: the server renders the plan, nothing is stored).
 (function () {
   "use strict";
 
@@ -11,6 +13,29 @@
       form.addEventListener("submit", function (ev) {
         if (!window.confirm("Send the notices now? This cannot be undone.")) { ev.preventDefault(); }
       });
+    });
+
+    document.querySelectorAll("form.determination").forEach(function (form) {
+      var preview = document.getElementById("preview");
+      if (!preview || !window.fetch || !window.DOMParser) { return; }
+      var timer = null, asked = 0;
+      var refresh = function () {
+        var n = ++asked;
+        var body = new URLSearchParams(new FormData(form));
+        body.set("action", "preview");
+        // form.action would be the button named "action": the attribute is the address.
+        fetch(form.getAttribute("action") || window.location.href, { method: "POST", body: body, credentials: "same-origin" })
+          .then(function (res) { return res.text(); })
+          .then(function (html) {
+            if (n !== asked) { return; } // a later change is on its way
+            var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("preview");
+            if (fresh) { preview.innerHTML = fresh.innerHTML; }
+          })
+          .catch(function () { /* the button still works */ });
+      };
+      var soon = function () { clearTimeout(timer); timer = setTimeout(refresh, 400); };
+      form.addEventListener("change", soon);
+      form.addEventListener("input", function (ev) { if (ev.target.type !== "checkbox" && ev.target.type !== "radio") { soon(); } });
     });
 
     document.querySelectorAll("form.upload").forEach(function (form) {

@@ -1,0 +1,104 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	givenCountRE = regexp.MustCompile(`<span class="n">(\d+)</span> given`)
+	// The chart's table: its last row is today, with the notices given so far.
+	givenRowRE = regexp.MustCompile(`<tr><td>([^<]+)</td><td class="num">(-?\d+)</td><td class="num">(\d+)</td></tr>`)
+)
+
+// TestStatusChart: the status page's chart of notices given over time ends on the page's given
+// count (both come from the store's counters), is drawn with its words for a screen reader and a
+// table of its numbers, and marks the deadline.
+func TestStatusChart(t *testing.T) {
+	e := newEnv(t)
+	dana := e.signIn("dana")
+	id := e.dispatched(dana, letterPeople)
+	sam, avery := e.signIn("sam"), e.signIn("avery")
+	status := "/breaches/" + id + "/status"
+
+	p := avery.get(status)
+	if p.Status != http.StatusOK {
+		t.Fatalf("status: %d", p.Status)
+	}
+	checkPage(t, "status before anything is given", p)
+	mustContain(t, p.Body, "Notices given over time", `<title id="ch-title-wide">Notices given over time</title>`,
+		"0 of 3 notices given by 20 March 2026, counted day by day from 3 March 2026; the deadline is", "Deadline 17 Apr")
+	wantFinal(t, p.Body, 0, "20 Mar 2026")
+
+	room := "/breaches/" + id + "/print"
+	sam.get(room)
+	b := sam.post(room, nil)
+	bid := strings.TrimPrefix(b.Header.Get("Location"), room+"#batch-")
+	if p := sam.post(room+"/"+bid+"/mailed", url.Values{"mailed_on": {"2026-03-20"}, "number": {"1"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("mark mailed: %d %s", p.Status, p.Body)
+	}
+	// Two days later the letters still count on the day they went to the post.
+	e.advance(48 * time.Hour)
+	p = e.signIn("avery").get(status) // a new session: the first has expired meanwhile
+	wantFinal(t, p.Body, 3, "22 Mar 2026")
+	mustContain(t, p.Body, "<tr><td>20 Mar 2026</td><td class=\"num\">3</td><td class=\"num\">3</td></tr>",
+		"3 of 3 notices given by 22 March 2026")
+}
+
+// wantFinal checks that the chart's last point is the page's given count, and is want.
+func wantFinal(t *testing.T, body string, want int, today string) {
+	t.Helper()
+	m := givenCountRE.FindStringSubmatch(body)
+	rows := givenRowRE.FindAllStringSubmatch(body, -1)
+	if m == nil || len(rows) == 0 {
+		t.Fatalf("no given count (%v) or no chart table (%d rows)", m != nil, len(rows))
+	}
+	given, _ := strconv.Atoi(m[1])
+	final, _ := strconv.Atoi(rows[len(rows)-1][3])
+	if final != given || given != want {
+		t.Errorf("the chart ends on %d, the page counts %d given; want %d", final, given, want)
+	}
+	if day := rows[len(rows)-1][1]; day != today {
+		t.Errorf("the chart's last day is %s, not today", day)
+	}
+}
+
+// TestPeopleSearch: the people page searches by name or ID through the API's q, keeps the
+// search and the list shown across pages, and says why the API refused a search.
+func TestPeopleSearch(t *testing.T) {
+	e := newEnv(t)
+	dana := e.signIn("dana")
+	id := e.dispatched(dana, letterPeople)
+	sam := e.signIn("sam")
+	people := "/breaches/" + id + "/people"
+
+	p := sam.get(people + "?q=NGUYEN")
+	if p.Status != http.StatusOK {
+		t.Fatalf("search: %d", p.Status)
+	}
+	checkPage(t, "people searched", p)
+	mustContain(t, p.Body, `<label for="f-q">Search by name or ID</label>`, `value="NGUYEN"`, "Hồng Nguyễn", "Clear the search")
+	if strings.Contains(p.Body, "Ana Lopez") || strings.Contains(p.Body, "Sam Okafor") {
+		t.Error("the search lists people it does not match")
+	}
+	if p := sam.get(people + "?q=l-3"); !strings.Contains(p.Body, "Sam Okafor") || strings.Contains(p.Body, "Ana Lopez") {
+		t.Error("the search by external ID does not find L-3 alone")
+	}
+	if p := sam.get(people + "?q=smith"); !strings.Contains(p.Body, "No one matches the search.") {
+		t.Error("a search with no match does not say so")
+	}
+	if p := sam.get(people + "?q=lopez&show=out_of_state"); !strings.Contains(p.Body, "No one matches the search.") {
+		t.Error("the search ignores the list shown")
+	}
+	p = sam.get(people + "?q=" + strings.Repeat("x", 101))
+	if p.Status != http.StatusOK {
+		t.Fatalf("a search too long: %d", p.Status)
+	}
+	mustContain(t, p.Body, `id="f-q-error"`, `aria-invalid="true"`)
+	checkPage(t, "people with a refused search", p)
+}
