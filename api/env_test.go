@@ -139,8 +139,8 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	}
 	if ch.caller != nil {
 		token, public := ch.twilioToken, e.srv.URL
-		cfg.TwilioCallback = func(r *http.Request) (string, breach.CallOutcome, bool, error) {
-			return voice.ReadCallback(token, public, r)
+		cfg.TwilioCallback = func(r *http.Request) (breach.CallStatus, error) {
+			return voice.ReadStatusCallback(token, public, r)
 		}
 	}
 	for _, o := range opts {
