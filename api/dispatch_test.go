@@ -404,17 +404,7 @@ func TestBounceMeansALetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.worker.Shutdown)
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
+	b := dispatchSample(t, e)
 	emails := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
 		var l api.NoticeList
 		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)

@@ -24,17 +24,7 @@ import (
 func TestProofCarriesProviderEvidence(t *testing.T) {
 	queueIDs := map[int]string{1: "4B7C21", 2: "9F00AB"}
 	e, smtp, tw := newLiveEnv(t, smtptest.WithReply(func(n int) string { return "Ok: queued as " + queueIDs[n] }))
-	b := createBreach(t, e, nil)
-	sample, err := os.ReadFile("testdata/recipients-sample.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
-	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
-	englishFallback(t, e, b.ID, "vi")
-	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
-		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
-	}
+	b := dispatchSample(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	msgs, err := smtp.WaitMessages(ctx, 2)
@@ -174,6 +164,24 @@ func TestProofCarriesProviderEvidence(t *testing.T) {
 	emailProof := proof(t, e, emails[0].ID)
 	mustContainAll(t, pdfText(t, emailPDF), "smtp_final_reply: 250 2.0.0 Ok: queued", "message_id:",
 		"smtp_queue_id: "+itemsOf(emailProof, breach.EventNoticeSent)[0].Evidence[breach.EvidenceSMTPQueueID])
+}
+
+// dispatchSample creates a breach, uploads the sample export (every channel), completes the upload
+// (Vietnamese in English) and dispatches the plan.
+func dispatchSample(t *testing.T, e *env) api.BreachView {
+	t.Helper()
+	b := createBreach(t, e, nil)
+	sample, err := os.ReadFile("testdata/recipients-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.doContentType("POST", "/v1/breaches/"+b.ID+"/recipients", breach.RoleAdmin, sample, "text/csv")
+	e.do("POST", "/v1/breaches/"+b.ID+"/recipients/complete", breach.RoleAdmin, nil)
+	englishFallback(t, e, b.ID, "vi")
+	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != 200 {
+		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
+	}
+	return b
 }
 
 // proof fetches a notice's proof as an auditor.

@@ -18,15 +18,7 @@ import (
 // the final callback puts the answer and duration on the call's outcome.
 func TestRecordCallStatus(t *testing.T) {
 	ctx := context.Background()
-	tw := twiliotest.NewServer(t)
-	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := newTwilioHook(t, tw.AuthToken)
-	e := newCallEnv(t, caller, hook.URL)
-	hook.now = func() time.Time { return *e.clock.Load() }
-	hook.worker.Store(e.worker)
+	e, tw := newTwilioCallEnv(t)
 	e.runCallTasks(t)
 	zoe := e.phone(t, "+13125550190")
 	var call twiliotest.Request
@@ -102,6 +94,22 @@ func TestRecordCallStatus(t *testing.T) {
 			wantCode(t, err, tc.code)
 		})
 	}
+}
+
+// newTwilioCallEnv is a callEnv that places its calls through twiliotest, whose callbacks reach
+// the worker through a webhook wired as the API's (twilioHook), at the env's clock.
+func newTwilioCallEnv(t *testing.T) (*callEnv, *twiliotest.Server) {
+	t.Helper()
+	tw := twiliotest.NewServer(t)
+	caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := newTwilioHook(t, tw.AuthToken)
+	e := newCallEnv(t, caller, hook.URL)
+	hook.now = func() time.Time { return *e.clock.Load() }
+	hook.worker.Store(e.worker)
+	return e, tw
 }
 
 // noticeEvents are the breach's events of one type about one notice.

@@ -789,15 +789,7 @@ func TestTwilioCallEndToEnd(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			tw := twiliotest.NewServer(t)
-			caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hook := newTwilioHook(t, tw.AuthToken)
-			e := newCallEnv(t, caller, hook.URL)
-			hook.now = func() time.Time { return *e.clock.Load() }
-			hook.worker.Store(e.worker)
+			e, tw := newTwilioCallEnv(t)
 			e.set(tc.first)
 			near := tc.first.Month() == 4 && tc.first.Day() == 13
 
