@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,9 +161,9 @@ func TestProofCarriesProviderEvidence(t *testing.T) {
 		_ = os.WriteFile(filepath.Join(dir, "proof-call.pdf"), r.Body, 0o644)
 		_ = os.WriteFile(filepath.Join(dir, "proof-email.pdf"), emailPDF, 0o644)
 	}
-	mustContainAll(t, pdfText(t, r.Body), zoe.SID, "answered_by: human", "duration_seconds: 95", "status_callbacks: initiated")
+	mustContainAll(t, pdfPlainText(t, r.Body), zoe.SID, "answered_by: human", "duration_seconds: 95", "status_callbacks: initiated")
 	emailProof := proof(t, e, emails[0].ID)
-	mustContainAll(t, pdfText(t, emailPDF), "smtp_final_reply: 250 2.0.0 Ok: queued", "message_id:",
+	mustContainAll(t, pdfPlainText(t, emailPDF), "smtp_final_reply: 250 2.0.0 Ok: queued", "message_id:",
 		"smtp_queue_id: "+itemsOf(emailProof, breach.EventNoticeSent)[0].Evidence[breach.EvidenceSMTPQueueID])
 }
 
@@ -182,6 +183,23 @@ func dispatchSample(t *testing.T, e *env) api.BreachView {
 		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
 	}
 	return b
+}
+
+// pdfPlainText is a PDF's text in reading order (pdftotext without -layout, so that a table cell's
+// lines follow each other) with every run of white space made one space: a cell's "key: value"
+// is found wherever the column wraps it.
+func pdfPlainText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: install poppler-utils (apt-get install poppler-utils)")
+	}
+	cmd := exec.Command("pdftotext", "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }
 
 // proof fetches a notice's proof as an auditor.

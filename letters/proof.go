@@ -97,7 +97,7 @@ func (d *Documents) layoutProof(p breach.NoticeProof, keep int) (*layout, error)
 	section("Every attempt, in order")
 	items, folded, left := proofRows(p.Items, keep)
 	rows := make([][]string, 0, len(items))
-	var types, actors []string
+	var types, actors, places []string
 	for i, it := range items {
 		types, actors = append(types, string(it.Type)), append(actors, it.Actor)
 		keys := make([]string, 0, len(it.Evidence))
@@ -120,15 +120,16 @@ func (d *Documents) layoutProof(p breach.NoticeProof, keep int) (*layout, error)
 		if it.ChainPosition > 0 {
 			hash = fmt.Sprintf("#%d %s…", it.ChainPosition, it.EventHash[:min(12, len(it.EventHash))])
 		}
+		places = append(places, hash)
 		rows = append(rows, []string{it.At.UTC().Format("2006-01-02 15:04:05"), string(it.Type), c(fmt.Sprintf("items[%d].actor", i), it.Actor, false),
-			orDash(strings.Join(ev, "; ")), hash})
+			orDash(strings.Join(ev, "\n")), hash}) // one "key: value" a line, never broken between the two
 	}
 	if len(rows) == 0 {
 		rep.para("No event about this notice is in the chain.", false, repBodySize, repBodyLead, 0)
 	} else {
 		// The evidence (the SMTP reply, Twilio's callbacks) takes what the other columns leave.
 		when, event, by := rep.fit([]string{"2006-01-02", "Time (UTC)"}, 0.13), rep.fit(types, 0.17), rep.fit(append(actors, "By"), 0.15)
-		chain := 0.18
+		chain := rep.fit(append(places, "Chain position"), 0.19)
 		rep.table([]column{{title: "Time (UTC)", width: when}, {title: "Event", width: event}, {title: "By", width: by},
 			{title: "Evidence", width: 1 - when - event - by - chain}, {title: "Chain position and hash", width: chain}}, rows, nil)
 	}
