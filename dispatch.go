@@ -123,7 +123,7 @@ type DispatchReport struct {
 const (
 	EventDispatched      EventType = "plan.dispatched"  // the plan was approved and notices created
 	EventNoticeQueued    EventType = "notice.queued"    // data: notice_id, channel
-	EventNoticeSent      EventType = "notice.sent"      // data: notice_id, channel
+	EventNoticeSent      EventType = "notice.sent"      // data: notice_id, channel; email: smtp_final_reply, smtp_queue_id, message_id; phone: call_sid
 	EventNoticeDelivered EventType = "notice.delivered" // data: notice_id (phone conversation)
 	EventNoticeFailed    EventType = "notice.failed"    // data: notice_id, reason, permanent
 	EventNoticeRetried   EventType = "notice.retried"   // data: notice_id, attempt, reason; or, for an email batch none of which was handed over: batch, count, reason, channel
@@ -135,9 +135,13 @@ const (
 	// stopped is sent again (same Message-ID); the first copy may have been delivered too.
 	// data: notice_id, channel, attempt
 	EventNoticePossiblyDuplicated EventType = "notice.possibly_duplicated"
-	EventCallAttempt              EventType = "call.attempt" // data: notice_id, outcome, by (clerk or twilio)
-	EventPrintBatch               EventType = "print_batch.created"
-	EventPrintBatchMailed         EventType = "print_batch.mailed"
+	EventCallAttempt              EventType = "call.attempt" // data: notice_id, outcome, by (clerk or twilio); from Twilio also call_sid, call_status, answered_by, duration_seconds
+	// EventCallStatus: one signed status callback of a call placed through Twilio, as it came.
+	// data: notice_id, call_sid, call_status, sequence, and when given answered_by,
+	// duration_seconds, error_code, sip_response_code, provider_timestamp
+	EventCallStatus       EventType = "call.status"
+	EventPrintBatch       EventType = "print_batch.created"
+	EventPrintBatchMailed EventType = "print_batch.mailed"
 )
 
 // NoticeFilter selects notices to list.

@@ -3,6 +3,7 @@ package breach
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // SendError is how a delivery channel reports a failed attempt. A temporary failure (SMTP 4xx, a
@@ -44,6 +45,19 @@ type EmailMessage struct {
 	Language string
 }
 
+// EmailReceipt is the mail server's own evidence that it accepted one message: its final reply
+// to the message (the answer to the end of DATA) and the Message-ID the message carried. None of
+// it names the recipient: a reply that quotes the recipient's address has it replaced.
+type EmailReceipt struct {
+	MessageID string // the message's Message-ID header, without angle brackets
+	// Reply is the server's final reply as it came, code included ("250 2.0.0 Ok: queued as
+	// 4B7C21"); the lines of a multi-line reply are joined with "\n".
+	Reply string
+	// QueueID is the server's ID for the message, parsed from Reply ("4B7C21"); "" when the
+	// reply carries none in a form breachd knows (the reply is kept whole either way).
+	QueueID string
+}
+
 // Mailer sends email notices. Implementations reuse one connection for many messages.
 type Mailer interface {
 	// Send delivers the messages in order and returns one error per message (nil: accepted by the
@@ -81,4 +95,30 @@ type Caller interface {
 	// PlaceCall asks the provider to call; the outcome arrives later by status callback. It
 	// returns the provider's call ID, or a *SendError.
 	PlaceCall(ctx context.Context, c Call) (providerID string, err error)
+}
+
+// CallStatus is one status callback of a placed call, as the provider (Twilio) reported it: its
+// own evidence of how the call went. None of it names the person called.
+type CallStatus struct {
+	NoticeID string // the notice the call is for (from the callback URL)
+	CallSID  string // the provider's call ID, as PlaceCall returned it
+	// Status is the provider's call status: queued, initiated, ringing, in-progress, completed,
+	// busy, no-answer, failed or canceled.
+	Status string
+	// AnsweredBy is what answering-machine detection heard (human, machine_end_beep, …); "" before
+	// the call is answered.
+	AnsweredBy string
+	Duration   time.Duration // how long the call lasted, in whole seconds; 0 until it ends
+	// ErrorCode and SIPResponseCode come with some failed calls; 0 when absent.
+	ErrorCode       int
+	SIPResponseCode int
+	// SequenceNumber orders the callbacks of one call (they may arrive out of order).
+	SequenceNumber int
+	Timestamp      time.Time // when the provider produced the callback; zero when absent
+
+	// Final is false while the call is still going (queued, initiated, ringing, in-progress):
+	// Outcome is then "". When Final, Outcome is what came of the call (only a conversation with
+	// a person is notice, LAW.md §3).
+	Final   bool
+	Outcome CallOutcome
 }

@@ -5,6 +5,36 @@ import "time"
 // NotRecorded is what a proof says for evidence breachd does not keep (yet).
 const NotRecorded = "not recorded"
 
+// Evidence keys: what a provider said about an attempt, recorded in the Data of the attempt's
+// event and shown under these names in a ProofItem's Evidence. The strings are persisted.
+const (
+	// EvidenceSMTPReply is the mail server's final reply to the message (to the end of DATA), as it
+	// came: "250 2.0.0 Ok: queued as 4B7C21". On notice.sent (email).
+	EvidenceSMTPReply = "smtp_final_reply"
+	// EvidenceSMTPQueueID is the server's queue ID, parsed from the reply when it carries one in a
+	// known form (Postfix "queued as", Exim "id=", "<id>"); absent otherwise.
+	EvidenceSMTPQueueID = "smtp_queue_id"
+	// EvidenceMessageID is the Message-ID header of the message sent, without angle brackets.
+	EvidenceMessageID = "message_id"
+	// EvidenceCallSID is Twilio's call SID ("CA…"): on notice.sent (phone), call.status and
+	// Twilio's call.attempt.
+	EvidenceCallSID = "call_sid"
+	// EvidenceCallStatus is Twilio's CallStatus of a status callback (ringing, in-progress,
+	// completed, …).
+	EvidenceCallStatus = "call_status"
+	// EvidenceAnsweredBy is Twilio's AnsweredBy (human, machine_end_beep, …), when it gave one.
+	EvidenceAnsweredBy = "answered_by"
+	// EvidenceDuration is Twilio's CallDuration, in seconds.
+	EvidenceDuration = "duration_seconds"
+	// EvidenceSequence is Twilio's SequenceNumber of a status callback.
+	EvidenceSequence = "sequence"
+	// EvidenceProviderTime is when Twilio produced a status callback (its Timestamp), RFC 3339.
+	EvidenceProviderTime = "provider_timestamp"
+	// EvidenceStatusCallbacks, on Twilio's call.attempt in a proof, lists the call's status
+	// callbacks (each its own call.status item) with their chain positions.
+	EvidenceStatusCallbacks = "status_callbacks"
+)
+
 // NoticeProof is the proof of one notice to one addressee (GET /v1/notices/{nid}/proof): who, by
 // what contact from which upload row, why that channel (rule pack and citation), the deadline,
 // every event about the notice in order with the evidence recorded and its hash in the breach's

@@ -323,11 +323,11 @@ func TestDispatchEndToEnd(t *testing.T) {
 	}
 }
 
-// newLiveEnv is an env whose worker runs, sending email to a real SMTP server and placing calls
-// through a server speaking the Twilio API.
-func newLiveEnv(t *testing.T) (*env, *smtptest.Server, *twiliotest.Server) {
+// newLiveEnv is an env whose worker runs, sending email to a real SMTP server (started with
+// opts) and placing calls through a server speaking the Twilio API.
+func newLiveEnv(t *testing.T, opts ...smtptest.Option) (*env, *smtptest.Server, *twiliotest.Server) {
 	t.Helper()
-	smtp := smtptest.New(t)
+	smtp := smtptest.New(t, opts...)
 	mailer, err := email.New(email.Config{Host: smtp.Host, Port: smtp.Port, From: "notices@pikecreek.example.org",
 		FromName: sender.Organization, TLSPolicy: email.TLSNone})
 	if err != nil {

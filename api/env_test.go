@@ -147,8 +147,8 @@ func newEnvWith(t testing.TB, ch channels, opts ...envOption) *env {
 	}
 	if ch.caller != nil {
 		token, public := ch.twilioToken, e.srv.URL
-		cfg.TwilioCallback = func(r *http.Request) (string, breach.CallOutcome, bool, error) {
-			return voice.ReadCallback(token, public, r)
+		cfg.TwilioCallback = func(r *http.Request) (breach.CallStatus, error) {
+			return voice.ReadStatusCallback(token, public, r)
 		}
 	}
 	for _, o := range opts {
@@ -331,21 +331,28 @@ func uploadSample(t *testing.T, e *env, breachID string) {
 	}
 }
 
-// dispatchedSample starts e's worker, records the default breach with the sample uploaded and
-// complete and the Vietnamese family's English fallback, and dispatches it. It returns the breach
-// and, once both are sent, its two emails by address.
-func dispatchedSample(t *testing.T, e *env) (api.BreachView, map[string]breach.Notice) {
+// dispatchSample records the default breach with the sample uploaded and complete and the
+// Vietnamese family's English fallback, and dispatches it.
+func dispatchSample(t *testing.T, e *env) api.BreachView {
 	t.Helper()
-	if err := e.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.worker.Shutdown)
 	b := createBreach(t, e, nil)
 	uploadSample(t, e, b.ID)
 	englishFallback(t, e, b.ID, "vi") // the Nguyễn family: no Vietnamese template
 	if r := e.do("POST", "/v1/breaches/"+b.ID+"/dispatch", breach.RoleAdmin, nil); r.Status != http.StatusOK {
 		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
 	}
+	return b
+}
+
+// dispatchedSample starts e's worker and dispatches the sample (dispatchSample). It returns the
+// breach and, once both are sent, its two emails by address.
+func dispatchedSample(t *testing.T, e *env) (api.BreachView, map[string]breach.Notice) {
+	t.Helper()
+	if err := e.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.worker.Shutdown)
+	b := dispatchSample(t, e)
 	sent := waitFor(t, "both emails sent", func() ([]breach.Notice, bool) {
 		var l api.NoticeList
 		e.do("GET", "/v1/breaches/"+b.ID+"/notices?channel=email&status=sent", breach.RoleClerk, nil).json(t, &l)

@@ -25,10 +25,12 @@ type Dispatcher interface {
 }
 
 // CallRecorder records call attempts, by clerks or from Twilio's callbacks; parts are the parts
-// of the notice a conversation gave (see breach.CheckPartsDelivered).
+// of the notice a conversation gave (see breach.CheckPartsDelivered). RecordCallStatus records one
+// of Twilio's status callbacks as evidence, and the outcome of the call when the callback ends it.
 type CallRecorder interface {
 	RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome, parts []breach.NoticePart,
 		actor breach.Actor, at time.Time) (*breach.Notice, error)
+	RecordCallStatus(ctx context.Context, st breach.CallStatus, actor breach.Actor, at time.Time) (*breach.Notice, error)
 }
 
 // CallTaskView is a call task as the API shows it: the phone notice and the script a clerk reads.
@@ -57,9 +59,10 @@ type PrintRoom interface {
 	MarkMailed(ctx context.Context, b *breach.Breach, id string, on breach.Date, actor breach.Actor) (*breach.PrintBatch, error)
 }
 
-// TwilioCallback verifies a Twilio status callback's signature and reads it: the notice, the
-// outcome, and whether the call is over. A bad signature is an EFORBIDDEN error.
-type TwilioCallback func(r *http.Request) (noticeID string, outcome breach.CallOutcome, final bool, err error)
+// TwilioCallback verifies a Twilio status callback's signature and reads it: the notice, what
+// Twilio said of the call, the outcome and whether the call is over. A bad signature is an
+// EFORBIDDEN error, an invalid callback an EINVALID one.
+type TwilioCallback func(r *http.Request) (breach.CallStatus, error)
 
 // systemTwilio is the actor of outcomes Twilio reports.
 var systemTwilio = breach.Actor{ID: "twilio", Role: "system"}
@@ -323,7 +326,8 @@ func (h *handlers) RecordCallAttempt(ctx context.Context, req RecordCallAttemptR
 }
 
 // twilioCallback receives Twilio's signed status callbacks. Nothing is recorded unless the
-// signature verifies; a call still in progress is acknowledged and ignored.
+// signature verifies; then each callback is recorded as evidence (a call.status event), and the
+// one that ends the call records its outcome.
 func (h *handlers) twilioCallback(c *echo.Context) error {
 	if h.cfg.TwilioCallback == nil {
 		return breach.Errorf(breach.ENOTFOUND, "Twilio is not configured")
@@ -333,20 +337,12 @@ func (h *handlers) twilioCallback(c *echo.Context) error {
 	if err := r.ParseForm(); err != nil {
 		return breach.Errorf(breach.EMALFORMED, "the callback is not a form")
 	}
-	id, outcome, final, err := h.cfg.TwilioCallback(r)
+	st, err := h.cfg.TwilioCallback(r)
 	if err != nil {
 		return err
 	}
-	if final {
-		// A person who answered heard the whole script Twilio read (TwiML), which carries every
-		// part; voicemail and the rest delivered none.
-		var parts []breach.NoticePart
-		if outcome == breach.CallConversation {
-			parts = breach.NoticeParts
-		}
-		if _, err := h.cfg.Calls.RecordCallAttempt(r.Context(), id, outcome, parts, systemTwilio, h.cfg.Now().UTC()); err != nil {
-			return err
-		}
+	if _, err := h.cfg.Calls.RecordCallStatus(r.Context(), st, systemTwilio, h.cfg.Now().UTC()); err != nil {
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }

@@ -196,15 +196,27 @@ func proofContact(n *breach.Notice, r *breach.Recipient) breach.ProofContact {
 }
 
 // evidenceWanted is the provider evidence an auditor asks for, by event type and channel, that an
-// event may not carry: what it lacks is listed as not recorded.
+// event may not carry: what it lacks is listed as not recorded. A notice sent before breachd
+// recorded some of it says so, item by item.
 func evidenceWanted(t breach.EventType, ch breach.Method, data map[string]any) []string {
 	switch {
 	case t == breach.EventNoticeSent && ch == breach.MethodEmail:
-		return []string{"smtp_final_reply", "smtp_queue_id", "message_id"}
+		if _, ok := data[breach.EvidenceSMTPReply]; ok {
+			// The queue ID is read from the reply: a reply without one is the whole evidence.
+			return []string{breach.EvidenceSMTPReply, breach.EvidenceMessageID}
+		}
+		return []string{breach.EvidenceSMTPReply, breach.EvidenceSMTPQueueID, breach.EvidenceMessageID}
 	case t == breach.EventNoticeSent && ch == breach.MethodPhone:
-		return []string{"call_sid"}
+		return []string{breach.EvidenceCallSID}
+	case t == breach.EventCallStatus:
+		return []string{breach.EvidenceCallSID, breach.EvidenceCallStatus}
 	case t == breach.EventCallAttempt && data["by"] == "twilio":
-		return []string{"call_sid", "answered_by", "duration", "status_callbacks"}
+		want := []string{breach.EvidenceCallSID, breach.EvidenceDuration, breach.EvidenceStatusCallbacks}
+		if s, ok := data[breach.EvidenceCallStatus]; !ok || s == "completed" {
+			// Only an answered call has an AnsweredBy; a busy line or no answer has none to record.
+			want = append(want, breach.EvidenceAnsweredBy)
+		}
+		return want
 	case t == breach.EventCallAttempt && data["outcome"] == string(breach.CallConversation):
 		return []string{"parts_delivered"}
 	case t == breach.EventNoticeMailed:
@@ -215,8 +227,13 @@ func evidenceWanted(t breach.EventType, ch breach.Method, data map[string]any) [
 
 // proofItems lists the notice's chained events in chain order, each with its evidence; a history
 // entry of the notice with no chained event (deleted from the stream) is listed with position 0.
+// Twilio's call.attempt lists the status callbacks of its call, each an item of its own.
 func proofItems(n *breach.Notice, chained []breach.ChainedEvent) []breach.ProofItem {
-	items := make([]breach.ProofItem, 0, len(chained)+len(n.History))
+	type entry struct {
+		it   breach.ProofItem
+		data map[string]any // the event's data, which says what evidence it should carry
+	}
+	entries := make([]entry, 0, len(chained)+len(n.History))
 	matched := make([]bool, len(n.History))
 	for _, ce := range chained {
 		e := ce.Event
@@ -228,19 +245,25 @@ func proofItems(n *breach.Notice, chained []breach.ChainedEvent) []breach.ProofI
 				break
 			}
 		}
-		it.NotRecorded = missing(e.Type, n.Channel, e.Data, it.Evidence)
-		items = append(items, it)
+		entries = append(entries, entry{it, e.Data})
 	}
 	for i, hi := range n.History {
 		if matched[i] {
 			continue
 		}
 		it := breach.ProofItem{Type: hi.Type, At: hi.At, Actor: hi.Actor, Role: hi.Role, Summary: hi.Summary,
-			Evidence: evidence(hi.Data, hi.Private), EventID: "", ChainPosition: 0, EventHash: ""}
-		it.NotRecorded = append(missing(hi.Type, n.Channel, hi.Data, it.Evidence), "chained_event")
-		items = append(items, it)
+			Evidence: evidence(hi.Data, hi.Private), EventID: "", ChainPosition: 0, EventHash: "", NotRecorded: []string{"chained_event"}}
+		entries = append(entries, entry{it, hi.Data})
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].it.At.Before(entries[j].it.At) })
+	items := make([]breach.ProofItem, len(entries))
+	for i, e := range entries {
+		items[i] = e.it
+	}
+	statusCallbacks(items)
+	for i, e := range entries {
+		items[i].NotRecorded = append(missing(e.it.Type, n.Channel, e.data, items[i].Evidence), items[i].NotRecorded...)
+	}
 	if n.Channel == breach.MethodLetter && n.LetterSHA256 != "" {
 		for i := range items {
 			if items[i].Evidence["batch_id"] != "" {
@@ -249,6 +272,33 @@ func proofItems(n *breach.Notice, chained []breach.ChainedEvent) []breach.ProofI
 		}
 	}
 	return items
+}
+
+// statusCallbacks gives each of Twilio's call.attempt items the list of its call's status
+// callbacks (the call.status items with its call SID), in order, each with its status, time and
+// chain position. A call.attempt without a call SID (recorded before breachd kept them)
+// or whose call has no call.status item gets none.
+func statusCallbacks(items []breach.ProofItem) {
+	for _, it := range items {
+		sid := it.Evidence[breach.EvidenceCallSID]
+		if it.Type != breach.EventCallAttempt || it.Actor != "twilio" || sid == "" {
+			continue
+		}
+		var cbs []string
+		for _, cb := range items {
+			if cb.Type != breach.EventCallStatus || cb.Evidence[breach.EvidenceCallSID] != sid {
+				continue
+			}
+			place := "not in the chain"
+			if cb.ChainPosition > 0 {
+				place = fmt.Sprintf("#%d", cb.ChainPosition)
+			}
+			cbs = append(cbs, fmt.Sprintf("%s %s (%s)", cb.Evidence[breach.EvidenceCallStatus], cb.At.UTC().Format(time.RFC3339), place))
+		}
+		if len(cbs) > 0 {
+			it.Evidence[breach.EvidenceStatusCallbacks] = strings.Join(cbs, "; ")
+		}
+	}
 }
 
 func missing(t breach.EventType, ch breach.Method, data map[string]any, ev map[string]string) []string {

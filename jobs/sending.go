@@ -87,7 +87,8 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 // eachMailer is a Mailer that can report on each message (email.SMTP): see email.SMTP.SendEach.
 type eachMailer interface {
-	SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error, after func(i int, err error)) ([]error, error)
+	SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error,
+		after func(i int, r breach.EmailReceipt, err error)) ([]error, error)
 }
 
 // batchSender holds the sender key of one batch while it runs.
@@ -134,10 +135,11 @@ type emailSend struct {
 	todo     []*breach.Notice
 	raws     [][]byte
 
-	accepted int    // index of the message accepted last, whose sent record is not written yet; -1 none
-	refused  int    // index of the message refused last, whose claim is not dropped yet; -1 none
-	recorded []bool // sent records written
-	answered []bool // the server answered the message (accepted or refused it)
+	accepted int                   // index of the message accepted last, whose sent record is not written yet; -1 none
+	refused  int                   // index of the message refused last, whose claim is not dropped yet; -1 none
+	recorded []bool                // sent records written
+	answered []bool                // the server answered the message (accepted or refused it)
+	receipts []breach.EmailReceipt // the server's receipt of each accepted message
 	lastErr  error
 }
 
@@ -145,8 +147,9 @@ type emailSend struct {
 // file. It returns errBatchTaken when the batch is no longer this worker's, or a store error.
 func (e *emailSend) before(i int) error { return e.step(e.todo[i].ID) }
 
-func (e *emailSend) after(i int, err error) {
+func (e *emailSend) after(i int, r breach.EmailReceipt, err error) {
 	e.answered[i] = true
+	e.receipts[i] = r
 	if err == nil {
 		e.accepted = i
 	} else {
@@ -168,7 +171,7 @@ func (e *emailSend) step(claim string) error {
 		var drop []any
 		if e.accepted >= 0 {
 			n := e.todo[e.accepted]
-			_, args, err := e.w.store.noticeUpdate(e.ctx, e.keys, n.ID, e.raws[e.accepted], sentUpdate(now))
+			_, args, err := e.w.store.noticeUpdate(e.ctx, e.keys, n.ID, e.raws[e.accepted], sentUpdate(now, e.receipts[e.accepted]))
 			switch {
 			case errors.Is(err, errUnchanged):
 			case err != nil:
@@ -203,7 +206,7 @@ func (e *emailSend) step(claim string) error {
 	if e.accepted >= 0 {
 		if upd != nil && upd.Val() != int64(1) {
 			// The record changed since it was read (or vanished): the slow path reads it again.
-			if err := e.w.markSent(e.ctx, e.b.ID, e.todo[e.accepted].ID, nil); err != nil {
+			if err := e.w.markSent(e.ctx, e.b.ID, e.todo[e.accepted].ID, nil, e.receipts[e.accepted]); err != nil {
 				return err
 			}
 		}
@@ -218,8 +221,12 @@ func (e *emailSend) step(claim string) error {
 
 func isNoScript(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") }
 
-// sentUpdate marks a queued email notice sent at now.
-func sentUpdate(now time.Time) func(n *breach.Notice) ([]breach.Event, error) {
+// sentUpdate marks a queued email notice sent at now, recording the server's receipt on the
+// notice.sent event: its final reply, the queue ID in it and the Message-ID (none of them names
+// the recipient). A receipt's empty fields are left out, so that the proof of notice says they
+// were not recorded (a mailer without receipts, such as the outbox). A reply without a queue ID
+// is kept with no queue ID: the reply is the evidence.
+func sentUpdate(now time.Time, r breach.EmailReceipt) func(n *breach.Notice) ([]breach.Event, error) {
 	return func(n *breach.Notice) ([]breach.Event, error) {
 		if n.Status != breach.NoticeQueued {
 			return nil, errUnchanged
@@ -228,8 +235,18 @@ func sentUpdate(now time.Time) func(n *breach.Notice) ([]breach.Event, error) {
 		n.Attempts++
 		return []breach.Event{{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
 			Summary: "Email notice accepted by the mail server",
-			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}}}, nil
+			Data:    receiptData(map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}, r)}}, nil
 	}
+}
+
+// receiptData adds the receipt's fields that are not empty to a notice.sent event's data.
+func receiptData(data map[string]any, r breach.EmailReceipt) map[string]any {
+	for k, v := range map[string]string{breach.EvidenceSMTPReply: r.Reply, breach.EvidenceSMTPQueueID: r.QueueID, breach.EvidenceMessageID: r.MessageID} {
+		if v != "" {
+			data[k] = v
+		}
+	}
+	return data
 }
 
 // claimsOf returns which of the notices have an in-flight claim left from an earlier run of

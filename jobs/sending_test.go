@@ -23,15 +23,15 @@ type crashAfter struct {
 
 type crashed struct{}
 
-func (c *crashAfter) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(int) error, after func(int, error)) ([]error, error) {
+func (c *crashAfter) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(int) error, after func(int, breach.EmailReceipt, error)) ([]error, error) {
 	accepted := 0
-	return c.SMTP.SendEach(ctx, msgs, before, func(i int, err error) {
+	return c.SMTP.SendEach(ctx, msgs, before, func(i int, r breach.EmailReceipt, err error) {
 		if err == nil {
 			if accepted++; accepted == c.n {
 				panic(crashed{})
 			}
 		}
-		after(i, err)
+		after(i, r, err)
 	})
 }
 

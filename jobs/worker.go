@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -377,7 +378,7 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	e := &emailSend{w: w, ctx: ctx, b: b, keys: noticeKeysOf(b.ID), inFlight: fmt.Sprintf(keyNoticesInFlightFmt, b.ID),
 		sender: sender, todo: todo, raws: todoRaw, accepted: -1, refused: -1,
-		recorded: make([]bool, len(todo)), answered: make([]bool, len(todo))}
+		recorded: make([]bool, len(todo)), answered: make([]bool, len(todo)), receipts: make([]breach.EmailReceipt, len(todo))}
 	var results []error
 	var batchErr error
 	if em, ok := w.mailer.(eachMailer); ok {
@@ -408,7 +409,7 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 		if err == nil {
 			sent++
 			if !e.recorded[i] {
-				if err := w.markSent(ctx, b.ID, n.ID, todoRaw[i]); err != nil {
+				if err := w.markSent(ctx, b.ID, n.ID, todoRaw[i], e.receipts[i]); err != nil {
 					return err
 				}
 			}
@@ -457,8 +458,8 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-func (w *Worker) markSent(ctx context.Context, breachID, id string, raw []byte) error {
-	_, err := w.store.updateNotice(ctx, breachID, id, raw, sentUpdate(w.now()))
+func (w *Worker) markSent(ctx context.Context, breachID, id string, raw []byte, r breach.EmailReceipt) error {
+	_, err := w.store.updateNotice(ctx, breachID, id, raw, sentUpdate(w.now(), r))
 	if errors.Is(err, errUnchanged) {
 		return nil
 	}
@@ -647,7 +648,7 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 	}
 	// The voice reads the whole script (greeting, parts A to E, goodbye) in the language the
 	// script is written in, which is the notice's when it has a template.
-	_, err = w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script.Text,
+	sid, err := w.caller.PlaceCall(ctx, breach.Call{NoticeID: n.ID, To: n.Phone, Script: script.Text,
 		Language: script.Language, CallbackURL: w.callbackURL(n.ID)})
 	var se *breach.SendError
 	unknown := errors.As(err, &se) && se.Unknown
@@ -677,6 +678,9 @@ func (w *Worker) handleCall(ctx context.Context, t *asynq.Task) error {
 		ev := breach.Event{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
 			Summary: "Call placed; its outcome follows by callback",
 			Data:    map[string]any{"notice_id": n.ID, "channel": string(n.Channel), "attempt": n.Attempts}}
+		if sid != "" {
+			ev.Data[breach.EvidenceCallSID] = sid // every status callback of the call names it
+		}
 		if unknown {
 			n.LastError = se.Reason
 			ev.Summary = "The call request got no answer after it was sent: the call may have been placed. It is not placed again; its outcome follows by callback, or a clerk records it"
@@ -787,6 +791,13 @@ func (w *Worker) handleCallWindow(ctx context.Context, t *asynq.Task) error {
 // open.
 func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome,
 	parts []breach.NoticePart, actor breach.Actor, at time.Time) (*breach.Notice, error) {
+	return w.recordCallAttempt(ctx, noticeID, outcome, parts, actor, at, nil)
+}
+
+// recordCallAttempt is RecordCallAttempt with more evidence for the call.attempt event (data
+// that names no one): what Twilio's final status callback said (RecordCallStatus).
+func (w *Worker) recordCallAttempt(ctx context.Context, noticeID string, outcome breach.CallOutcome,
+	parts []breach.NoticePart, actor breach.Actor, at time.Time, moreData map[string]any) (*breach.Notice, error) {
 	if !slices.Contains(breach.CallOutcomes, outcome) {
 		return nil, breach.InvalidFields([]breach.FieldError{{Field: "outcome",
 			Reason: fmt.Sprintf("must be one of %v", breach.CallOutcomes)}})
@@ -815,6 +826,7 @@ func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome
 		ev := breach.Event{Type: breach.EventCallAttempt, Actor: actor.ID, Role: actor.Role, At: at,
 			Summary: "Call attempt: " + strings.ReplaceAll(string(outcome), "_", " "),
 			Data:    map[string]any{"notice_id": n.ID, "outcome": string(outcome), "by": actor.ID, "attempt": n.Attempts}}
+		maps.Copy(ev.Data, moreData)
 		if len(parts) > 0 { // checked above: all five, so recorded in the order of the law
 			said := make([]string, len(breach.NoticeParts))
 			for i, p := range breach.NoticeParts {
@@ -881,6 +893,94 @@ func (w *Worker) RecordCallAttempt(ctx context.Context, noticeID string, outcome
 		}
 	}
 	return updated, nil
+}
+
+// RecordCallStatus records one signed status callback of a call the worker placed through Twilio,
+// as a call.status event of the notice with what Twilio said (call SID, status, AnsweredBy,
+// duration, error codes, sequence number and Twilio's timestamp), at the time it arrived; the same
+// callback delivered twice is recorded once. The callback that ends the call (Final) then records
+// the call's outcome as RecordCallAttempt does, with the same evidence on the call.attempt event:
+// a conversation with a person heard the whole script Twilio read, so it gave all five parts.
+//
+// The status is recorded whatever the notice's state (it is what happened); the outcome may then
+// be refused as RecordCallAttempt refuses it. It returns the notice as it now is; EINVALID for a
+// callback without a notice or call SID, ENOTFOUND for an unknown notice, ECONFLICT for a notice
+// that is not a phone notice, and RecordCallAttempt's errors for the outcome.
+func (w *Worker) RecordCallStatus(ctx context.Context, st breach.CallStatus, actor breach.Actor, at time.Time) (*breach.Notice, error) {
+	var fe []breach.FieldError
+	if st.NoticeID == "" {
+		fe = append(fe, breach.FieldError{Field: "notice", Reason: "is required"})
+	}
+	if st.CallSID == "" {
+		fe = append(fe, breach.FieldError{Field: "CallSid", Reason: "is required"})
+	}
+	if err := breach.InvalidFields(fe); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		at = w.now()
+	}
+	data := callStatusData(st)
+	n, err := w.store.UpdateNotice(ctx, st.NoticeID, func(n *breach.Notice) ([]breach.Event, error) {
+		if n.Channel != breach.MethodPhone {
+			return nil, breach.Errorf(breach.ECONFLICT, "notice %s is a %s notice, not a call", n.ID, n.Channel)
+		}
+		for _, h := range n.History {
+			if h.Type == breach.EventCallStatus && fmt.Sprint(h.Data[breach.EvidenceCallSID]) == st.CallSID &&
+				fmt.Sprint(h.Data[breach.EvidenceCallStatus]) == st.Status && fmt.Sprint(h.Data[breach.EvidenceSequence]) == strconv.Itoa(st.SequenceNumber) {
+				return nil, errUnchanged // delivered twice
+			}
+		}
+		data["notice_id"] = n.ID
+		summary := "Twilio status callback: " + st.Status
+		if st.AnsweredBy != "" {
+			summary += ", answered by " + strings.ReplaceAll(st.AnsweredBy, "_", " ")
+		}
+		return []breach.Event{{Type: breach.EventCallStatus, Actor: actor.ID, Role: actor.Role, At: at, Summary: summary, Data: data}}, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+		if n, err = w.store.Notice(ctx, st.NoticeID); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	if !st.Final {
+		return n, nil
+	}
+	var parts []breach.NoticePart
+	if st.Outcome == breach.CallConversation {
+		parts = breach.NoticeParts
+	}
+	more := map[string]any{breach.EvidenceCallSID: st.CallSID, breach.EvidenceCallStatus: st.Status,
+		breach.EvidenceDuration: int(st.Duration / time.Second)}
+	if st.AnsweredBy != "" {
+		more[breach.EvidenceAnsweredBy] = st.AnsweredBy
+	}
+	return w.recordCallAttempt(ctx, st.NoticeID, st.Outcome, parts, actor, at, more)
+}
+
+// callStatusData is a status callback as a call.status event's data: only what Twilio gave.
+func callStatusData(st breach.CallStatus) map[string]any {
+	data := map[string]any{breach.EvidenceCallSID: st.CallSID, breach.EvidenceCallStatus: st.Status,
+		breach.EvidenceSequence: st.SequenceNumber}
+	if st.AnsweredBy != "" {
+		data[breach.EvidenceAnsweredBy] = st.AnsweredBy
+	}
+	if st.Final || st.Duration > 0 {
+		data[breach.EvidenceDuration] = int(st.Duration / time.Second)
+	}
+	if st.ErrorCode != 0 {
+		data["error_code"] = st.ErrorCode
+	}
+	if st.SIPResponseCode != 0 {
+		data["sip_response_code"] = st.SIPResponseCode
+	}
+	if !st.Timestamp.IsZero() {
+		data[breach.EvidenceProviderTime] = st.Timestamp.UTC().Format(time.RFC3339)
+	}
+	return data
 }
 
 // RecordBounce records that an email notice bounced after the mail server had accepted it (a

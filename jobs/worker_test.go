@@ -715,8 +715,8 @@ func TestCallConversationNeedsEveryPart(t *testing.T) {
 }
 
 // twilioHook is the webhook Twilio's callbacks reach, wired as the API wires it: the signature is
-// checked against the public URL, the callback read, and a final outcome recorded by the worker.
-// A Twilio conversation heard the whole script, so it gave every part.
+// checked against the public URL, the callback read and recorded by the worker, with the outcome
+// when it is final. A Twilio conversation heard the whole script, so it gave every part.
 type twilioHook struct {
 	URL    string
 	token  string
@@ -732,20 +732,14 @@ func newTwilioHook(t *testing.T, token string) *twilioHook {
 			http.Error(w, "malformed", http.StatusBadRequest)
 			return
 		}
-		id, outcome, final, err := voice.ReadCallback(h.token, h.URL, r)
+		st, err := voice.ReadStatusCallback(h.token, h.URL, r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
-		if final {
-			var parts []breach.NoticePart
-			if outcome == breach.CallConversation {
-				parts = breach.NoticeParts
-			}
-			if _, err := h.worker.Load().RecordCallAttempt(r.Context(), id, outcome, parts, breach.Actor{ID: "twilio", Role: "system"}, h.now()); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
+		if _, err := h.worker.Load().RecordCallStatus(r.Context(), st, breach.Actor{ID: "twilio", Role: "system"}, h.now()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -795,15 +789,7 @@ func TestTwilioCallEndToEnd(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			tw := twiliotest.NewServer(t)
-			caller, err := voice.New(voice.Config{AccountSID: tw.AccountSID, AuthToken: tw.AuthToken, From: "+13175550100", BaseURL: tw.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hook := newTwilioHook(t, tw.AuthToken)
-			e := newCallEnv(t, caller, hook.URL)
-			hook.now = func() time.Time { return *e.clock.Load() }
-			hook.worker.Store(e.worker)
+			e, tw := newTwilioCallEnv(t)
 			e.set(tc.first)
 			near := tc.first.Month() == 4 && tc.first.Day() == 13
 

@@ -95,18 +95,17 @@ func (d *Documents) layoutProof(p breach.NoticeProof, keep int) (*layout, error)
 	})
 
 	section("Every attempt, in order")
-	items := p.Items
-	left := 0
-	if keep < len(items) {
-		// The first (creation) and the newest are what an auditor looks for first.
-		head := min(2, keep)
-		left = len(items) - keep
-		items = append(append([]breach.ProofItem{}, items[:head]...), items[len(items)-(keep-head):]...)
-	}
+	items, folded, left := proofRows(p.Items, keep)
 	rows := make([][]string, 0, len(items))
+	var types, actors, places []string
 	for i, it := range items {
+		types, actors = append(types, string(it.Type)), append(actors, it.Actor)
 		keys := make([]string, 0, len(it.Evidence))
-		for k := range it.Evidence {
+		for k, v := range it.Evidence {
+			// What the row or the page says already: who did it, and the notice's channel.
+			if (k == "by" && v == it.Actor) || (k == "channel" && v == string(p.Channel)) {
+				continue
+			}
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -119,16 +118,25 @@ func (d *Documents) layoutProof(p breach.NoticeProof, keep int) (*layout, error)
 		}
 		hash := "not in the chain"
 		if it.ChainPosition > 0 {
-			hash = fmt.Sprintf("#%d %s…", it.ChainPosition, it.EventHash[:min(16, len(it.EventHash))])
+			hash = fmt.Sprintf("#%d %s…", it.ChainPosition, it.EventHash[:min(12, len(it.EventHash))])
 		}
+		places = append(places, hash)
 		rows = append(rows, []string{it.At.UTC().Format("2006-01-02 15:04:05"), string(it.Type), c(fmt.Sprintf("items[%d].actor", i), it.Actor, false),
-			orDash(strings.Join(ev, "; ")), hash})
+			orDash(strings.Join(ev, "\n")), hash}) // one "key: value" a line, never broken between the two
 	}
 	if len(rows) == 0 {
 		rep.para("No event about this notice is in the chain.", false, repBodySize, repBodyLead, 0)
 	} else {
-		rep.table([]column{{title: "Time (UTC)", width: 0.17}, {title: "Event", width: 0.14}, {title: "By", width: 0.15},
-			{title: "Evidence", width: 0.35}, {title: "Chain position and hash", width: 0.19}}, rows, nil)
+		// The evidence (the SMTP reply, Twilio's callbacks) takes what the other columns leave.
+		when, event, by := rep.fit([]string{"2006-01-02", "Time (UTC)"}, 0.13), rep.fit(types, 0.17), rep.fit(append(actors, "By"), 0.15)
+		chain := rep.fit(append(places, "Chain position"), 0.19)
+		rep.table([]column{{title: "Time (UTC)", width: when}, {title: "Event", width: event}, {title: "By", width: by},
+			{title: "Evidence", width: 1 - when - event - by - chain}, {title: "Chain position and hash", width: chain}}, rows, nil)
+	}
+	if folded > 0 {
+		rep.para(fmt.Sprintf("%s of Twilio (call.status events) %s on the call.attempt row with %s chain positions; the JSON proof (GET /v1/notices/%s/proof) lists each in full.",
+			plural(folded, "status callback", "status callbacks"), pick(folded == 1, "is listed", "are listed"), pick(folded == 1, "its", "their"), p.NoticeID),
+			false, repCellSize, repCellLead, 0)
 	}
 	if left > 0 {
 		rep.para(fmt.Sprintf("%s left out to keep this proof on one page; the JSON proof (GET /v1/notices/%s/proof) lists every one.",
@@ -166,6 +174,44 @@ func (d *Documents) layoutProof(p breach.NoticeProof, keep int) (*layout, error)
 	rep.footer("Proof of notice · " + p.NoticeID)
 	rep.lo.round()
 	return rep.lo, nil
+}
+
+// proofRows picks the keep items of a proof that its page shows, and says how many of the others
+// are Twilio status callbacks folded into their call's call.attempt row (which lists them, with
+// their chain positions) and how many are simply left out. Those callbacks go first; then the
+// first two items (the notice's creation) and the newest are kept, what an auditor looks for first.
+func proofRows(all []breach.ProofItem, keep int) (items []breach.ProofItem, folded, left int) {
+	if keep >= len(all) {
+		return all, 0, 0
+	}
+	listed := map[string]bool{} // call SIDs whose call.attempt lists its callbacks
+	for _, it := range all {
+		if it.Type == breach.EventCallAttempt && it.Evidence[breach.EvidenceStatusCallbacks] != "" {
+			listed[it.Evidence[breach.EvidenceCallSID]] = true
+		}
+	}
+	drop := len(all) - keep
+	for _, it := range all {
+		if drop > 0 && it.Type == breach.EventCallStatus && listed[it.Evidence[breach.EvidenceCallSID]] {
+			folded++
+			drop--
+			continue
+		}
+		items = append(items, it)
+	}
+	if drop > 0 {
+		head := min(2, keep)
+		left = drop
+		items = append(append([]breach.ProofItem{}, items[:head]...), items[len(items)-(keep-head):]...)
+	}
+	return items, folded, left
+}
+
+func pick(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
 }
 
 func orDash(s string) string {

@@ -182,8 +182,13 @@ func (d *report) table(cols []column, rows [][]string, foot []string) {
 	for i, c := range cols {
 		xs[i+1] = xs[i] + c.width*repWidth
 	}
+	// A cell's "\n" starts a new line; each line wraps to the column.
 	cell := func(b bool, i int, s string) []string {
-		ls, _ := d.face(b).wrap(s, repCellSize, xs[i+1]-xs[i]-repCellPad)
+		var ls []string
+		for _, part := range strings.Split(s, "\n") {
+			l, _ := d.face(b).wrap(part, repCellSize, xs[i+1]-xs[i]-repCellPad)
+			ls = append(ls, l...)
+		}
 		return ls
 	}
 	draw := func(b bool, i int, l string) {

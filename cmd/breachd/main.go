@@ -165,8 +165,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		caller = tw
 		token, public := cfg.Twilio.AuthToken, cfg.PublicURL
-		twilioCallback = func(r *http.Request) (string, breach.CallOutcome, bool, error) {
-			return voice.ReadCallback(token, public, r)
+		twilioCallback = func(r *http.Request) (breach.CallStatus, error) {
+			return voice.ReadStatusCallback(token, public, r)
 		}
 	}
 	queue := jobs.NewQueue(rdb)

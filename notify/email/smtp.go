@@ -180,12 +180,14 @@ func (s *SMTP) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, e
 // SendEach is Send with a step around each message's SMTP transaction, so that the caller can
 // record, message by message, what the server has been handed: before(i), when given, runs right
 // before message i's transaction begins (MAIL FROM); if it returns an error, neither message i nor
-// any after it is sent (they fail temporarily, "not sent") and the session ends. after(i, err),
+// any after it is sent (they fail temporarily, "not sent") and the session ends. after(i, r, err),
 // when given, runs as soon as the server has answered message i (err nil: accepted), before the
-// next message starts. A caller that records "about to send i" in before and "i accepted" in the
+// next message starts; r is the server's receipt for an accepted message (its final reply, the
+// queue ID in it, the Message-ID), the zero EmailReceipt for a refused one. A caller that records "about to send i" in before and "i accepted" in the
 // next before (or after the last) knows, whatever happens to it, which message at most may have
 // been accepted without its record: the one in flight.
-func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error, after func(i int, err error)) ([]error, error) {
+func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error,
+	after func(i int, r breach.EmailReceipt, err error)) ([]error, error) {
 	errs := make([]error, len(msgs))
 	built := make([]*gomail.Msg, len(msgs))
 	pending := 0
@@ -261,14 +263,14 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before 
 		err := client.SendWithSMTPClient(sc, m)
 		if err == nil {
 			if after != nil {
-				after(i, nil)
+				after(i, s.receipt(msgs[i], m), nil)
 			}
 			continue
 		}
 		se := messageError(ctx, err)
 		errs[i] = se
 		if after != nil {
-			after(i, se)
+			after(i, breach.EmailReceipt{}, se)
 		}
 		if smtpCode(err) == 0 {
 			broken = true

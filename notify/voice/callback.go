@@ -52,26 +52,9 @@ var knownAnswers = map[string]bool{
 	AnsweredByUnknown: true,
 }
 
-// StatusCallback is one status callback of a call, parsed.
-type StatusCallback struct {
-	CallSID    string
-	NoticeID   string // from the callback URL's NoticeParam
-	Status     string // one of the Status… constants
-	AnsweredBy string // one of the AnsweredBy… constants; "" before the call is answered
-	Duration   time.Duration
-	// ErrorCode and SIPResponseCode come with some failed calls; 0 when absent.
-	ErrorCode       int
-	SIPResponseCode int
-	// SequenceNumber orders the callbacks of one call (Twilio may deliver them out of order).
-	SequenceNumber int
-	// Timestamp is when Twilio produced the callback; zero when absent.
-	Timestamp time.Time
-
-	// Final is false while the call is still going (queued, initiated, ringing, in-progress):
-	// Outcome is then "". When Final, Outcome is what came of the call.
-	Final   bool
-	Outcome breach.CallOutcome
-}
+// StatusCallback is one status callback of a call, parsed: the domain's breach.CallStatus, which
+// the API hands to the worker to record.
+type StatusCallback = breach.CallStatus
 
 // VerifyCallback reports whether a request carries Twilio's signature (the X-Twilio-Signature
 // header) for authToken. fullURL is the URL exactly as given to Twilio, query included (build it
@@ -190,17 +173,23 @@ var invalidNumberSIP = map[int]bool{
 	604: true, // does not exist anywhere
 }
 
-// ReadCallback verifies and reads a status callback request whose form is parsed (r.ParseForm):
-// the signature must match the auth token and the public URL the callback was sent to
-// (publicURL + r.URL.RequestURI(), never the request's own Host, which a client controls). A bad
-// signature is an EFORBIDDEN *breach.Error and nothing else is read. final is false while the call
-// is still in progress.
-func ReadCallback(authToken, publicURL string, r *http.Request) (noticeID string, outcome breach.CallOutcome, final bool, err error) {
+// ReadStatusCallback verifies and reads a status callback request whose form is parsed
+// (r.ParseForm): the signature must match the auth token and the public URL the callback was sent
+// to (publicURL + r.URL.RequestURI(), never the request's own Host, which a client controls). A
+// bad signature is an EFORBIDDEN *breach.Error and nothing else is read; an invalid callback an
+// EINVALID one naming each bad parameter.
+func ReadStatusCallback(authToken, publicURL string, r *http.Request) (StatusCallback, error) {
 	fullURL := strings.TrimSuffix(publicURL, "/") + r.URL.RequestURI()
 	if !VerifyCallback(authToken, fullURL, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		return "", "", false, breach.Errorf(breach.EFORBIDDEN, "the Twilio signature does not verify")
+		return StatusCallback{}, breach.Errorf(breach.EFORBIDDEN, "the Twilio signature does not verify")
 	}
-	cb, err := ParseStatusCallback(r.Form)
+	return ParseStatusCallback(r.Form)
+}
+
+// ReadCallback is ReadStatusCallback reduced to the notice, the outcome and whether the call is
+// over (final is false while it is still in progress).
+func ReadCallback(authToken, publicURL string, r *http.Request) (noticeID string, outcome breach.CallOutcome, final bool, err error) {
+	cb, err := ReadStatusCallback(authToken, publicURL, r)
 	if err != nil {
 		return "", "", false, err
 	}

@@ -28,6 +28,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ type Message struct {
 	From string   // envelope sender (MAIL FROM)
 	To   []string // envelope recipients (RCPT TO) that were accepted
 	Data []byte   // the raw RFC 5322 message as received
+	// Reply is the server's final reply to the message's DATA as it went on the wire, lines
+	// joined with "\n": "250 2.0.0 OK: queued", or what WithReply made it.
+	Reply string
 }
 
 // Actions for [Server.On]: what the server does when a recipient is named in RCPT TO.
@@ -72,11 +76,13 @@ type Server struct {
 	srv      *smtp.Server
 	username string // when set, AUTH PLAIN is offered and required
 	password string
+	reply    func(n int) string // see WithReply; nil: go-smtp's "OK: queued"
 
 	mu        sync.Mutex
 	conns     int
 	tls       int // MAIL FROMs sent over STARTTLS
 	msgs      []Message
+	accepted  int               // messages accepted over the server's life (Reset keeps it)
 	arrived   chan struct{}     // closed and replaced when msgs changes
 	actions   map[string]string // recipient -> action
 	rcpts     map[string]int    // RCPT TO per address
@@ -99,6 +105,14 @@ func WithTLS(cert tls.Certificate) Option {
 // get 535 5.7.8; MAIL FROM without AUTH gets 530 5.7.0.
 func WithAuth(username, password string) Option {
 	return func(s *Server) { s.username, s.password = username, password }
+}
+
+// WithReply makes the server accept the n-th message (counting from 1 over the server's life) with
+// "250 2.0.0 " + reply(n) instead of "250 2.0.0 OK: queued", as a real server names its queue ID:
+// "Ok: queued as 4B7C21" (Postfix), "OK id=1qAbCd-0001Xy-Ab" (Exim). A "\n" in it makes a
+// multi-line reply.
+func WithReply(reply func(n int) string) Option {
+	return func(s *Server) { s.reply = reply }
 }
 
 // New starts a server on 127.0.0.1:0 and closes it when the test ends.
@@ -223,12 +237,29 @@ func (s *Server) Stalled() <-chan struct{} { return s.stalled }
 // Release lets stalled commands answer, now and from then on. Closing the server releases them too.
 func (s *Server) Release() { s.releaseMu.Do(func() { close(s.release) }) }
 
-func (s *Server) record(m Message) {
+// record keeps an accepted message and returns what Data returns to go-smtp: nil for its default
+// reply, or the reply WithReply asks for. (go-smtp takes the text of the final reply from the
+// *SMTPError Data returns, whatever its code; a 250 is an acceptance.)
+func (s *Server) record(m Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var answer error
+	m.Reply = "250 2.0.0 OK: queued"
+	if s.reply != nil {
+		text := s.reply(s.accepted + 1)
+		answer = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: text}
+		lines := strings.Split(text, "\n")
+		for i, l := range lines[:len(lines)-1] {
+			lines[i] = "250-" + l
+		}
+		lines[len(lines)-1] = "250 2.0.0 " + lines[len(lines)-1]
+		m.Reply = strings.Join(lines, "\n")
+	}
+	s.accepted++
 	s.msgs = append(s.msgs, m)
 	close(s.arrived)
 	s.arrived = make(chan struct{})
+	return answer
 }
 
 // countingListener counts connections. (NewSession cannot: it runs again after STARTTLS.)
@@ -333,8 +364,7 @@ func (se *session) Data(r io.Reader) error {
 	if se.atData {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message refused"}
 	}
-	se.server.record(Message{From: se.from, To: se.to, Data: data})
-	return nil
+	return se.server.record(Message{From: se.from, To: se.to, Data: data})
 }
 
 func (se *session) Reset() {
