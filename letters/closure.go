@@ -626,7 +626,11 @@ func (d *Documents) ledger(rep *report, r *breach.ClosureReport, date func(breac
 			if n.Outstanding > 0 {
 				s += fmt.Sprintf(", %s outstanding", thousands(n.Outstanding))
 			}
-			if n.Failed > 0 {
+			switch {
+			case n.Failed > 0 && (o.ID == breach.ObligationNoticeEmail || o.ID == breach.ObligationNoticePhone):
+				// the ledger counts these done: a letter replaced each, and the letters' row counts it
+				s += fmt.Sprintf(", %s failed, each replaced by a letter", thousands(n.Failed))
+			case n.Failed > 0:
 				s += fmt.Sprintf(", %s failed", thousands(n.Failed))
 			}
 			ev = append(ev, s)

@@ -352,6 +352,7 @@ func withWaivers(r breach.ClosureReport) breach.ClosureReport {
 		{Obligation: breach.ObligationEquifax, Status: breach.ObligationDone, By: "k-3f9a", At: at.Add(-time.Hour)},
 	}
 	letters := r.Progress.ByChannel[breach.MethodLetter]
+	calls := r.Progress.ByChannel[breach.MethodPhone]
 	r.Obligations = []breach.Obligation{
 		{ID: breach.ObligationNoticeLetter, Title: "Individual notice by letter", Citation: "IC 24-4.9-3-3",
 			Due: breach.MustDate("2026-04-17"), Status: breach.ObligationOpen, Reason: "12 letters are not mailed yet",
@@ -365,6 +366,8 @@ func withWaivers(r breach.ClosureReport) breach.ClosureReport {
 		{ID: breach.ObligationFERPARecord, Title: "FERPA record of disclosure", Citation: "34 CFR 99.32",
 			Status: breach.ObligationWaived, RecordedBy: "k-77c1", RecordedAt: at.Add(-time.Hour),
 			Waiver: "The registrar keeps the record in the student information system."},
+		{ID: breach.ObligationNoticePhone, Title: "Individual notice by telephone", Citation: "IC 24-4.9-3-4(a)",
+			Due: breach.MustDate("2026-04-17"), Status: breach.ObligationDone, Evidence: breach.ObligationEvidence{Notices: &calls}},
 	}
 	return r
 }
@@ -397,6 +400,8 @@ func TestClosureReportObligations(t *testing.T) {
 	for _, s := range []string{"Obligations", "Duty Citation Due Status Recorded Evidence",
 		// pdftotext -layout reads a table row line by line: the first line of each cell.
 		"Individual notice by IC 24-4.9-3-3 2026-04-17 open — 821 of 833 given, 12 outstanding",
+		// a failed call is done by the letter that replaced it: the row says so, not "done, 6 failed"
+		"Individual notice by IC 24-4.9-3-4(a) 2026-04-17 done — 40 of 46 given, 6 failed, each",
 		"Report to the Indiana IC 4-13.1-2-9 2026-03-05 done k-3f9a 2026-03-04 document SHA-256",
 		"FERPA record of 34 CFR 99.32 — waived k-77c1 2026-05-01 Waived: The registrar keeps the",
 		"Notices given 1,162 of 1,194", "Notices outstanding 12", "Notices failed 20"} {
