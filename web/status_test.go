@@ -83,6 +83,8 @@ func TestPeopleSearch(t *testing.T) {
 	}
 	checkPage(t, "people searched", p)
 	mustContain(t, p.Body, `<label for="f-q">Search by name or ID</label>`, `value="NGUYEN"`, "Hồng Nguyễn", "Clear the search")
+	// On a phone each person is a card of stacked cells, each named by its column (console.css).
+	mustContain(t, p.Body, `<table class="stacked">`, `<th scope="row">Hồng Nguyễn`, `<td data-label="External ID">`, `<td data-label="Language">`)
 	if strings.Contains(p.Body, "Ana Lopez") || strings.Contains(p.Body, "Sam Okafor") {
 		t.Error("the search lists people it does not match")
 	}

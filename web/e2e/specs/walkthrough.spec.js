@@ -158,6 +158,14 @@ test('a clerk prints a batch, marks it mailed and records a call', async ({ page
   await expect(people).toHaveCount(3); // the header, José and Sofía Núñez-Peña
   await expect(people.nth(1)).toContainText('Núñez-Peña');
   await look(page, 'people-search');
+  // On a phone each person is a card: the list does not scroll sideways and the Language shows.
+  const desk = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const list = page.getByRole('region', { name: 'The people' });
+  expect(await list.evaluate((el) => el.scrollWidth - el.clientWidth), 'the people list scrolls sideways at 390 px').toBeLessThanOrEqual(0);
+  const language = await list.locator('td[data-label="Language"]').first().boundingBox();
+  expect(language.x + language.width, 'the Language is cut off at 390 px').toBeLessThanOrEqual(390);
+  await page.setViewportSize(desk);
   await search.getByLabel('Search by name or ID').fill('E-2003');
   await search.getByRole('button', { name: 'Search' }).click();
   await expect(people).toHaveCount(2);
