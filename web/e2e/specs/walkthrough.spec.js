@@ -58,7 +58,12 @@ test('an administrator records a breach, correcting a mistake, with the live pre
   await expect(count).toHaveAttribute('aria-invalid', 'true');
   const inline = page.locator('#f-affected_count-error');
   await expect(inline).toBeVisible();
-  await expect(page.getByRole('alert')).toContainText(await inline.innerText().then((t) => t.replace(/^Error:\s*/, '')));
+  // The summary says what the field says, named by the field's own label, and leads to it.
+  const said = (await inline.innerText()).replace(/^Error:\s*/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = page.getByRole('alert').getByRole('link', { name: new RegExp('^Number of people affected: ' + said, 'i') });
+  await expect(named).toBeVisible();
+  await named.click();
+  await expect(count).toBeFocused();
   await look(page, 'new-breach-error');
 
   await count.fill('12');
