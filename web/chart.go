@@ -96,7 +96,11 @@ func drawGivenChart(d statusData, width int, class string) template.HTML {
 		// count without placing them on a day; the words are in the description and under the chart.
 		ex := x(last.Day.AddDays(1))
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#00703c" stroke-width="3" stroke-dasharray="4 3"/>`, ex, y(last.Sum), ex, y(end))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" font-size="14" fill="#0b0c0c">+%d on no day</text>`, ex-8, (y(last.Sum)+y(end))/2+5, d.Unplaced)
+		tx, anchor := ex-8, "end" // left of the rise, unless that is the axis (today near discovery)
+		if ex-chLeft < 110 {
+			tx, anchor = ex+8, "start"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s" font-size="14" fill="#0b0c0c">+%d on no day</text>`, tx, (y(last.Sum)+y(end))/2+5, anchor, d.Unplaced)
 	}
 	fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="#00703c"/>`, x(last.Day.AddDays(1)), y(end))
 	// The deadline.
