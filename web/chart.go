@@ -16,7 +16,8 @@ type givenPoint struct {
 }
 
 // givenSeries runs the API's given-by-day counts up day by day from lo to hi (both included):
-// the last point is the status's given count, since the days add up to it.
+// the last point is the status's given count when the days add up to it, and below it by the
+// notices given before the per-day counters were kept (statusData.Unplaced).
 func givenSeries(days []breach.GivenOnDay, lo, hi breach.Date) []givenPoint {
 	for _, d := range days { // a day outside the range still counts: widen it
 		if d.Day.Before(lo) {
@@ -64,7 +65,7 @@ func drawGivenChart(d statusData, width int, class string) template.HTML {
 		hi = d.Deadline
 	}
 	span := hi.DaysSince(lo) + 1 // days, the last included
-	top := max(d.Total, 1)
+	top := max(d.Total, d.Done, 1)
 	for _, p := range pts {
 		top = max(top, p.Sum)
 	}
@@ -89,7 +90,19 @@ func drawGivenChart(d statusData, width int, class string) template.HTML {
 	}
 	fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="#00703c" stroke-width="3"/>`, path.String())
 	last := pts[len(pts)-1]
-	fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="#00703c"/>`, x(last.Day.AddDays(1)), y(last.Sum))
+	end := last.Sum + d.Unplaced // the status's given count
+	if d.Unplaced > 0 {
+		// The notices on no day rise at today's end, dashed, so that the line ends on the given
+		// count without placing them on a day; the words are in the description and under the chart.
+		ex := x(last.Day.AddDays(1))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#00703c" stroke-width="3" stroke-dasharray="4 3"/>`, ex, y(last.Sum), ex, y(end))
+		tx, anchor := ex-8, "end" // left of the rise, unless that is the axis (today near discovery)
+		if ex-chLeft < 110 {
+			tx, anchor = ex+8, "start"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s" font-size="14" fill="#0b0c0c">+%d on no day</text>`, tx, (y(last.Sum)+y(end))/2+5, anchor, d.Unplaced)
+	}
+	fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="#00703c"/>`, x(last.Day.AddDays(1)), y(end))
 	// The deadline.
 	if !d.Deadline.IsZero() {
 		dx := x(d.Deadline.AddDays(1)) // the end of its day
@@ -100,8 +113,11 @@ func drawGivenChart(d statusData, width int, class string) template.HTML {
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" font-size="14" fill="#0b0c0c">Today %s</text>`,
 		min(x(last.Day.AddDays(1)), float64(width-chRight)), chHeight-chBottom+40, short(last.Day))
 
-	desc := fmt.Sprintf("%d of %d notices given by %s, counted day by day from %s", last.Sum, d.Total,
+	desc := fmt.Sprintf("%d of %d notices given by %s, counted day by day from %s", end, d.Total,
 		last.Day.Time().Format("2 January 2006"), lo.Time().Format("2 January 2006"))
+	if note := d.UnplacedNote(); note != "" {
+		desc += "; " + note
+	}
 	if !d.Deadline.IsZero() {
 		desc += "; the deadline is " + d.Deadline.Time().Format("2 January 2006")
 	}

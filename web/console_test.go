@@ -377,6 +377,13 @@ func TestNewBreachForm(t *testing.T) {
 	// The API's own messages, at the top and beside each field, linked to it; what was typed is kept.
 	mustContain(t, p.Body, "There is a problem", `href="#f-discovered_on"`, `href="#f-affected_count"`, `href="#f-data_elements"`,
 		`id="f-discovered_on-error"`, "is not a calendar date", `value="lots"`, "Stolen laptop with payroll export", "<title>Error: ")
+	// The summary names each field by the label the form shows it with, not by its code, and the
+	// message beside the field stays.
+	mustContain(t, p.Body, `<a href="#f-affected_count">Number of people affected: must be`, `<a href="#f-discovered_on">Discovered on: `,
+		`<a href="#f-data_elements">(B) Information that may have been accessed: `, `id="f-affected_count-error"`)
+	if strings.Contains(p.Body, ">affected count:") || strings.Contains(p.Body, ">discovered on:") {
+		t.Error("the error summary or the preview names a field by its code")
+	}
 	if list, _, _ := e.store.Breaches(t.Context(), breach.BreachFilter{}); len(list) != 0 {
 		t.Fatalf("a refused form stored %d breaches", len(list))
 	}

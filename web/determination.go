@@ -176,7 +176,11 @@ func translationErrors(errs *formErrors, f url.Values) *formErrors {
 		case tag != "" && strings.HasPrefix(fe.Field, own+"."):
 			fe.Field = "extra." + strings.TrimPrefix(fe.Field, own+".")
 		}
-		out.addLabelled(fe.Field, translationLabel(fe.Field), fe.Reason)
+		if l := translationLabel(fe.Field); l != words(fe.Field) {
+			out.addLabelled(fe.Field, l, fe.Reason)
+		} else {
+			out.add(fe.Field, fe.Reason) // named by the label the page shows (shownLabels)
+		}
 	}
 	return out
 }

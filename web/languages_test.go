@@ -70,7 +70,7 @@ func TestDeterminationLanguages(t *testing.T) {
 		want  string
 	}{
 		{"Spanish without its measures", func(f url.Values) { f.Del("translations.es.remediation") },
-			"f-translations-es-remediation", "Measures taken in Spanish: Is required"},
+			"f-translations-es-remediation", "Measures taken in Spanish: is required"},
 		{"another language with a tag that is not BCP 47", func(f url.Values) {
 			f.Set("extra.lang", "vietnamese")
 			f.Set("extra.description", "Mô tả.")
@@ -223,7 +223,7 @@ func TestEnglishFallback(t *testing.T) {
 		t.Fatalf("fallback without a reason: %d", p.Status)
 	}
 	mustContain(t, p.Body, `href="#f-fallback-vi-reason"`, `id="f-fallback-vi-reason-error"`, "Is required: say why",
-		"Reason for Vietnamese (vi): Is required")
+		"Reason for Vietnamese (vi): is required")
 	p = dana.post("/breaches/"+id+"/languages/vi/english-fallback", url.Values{"fallback.vi.reason": {""}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("fallback with an empty reason: %d", p.Status)

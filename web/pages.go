@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -291,9 +292,23 @@ type statusData struct {
 	DeadlineMet *bool
 	AsOf        breach.Date
 	// GivenByDay is the API's count of notices given each day; Series runs it up day by day from
-	// discovery to today (the chart and its table), ending on Done.
+	// discovery to today (the chart and its table). Unplaced are the given notices on no day: a
+	// breach older than the per-day counters has notices given before they were kept, counted in
+	// Done but in no day. The chart and its table end on Done all the same, and say so in words.
 	GivenByDay []breach.GivenOnDay
 	Series     []givenPoint
+	Unplaced   int
+}
+
+// UnplacedNote says in words how many given notices are on no day of the chart, or is empty.
+func (d statusData) UnplacedNote() string {
+	switch d.Unplaced {
+	case 0:
+		return ""
+	case 1:
+		return "1 notice given before daily counts were kept is not placed on a day"
+	}
+	return fmt.Sprintf("%d notices given before daily counts were kept are not placed on a day", d.Unplaced)
 }
 
 // Changes are the days of the series on which the count changed, and today: the chart's table.
@@ -328,6 +343,9 @@ func (c *Console) statusPage(w http.ResponseWriter, r *http.Request, st *state) 
 	d.B = v
 	if d.Total > 0 {
 		d.Series = givenSeries(d.GivenByDay, v.Determination.DiscoveredOn, d.AsOf)
+		if n := len(d.Series); n > 0 {
+			d.Unplaced = max(d.Done-d.Series[n-1].Sum, 0)
+		}
 	}
 	c.render(w, r, st, http.StatusOK, "status", "Delivery status", d, nil)
 }

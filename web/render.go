@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +24,8 @@ import (
 type formErrors struct {
 	List    []breach.FieldError // in the order found: the summary
 	byField map[string]string
-	labels  map[string]string
+	labels  map[string]string // set by addLabelled
+	shown   map[string]string // set by shownLabels
 }
 
 // addLabelled is add for a field the summary names by label rather than by its code: one of
@@ -35,12 +38,65 @@ func (f *formErrors) addLabelled(field, label, reason string) {
 	f.add(field, reason)
 }
 
-// Label is how the summary names the field.
+// Label is how the summary names the field: the label the page shows for it (see shownLabels),
+// else its code in words.
 func (f *formErrors) Label(field string) string {
 	if l, ok := f.labels[field]; ok {
 		return l
 	}
+	if l, ok := f.shown[field]; ok {
+		return l
+	}
 	return words(field)
+}
+
+// Line is the summary's line for one problem: the field's label, then the reason as the rest of
+// the sentence ("Number of people affected: must be an integer").
+func (f *formErrors) Line(fe breach.FieldError) string {
+	if fe.Field == "" {
+		return fe.Reason
+	}
+	return f.Label(fe.Field) + ": " + uncapitalise(fe.Reason)
+}
+
+var (
+	labelRE  = regexp.MustCompile(`(?s)<label for="([^"]+)"[^>]*>(.*?)</label>`)
+	legendRE = regexp.MustCompile(`(?s)^[^>]*>\s*(?:<(?:div|fieldset|span)\b[^>]*>\s*)*<legend[^>]*>(.*?)</legend>`)
+	tagRE    = regexp.MustCompile(`<[^>]*>`)
+)
+
+// shownLabels finds, in the page's rendered content, the label that each field in error shows:
+// the <label for> of its control, or the <legend> of its group (a fieldset or a div holding one,
+// with the field's id). The summary then names a field exactly as the form does, on every page.
+func (f *formErrors) shownLabels(content string) {
+	if !f.any() {
+		return
+	}
+	byID := map[string]string{}
+	for _, m := range labelRE.FindAllStringSubmatch(content, -1) {
+		if _, ok := byID[m[1]]; !ok {
+			byID[m[1]] = m[2]
+		}
+	}
+	f.shown = map[string]string{}
+	for _, fe := range f.List {
+		id := fieldID(fe.Field)
+		l, ok := byID[id]
+		if !ok {
+			at := strings.Index(content, ` id="`+id+`"`)
+			if at < 0 {
+				continue
+			}
+			m := legendRE.FindStringSubmatch(content[at+len(` id="`+id+`"`):])
+			if m == nil {
+				continue
+			}
+			l = m[1]
+		}
+		if text := strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(l, ""))), " "); text != "" {
+			f.shown[fe.Field] = text
+		}
+	}
 }
 
 func (f *formErrors) add(field, reason string) {
@@ -79,6 +135,8 @@ type view struct {
 	Errors *formErrors
 	Data   any
 	Today  breach.Date
+	// Content is the page's own template, rendered before the layout around it.
+	Content template.HTML
 }
 
 // Can reports whether the signed-in person's role may call the contract's operation opID: a page
@@ -202,6 +260,19 @@ func contentWords(m breach.ContentElement) string {
 // words turns a code such as "risk_of_harm" into "risk of harm".
 func words(s any) string { return strings.ReplaceAll(fmt.Sprint(s), "_", " ") }
 
+// uncapitalise lowers the first letter of a reason to continue a sentence, unless its first word
+// is an acronym or a code ("IC 24-4.9", "URL").
+func uncapitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	if next, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsUpper(next) || unicode.IsDigit(next) {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
 func capitalise(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 {
@@ -256,6 +327,23 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, st *state, stat
 		v.Flash, _ = url.QueryUnescape(ck.Value)
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
+	// The content first, so that the error summary above it names each field by the label shown;
+	// a page with errors twice, so that a list of them within it (the determination's preview)
+	// names them so too.
+	var content bytes.Buffer
+	for pass := 0; pass < 2; pass++ {
+		content.Reset()
+		if err := t.ExecuteTemplate(&content, "content", v); err != nil {
+			c.cfg.Logger.ErrorContext(r.Context(), "web: render", "page", name, "error", err.Error())
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if !errs.any() || errs.shown != nil {
+			break
+		}
+		errs.shownLabels(content.String())
+	}
+	v.Content = template.HTML(content.String()) // rendered by html/template itself
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
 		c.cfg.Logger.ErrorContext(r.Context(), "web: render", "page", name, "error", err.Error())

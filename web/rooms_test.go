@@ -277,7 +277,7 @@ func TestCallList(t *testing.T) {
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("four parts: %d", p.Status)
 	}
-	mustContain(t, p.Body, `href="#f-parts_delivered"`, `id="parts-error"`, "parts delivered: ", `/calls/`+first+`"`, `value="D" checked`)
+	mustContain(t, p.Body, `href="#f-parts_delivered"`, `id="parts-error"`, ">What you said (for a conversation): ", `/calls/`+first+`"`, `value="D" checked`)
 	if strings.Contains(p.Body, `value="E" checked`) {
 		t.Error("a part not ticked is shown ticked")
 	}

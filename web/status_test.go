@@ -83,6 +83,8 @@ func TestPeopleSearch(t *testing.T) {
 	}
 	checkPage(t, "people searched", p)
 	mustContain(t, p.Body, `<label for="f-q">Search by name or ID</label>`, `value="NGUYEN"`, "Hồng Nguyễn", "Clear the search")
+	// On a phone each person is a card of stacked cells, each named by its column (console.css).
+	mustContain(t, p.Body, `<table class="stacked">`, `<th scope="row">Hồng Nguyễn`, `<td data-label="External ID">`, `<td data-label="Language">`)
 	if strings.Contains(p.Body, "Ana Lopez") || strings.Contains(p.Body, "Sam Okafor") {
 		t.Error("the search lists people it does not match")
 	}
@@ -101,4 +103,56 @@ func TestPeopleSearch(t *testing.T) {
 	}
 	mustContain(t, p.Body, `id="f-q-error"`, `aria-invalid="true"`)
 	checkPage(t, "people with a refused search", p)
+}
+
+// TestStatusChartOlderBreach: a breach whose notices were given before the per-day counters were
+// kept (its counters written in Redis as such a breach has them: given more than the days add
+// up to) has a chart and a table that say, in words, how many are on no day, and end on the
+// page's given count.
+func TestStatusChartOlderBreach(t *testing.T) {
+	e := newEnv(t)
+	dana := e.signIn("dana")
+	id := e.dispatched(dana, letterPeople)
+	sam := e.signIn("sam")
+	room := "/breaches/" + id + "/print"
+	sam.get(room)
+	b := sam.post(room, nil)
+	bid := strings.TrimPrefix(b.Header.Get("Location"), room+"#batch-")
+	if p := sam.post(room+"/"+bid+"/mailed", url.Values{"mailed_on": {"2026-03-20"}, "number": {"1"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("mark mailed: %d %s", p.Status, p.Body)
+	}
+	// Two of the three letters were mailed before the day was counted: the day holds one.
+	days := "breachd:breach:{" + id + "}:notices:given-by-day"
+	if err := e.rdb.Del(t.Context(), days).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.HSet(t.Context(), days, "2026-03-20", 1).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	p := e.signIn("avery").get("/breaches/" + id + "/status")
+	if p.Status != http.StatusOK {
+		t.Fatalf("status: %d", p.Status)
+	}
+	checkPage(t, "status of an older breach", p)
+	note := "2 notices given before daily counts were kept are not placed on a day"
+	mustContain(t, p.Body,
+		"3 of 3 notices given by 20 March 2026, counted day by day from 3 March 2026; "+note, // the chart's words
+		`<p class="chart-note">The chart ends on the 3 notices given: `+note,                 // under it
+		"+2 on no day", // on it
+		`<tr><td>20 Mar 2026</td><td class="num">1</td><td class="num">1</td></tr>`,
+		`<tfoot><tr><th scope="row">`+note+`</th><td class="num">2</td><td class="num">3</td></tr></tfoot>`)
+	m := givenCountRE.FindStringSubmatch(p.Body)
+	if m == nil || m[1] != "3" {
+		t.Errorf("the page counts %v given, not 3", m)
+	}
+	// The line ends on the given count, here the total's dashed line, wide and narrow.
+	totals := regexp.MustCompile(`<line x1="\d+" y1="([\d.]+)" x2="\d+" y2="[\d.]+" stroke="#505a5f" stroke-dasharray="6 4"/>`).FindAllStringSubmatch(p.Body, -1)
+	ends := regexp.MustCompile(`<circle cx="[\d.]+" cy="([\d.]+)" r="5"`).FindAllStringSubmatch(p.Body, -1)
+	if len(totals) != 2 || len(ends) != 2 || totals[0][1] != ends[0][1] || totals[1][1] != ends[1][1] {
+		t.Errorf("the chart's line does not end on the given count: total at %v, end at %v", totals, ends)
+	}
+	if strings.Count(p.Body, "+2 on no day") != 2 {
+		t.Error("the chart does not mark the notices on no day, wide and narrow")
+	}
 }

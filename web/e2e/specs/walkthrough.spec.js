@@ -58,7 +58,12 @@ test('an administrator records a breach, correcting a mistake, with the live pre
   await expect(count).toHaveAttribute('aria-invalid', 'true');
   const inline = page.locator('#f-affected_count-error');
   await expect(inline).toBeVisible();
-  await expect(page.getByRole('alert')).toContainText(await inline.innerText().then((t) => t.replace(/^Error:\s*/, '')));
+  // The summary says what the field says, named by the field's own label, and leads to it.
+  const said = (await inline.innerText()).replace(/^Error:\s*/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = page.getByRole('alert').getByRole('link', { name: new RegExp('^Number of people affected: ' + said, 'i') });
+  await expect(named).toBeVisible();
+  await named.click();
+  await expect(count).toBeFocused();
   await look(page, 'new-breach-error');
 
   await count.fill('12');
@@ -158,6 +163,14 @@ test('a clerk prints a batch, marks it mailed and records a call', async ({ page
   await expect(people).toHaveCount(3); // the header, José and Sofía Núñez-Peña
   await expect(people.nth(1)).toContainText('Núñez-Peña');
   await look(page, 'people-search');
+  // On a phone each person is a card: the list does not scroll sideways and the Language shows.
+  const desk = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const list = page.getByRole('region', { name: 'The people' });
+  expect(await list.evaluate((el) => el.scrollWidth - el.clientWidth), 'the people list scrolls sideways at 390 px').toBeLessThanOrEqual(0);
+  const language = await list.locator('td[data-label="Language"]').first().boundingBox();
+  expect(language.x + language.width, 'the Language is cut off at 390 px').toBeLessThanOrEqual(390);
+  await page.setViewportSize(desk);
   await search.getByLabel('Search by name or ID').fill('E-2003');
   await search.getByRole('button', { name: 'Search' }).click();
   await expect(people).toHaveCount(2);
