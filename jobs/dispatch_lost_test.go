@@ -19,12 +19,22 @@ import (
 
 // cutProxy forwards TCP to a Redis server until cut: then it drops every connection and refuses
 // new ones until restored.
+//
+// What the client sees of a cut lags behind it: the FIN of a dropped connection arrives when the
+// kernel delivers it, and go-redis's pool dials in the background, so that a connection the
+// proxy refused during the outage can be handed, unused, to the first command after restore.
+// On a loaded machine that command met the outage's EOF. So the client dials through dial, and
+// restore closes the client's end of every connection dialed before it (all were dropped or
+// refused, or are about to be), so that once the proxy answers again the client has seen the
+// whole outage, as after any real one longer than those delays.
 type cutProxy struct {
-	ln     net.Listener
-	target string
-	down   atomic.Bool
-	mu     sync.Mutex
-	conns  []net.Conn
+	ln       net.Listener
+	target   string
+	down     atomic.Bool
+	mu       sync.Mutex
+	conns    []net.Conn
+	clients  []net.Conn // the client's ends, dialed through dial since the last restore
+	restores int
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
@@ -70,7 +80,39 @@ func (p *cutProxy) cut() {
 	p.conns = nil
 }
 
-func (p *cutProxy) restore() { p.down.Store(false) }
+func (p *cutProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		c.Close()
+	}
+	p.clients = nil
+	p.restores++
+	p.down.Store(false)
+}
+
+// dial is the client's Dialer: it connects to the proxy and keeps the client's end for restore;
+// a connection whose connect spans a restore (the proxy may have refused it before) is closed and
+// dialed again. It gives back the *net.TCPConn itself, for go-redis's health check.
+func (p *cutProxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	for {
+		p.mu.Lock()
+		restores := p.restores
+		p.mu.Unlock()
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		if p.restores == restores {
+			p.clients = append(p.clients, c)
+			p.mu.Unlock()
+			return c, nil
+		}
+		p.mu.Unlock()
+		c.Close()
+	}
+}
 
 // cutAfter is a go-redis hook that cuts the proxy just before the n-th command (or pipeline) once
 // armed.
@@ -103,6 +145,7 @@ func TestDispatchWithRedisLost(t *testing.T) {
 	p := newCutProxy(t, direct.Options().Addr)
 	opt := *direct.Options()
 	opt.Addr, opt.MaxRetries, opt.DialTimeout, opt.ReadTimeout = p.ln.Addr().String(), -1, time.Second, time.Second
+	opt.Dialer = p.dial
 	rdb := redis.NewClient(&opt)
 	t.Cleanup(func() { rdb.Close() })
 	hook := &cutAfter{p: p}

@@ -85,7 +85,7 @@ if ARGV[2] == 'del' then return redis.call('DEL', KEYS[1]) end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `)
 
-// eachMailer is a Mailer that can report on each message (email.SMTP): see email.SMTP.SendEach.
+// eachMailer is a Mailer that can report on each message (email.SMTP, email.Outbox): see email.SMTP.SendEach.
 type eachMailer interface {
 	SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error,
 		after func(i int, r breach.EmailReceipt, err error)) ([]error, error)

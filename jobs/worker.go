@@ -387,7 +387,7 @@ func (w *Worker) handleEmailBatch(ctx context.Context, t *asynq.Task) error {
 			return err // the last message's claim stays: it is sent again, marked possibly duplicated
 		}
 	} else {
-		// A mailer that cannot report message by message (the outbox): its results are recorded
+		// A mailer that cannot report message by message (no SendEach): its results are recorded
 		// after the batch.
 		results, batchErr = w.mailer.Send(ctx, msgs)
 		for i := range e.answered {

@@ -60,21 +60,57 @@ func (o *Outbox) Path(noticeID string) string {
 // it). The slice-level error is temporary: ctx was done before anything was written, or the
 // directory could not be synced, so that files written may not survive a crash.
 func (o *Outbox) Send(ctx context.Context, msgs []breach.EmailMessage) ([]error, error) {
+	return o.SendEach(ctx, msgs, nil, nil)
+}
+
+// SendEach is Send with a step around each message, as email.SMTP.SendEach has: before(i), when
+// given, runs right before message i's file is written; if it returns an error, neither message i
+// nor any after it is written (they fail temporarily, "not sent"). after(i, r, err), when given,
+// runs once message i's file is in place and durable (the directory is synced before each after,
+// not once at the end) or could not be written; r is the outbox's receipt for a written message:
+// its Message-ID, and no reply or queue ID, for no server answered (an auditor sees them as not
+// recorded). The zero EmailReceipt for a message not written.
+func (o *Outbox) SendEach(ctx context.Context, msgs []breach.EmailMessage, before func(i int) error,
+	after func(i int, r breach.EmailReceipt, err error)) ([]error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, temporary("canceled before writing", err)
 	}
 	errs := make([]error, len(msgs))
-	written := 0
+	written := 0      // files renamed in place since the directory was last synced
+	var stopped error // what before returned, when it stopped the batch
 	for i, em := range msgs {
-		if err := ctx.Err(); err != nil {
-			errs[i] = temporary("canceled before writing", err)
+		switch {
+		case ctx.Err() != nil:
+			errs[i] = temporary("canceled before writing", ctx.Err())
 			continue
+		case stopped != nil:
+			errs[i] = temporary("not sent: the batch was stopped before this message", stopped)
+			continue
+		}
+		if before != nil {
+			if err := before(i); err != nil {
+				stopped = err
+				errs[i] = temporary("not sent: the batch was stopped before this message", err)
+				continue
+			}
 		}
 		if err := o.write(em); err != nil {
 			errs[i] = err
+			if after != nil {
+				after(i, breach.EmailReceipt{}, err)
+			}
 			continue
 		}
 		written++
+		if after == nil {
+			continue
+		}
+		// The caller records the message as sent on after: its file must survive a crash first.
+		if err := syncDir(o.dir); err != nil {
+			return nil, temporary("cannot sync outbox directory", err)
+		}
+		written = 0
+		after(i, breach.EmailReceipt{MessageID: MessageID(em.NoticeID, o.from.Address)}, nil)
 	}
 	if written > 0 {
 		if err := syncDir(o.dir); err != nil {

@@ -1,8 +1,11 @@
 package email_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +144,64 @@ func TestNewOutboxValidates(t *testing.T) {
 	var be *breach.Error
 	if !errors.As(err, &be) || len(be.Fields) != 2 {
 		t.Fatalf("err = %v, want Dir and From named", err)
+	}
+}
+
+// SendEach gives each written file a receipt with the file's own Message-ID and nothing a server
+// would have said; a message that cannot be built gets its error and the zero receipt; before
+// stops the batch as the SMTP mailer's does.
+func TestOutboxSendEachReceipts(t *testing.T) {
+	o := newOutbox(t)
+	msgs := []breach.EmailMessage{
+		notice("01JABCDEF0000000000000001", "jose@example.org", "José Núñez-Peña"),
+		notice("01JABCDEF0000000000000002", "bad address", "X"),
+		notice("01JABCDEF0000000000000003", "van@example.org", "Nguyễn Văn An"),
+		notice("01JABCDEF0000000000000004", "ana@example.org", "Ana"),
+	}
+	var befores []int
+	receipts := map[int]breach.EmailReceipt{}
+	afterErrs := map[int]error{}
+	stop := errors.New("stop here")
+	errs, err := o.SendEach(context.Background(), msgs, func(i int) error {
+		befores = append(befores, i)
+		if i == 3 {
+			return stop
+		}
+		return nil
+	}, func(i int, r breach.EmailReceipt, err error) {
+		if _, err := os.Stat(o.Path(msgs[i].NoticeID)); err == nil != (r != breach.EmailReceipt{}) {
+			t.Errorf("after(%d): file there %v, receipt %+v", i, err == nil, r)
+		}
+		receipts[i], afterErrs[i] = r, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(befores) != "[0 1 2 3]" || len(receipts) != 3 {
+		t.Fatalf("before ran for %v, after for %v", befores, receipts)
+	}
+	for _, i := range []int{0, 2} {
+		raw, err := os.ReadFile(o.Path(msgs[i].NoticeID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := breach.EmailReceipt{MessageID: strings.Trim(m.Header.Get("Message-Id"), "<>")}
+		if errs[i] != nil || afterErrs[i] != nil || receipts[i] != want || want.MessageID == "" {
+			t.Errorf("message %d: %v, %v, receipt %+v, want %+v", i, errs[i], afterErrs[i], receipts[i], want)
+		}
+	}
+	var se *breach.SendError
+	if !errors.As(errs[1], &se) || !se.Permanent || afterErrs[1] != errs[1] || receipts[1] != (breach.EmailReceipt{}) {
+		t.Errorf("unbuildable message: %v, after %v %+v", errs[1], afterErrs[1], receipts[1])
+	}
+	if !errors.As(errs[3], &se) || se.Permanent || !errors.Is(errs[3], stop) {
+		t.Errorf("stopped message: %v", errs[3])
+	}
+	if _, err := os.Stat(o.Path(msgs[3].NoticeID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stopped message was written: %v", err)
 	}
 }
