@@ -56,6 +56,9 @@ type EmailReceipt struct {
 	// QueueID is the server's ID for the message, parsed from Reply ("4B7C21"); "" when the
 	// reply carries none in a form breachd knows (the reply is kept whole either way).
 	QueueID string
+	// Outbox is set when the message was written as an .eml file to the outbox directory: no
+	// mail server took it, and breachd did not send it on.
+	Outbox bool
 }
 
 // Mailer sends email notices. Implementations reuse one connection for many messages.

@@ -16,6 +16,9 @@ const (
 	EvidenceSMTPQueueID = "smtp_queue_id"
 	// EvidenceMessageID is the Message-ID header of the message sent, without angle brackets.
 	EvidenceMessageID = "message_id"
+	// EvidenceWrittenTo is "outbox" on the notice.sent of an email written as an .eml file to the
+	// outbox directory instead of being handed to a mail server.
+	EvidenceWrittenTo = "written_to"
 	// EvidenceCallSID is Twilio's call SID ("CA…"): on notice.sent (phone), call.status and
 	// Twilio's call.attempt.
 	EvidenceCallSID = "call_sid"

@@ -49,5 +49,10 @@ func TestProofOfOutboxEmailHasItsMessageID(t *testing.T) {
 				t.Errorf("%s: the outbox email claims %s %q", addr, k, v)
 			}
 		}
+		// Nor do the words: the record says the file was written, not that a server took it.
+		if sent.Evidence[breach.EvidenceWrittenTo] != "outbox" || !strings.Contains(p.Disposition.How, "no mail server took it") ||
+			strings.Contains(p.Disposition.How, "accepted by the mail server") {
+			t.Errorf("%s: written_to %q, disposition %q: not said to be an outbox file", addr, sent.Evidence[breach.EvidenceWrittenTo], p.Disposition.How)
+		}
 	}
 }

@@ -357,6 +357,11 @@ func disposition(n *breach.Notice, items []breach.ProofItem) breach.ProofDisposi
 		switch n.Channel {
 		case breach.MethodEmail:
 			d.How, d.At = "email accepted by the mail server", at(breach.EventNoticeSent)
+			for _, it := range items {
+				if it.Type == breach.EventNoticeSent && it.Evidence[breach.EvidenceWrittenTo] == "outbox" {
+					d.How = "email written to the outbox as an .eml file; no mail server took it, and breachd did not send it on"
+				}
+			}
 			if d.At == nil && !n.SentAt.IsZero() {
 				t := n.SentAt
 				d.At = &t

@@ -233,8 +233,12 @@ func sentUpdate(now time.Time, r breach.EmailReceipt) func(n *breach.Notice) ([]
 		}
 		n.Status, n.SentAt, n.LastError = breach.NoticeSent, now, ""
 		n.Attempts++
+		summary := "Email notice accepted by the mail server"
+		if r.Outbox {
+			summary = "Email notice written to the outbox as an .eml file (no mail server took it)"
+		}
 		return []breach.Event{{Type: breach.EventNoticeSent, Actor: workerActor.ID, Role: workerActor.Role, At: now,
-			Summary: "Email notice accepted by the mail server",
+			Summary: summary,
 			Data:    receiptData(map[string]any{"notice_id": n.ID, "channel": string(n.Channel)}, r)}}, nil
 	}
 }
@@ -245,6 +249,9 @@ func receiptData(data map[string]any, r breach.EmailReceipt) map[string]any {
 		if v != "" {
 			data[k] = v
 		}
+	}
+	if r.Outbox {
+		data[breach.EvidenceWrittenTo] = "outbox"
 	}
 	return data
 }

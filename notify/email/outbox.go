@@ -110,7 +110,7 @@ func (o *Outbox) SendEach(ctx context.Context, msgs []breach.EmailMessage, befor
 			return nil, temporary("cannot sync outbox directory", err)
 		}
 		written = 0
-		after(i, breach.EmailReceipt{MessageID: MessageID(em.NoticeID, o.from.Address)}, nil)
+		after(i, breach.EmailReceipt{MessageID: MessageID(em.NoticeID, o.from.Address), Outbox: true}, nil)
 	}
 	if written > 0 {
 		if err := syncDir(o.dir); err != nil {

@@ -189,7 +189,7 @@ func TestOutboxSendEachReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := breach.EmailReceipt{MessageID: strings.Trim(m.Header.Get("Message-Id"), "<>")}
+		want := breach.EmailReceipt{MessageID: strings.Trim(m.Header.Get("Message-Id"), "<>"), Outbox: true}
 		if errs[i] != nil || afterErrs[i] != nil || receipts[i] != want || want.MessageID == "" {
 			t.Errorf("message %d: %v, %v, receipt %+v, want %+v", i, errs[i], afterErrs[i], receipts[i], want)
 		}
