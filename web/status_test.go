@@ -35,13 +35,7 @@ func TestStatusChart(t *testing.T) {
 		"0 of 3 notices given by 20 March 2026, counted day by day from 3 March 2026; the deadline is", "Deadline 17 Apr")
 	wantFinal(t, p.Body, 0, "20 Mar 2026")
 
-	room := "/breaches/" + id + "/print"
-	sam.get(room)
-	b := sam.post(room, nil)
-	bid := strings.TrimPrefix(b.Header.Get("Location"), room+"#batch-")
-	if p := sam.post(room+"/"+bid+"/mailed", url.Values{"mailed_on": {"2026-03-20"}, "number": {"1"}}); p.Status != http.StatusSeeOther {
-		t.Fatalf("mark mailed: %d %s", p.Status, p.Body)
-	}
+	mailBatch(t, sam, id, "2026-03-20")
 	// Two days later the letters still count on the day they went to the post.
 	e.advance(48 * time.Hour)
 	p = e.signIn("avery").get(status) // a new session: the first has expired meanwhile
@@ -114,13 +108,7 @@ func TestStatusChartOlderBreach(t *testing.T) {
 	dana := e.signIn("dana")
 	id := e.dispatched(dana, letterPeople)
 	sam := e.signIn("sam")
-	room := "/breaches/" + id + "/print"
-	sam.get(room)
-	b := sam.post(room, nil)
-	bid := strings.TrimPrefix(b.Header.Get("Location"), room+"#batch-")
-	if p := sam.post(room+"/"+bid+"/mailed", url.Values{"mailed_on": {"2026-03-20"}, "number": {"1"}}); p.Status != http.StatusSeeOther {
-		t.Fatalf("mark mailed: %d %s", p.Status, p.Body)
-	}
+	mailBatch(t, sam, id, "2026-03-20")
 	// Two of the three letters were mailed before the day was counted: the day holds one.
 	days := "breachd:breach:{" + id + "}:notices:given-by-day"
 	if err := e.rdb.Del(t.Context(), days).Err(); err != nil {
@@ -154,5 +142,18 @@ func TestStatusChartOlderBreach(t *testing.T) {
 	}
 	if strings.Count(p.Body, "+2 on no day") != 2 {
 		t.Error("the chart does not mark the notices on no day, wide and narrow")
+	}
+}
+
+// mailBatch has clerk sam make a print batch of breach id in the print room and mark it mailed on
+// day.
+func mailBatch(t *testing.T, sam *browser, id, day string) {
+	t.Helper()
+	room := "/breaches/" + id + "/print"
+	sam.get(room)
+	b := sam.post(room, nil)
+	bid := strings.TrimPrefix(b.Header.Get("Location"), room+"#batch-")
+	if p := sam.post(room+"/"+bid+"/mailed", url.Values{"mailed_on": {day}, "number": {"1"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("mark mailed: %d %s", p.Status, p.Body)
 	}
 }
