@@ -107,11 +107,15 @@ func PurgeRecipient(r *Recipient) bool {
 
 // PurgeNotice removes a notice's personal fields — the addressee, the children a guardian letter
 // names, the address, email and phone — and the private text of its history (replaced by
-// {PurgedField: the date}); its ID, channel, status, attempts, batch, letter hash, dates and the
-// rest of its history stay. It reports whether anything was removed.
+// {PurgedField: the date}) and its last error (a server's or a clerk's words may quote the person:
+// the event stream keeps the codes); its ID, channel, status, attempts, batch, letter hash, dates
+// and the rest of its history stay. It reports whether anything was removed.
 func PurgeNotice(n *Notice, at time.Time) bool {
 	changed := n.AddresseeName != "" || len(n.Children) > 0 || n.Address != (PostalAddress{}) || n.Email != "" || n.Phone != ""
 	n.AddresseeName, n.Children, n.Address, n.Email, n.Phone = "", nil, PostalAddress{}, "", ""
+	if n.LastError != "" && n.LastError != PurgedText(at) {
+		n.LastError, changed = PurgedText(at), true
+	}
 	for i := range n.History {
 		if p := n.History[i].Private; len(p) > 0 && !isPurgedText(p) {
 			n.History[i].Private = PurgedPrivate(at)

@@ -56,6 +56,13 @@ func (h *handlers) GetEvidenceBundle(ctx context.Context, req GetEvidenceBundleR
 	}
 	pr, pw := io.Pipe()
 	go func() {
+		// Echo's recover does not reach this goroutine: a panic ends the download (the zip is
+		// then incomplete and fails verification), never the process.
+		defer func() {
+			if r := recover(); r != nil {
+				pw.CloseWithError(fmt.Errorf("evidence bundle of breach %s: internal error: %v", req.Id, r))
+			}
+		}()
 		pw.CloseWithError(h.writeEvidence(ctx, pw, a, req.Id))
 	}()
 	context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })

@@ -244,9 +244,9 @@ func (h *handlers) writeNoticesCSV(ctx context.Context, w io.Writer, breachID st
 }
 
 // purgedCells marks the personal columns of a notice's CSV row (addressee, children, address,
-// email, phone) as purged.
+// email, phone, last error) as purged.
 func purgedCells(row []string, text string) {
-	for _, i := range []int{3, 5, 6, 7, 8} {
+	for _, i := range []int{3, 5, 6, 7, 8, 11} {
 		row[i] = text
 	}
 }
@@ -365,14 +365,14 @@ func (h *handlers) RecordReturnedMail(ctx context.Context, req RecordReturnedMai
 		if req.Body.ReturnedOn.Before(n.MailedOn) {
 			return nil, breach.InvalidFields([]breach.FieldError{{Field: "returned_on", Reason: "is before the letter was mailed (" + n.MailedOn.String() + ")"}})
 		}
-		// The clerk's note may name the person: it goes into the notice (a sealed record) and the
-		// event's private part (sealed), never into the event's plain data.
+		// The clerk's note may name the person: it goes only into the event's private part (sealed
+		// under the breach's key, which a purge destroys), never into the event's plain data or the
+		// notice's last error.
 		reason := breach.RedactContact(deref(req.Body.Reason))
 		n.Status = breach.NoticeReturned
 		n.LastError = "returned by the post office"
 		var private map[string]string
 		if reason != "" {
-			n.LastError += ": " + reason
 			private = map[string]string{"reason": reason}
 		}
 		return []breach.Event{{Type: breach.EventNoticeReturned, Actor: actor.ID, Role: actor.Role,

@@ -29,7 +29,7 @@ import (
 // the date of birth.
 var retentionNeedles = []string{"Łukasz", "Żółć", "Zoë", "Omar", "Haddad", "Brown", "Grace",
 	"ok1@example.org", "ok2@example.org", "bounce@example.org", "gone@example.org", "later@example.org",
-	"Washington St", "South Bend", "1980-01-01"}
+	"Washington St", "South Bend", "1980-01-01", "Quillfeather"}
 
 // redisContents is every key and value of a database, each sealed value opened when any key the
 // database or the test holds opens it.
@@ -222,6 +222,14 @@ func TestRetentionPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A clerk's returned-mail note kept in a notice's last error, as a breachd before notes went
+	// only to the sealed private text wrote it: the purge takes it too.
+	if _, err := s.UpdateNotice(ctx, e.notices(t, breach.NoticeFilter{})[0].ID, func(n *breach.Notice) ([]breach.Event, error) {
+		n.LastError = "returned by the post office: moved away, ask Mrs Quillfeather next door"
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	before := readRedis(t, e.rdb, serviceKey)
 	for _, n := range retentionNeedles {
 		if len(before.found([]string{n})[n]) == 0 {
