@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -72,13 +71,14 @@ func (h *handlers) uploadRecipients(c *echo.Context) error {
 	// counts that grow with each batch stored) until its end is recorded.
 	up := breach.UploadStart{ID: h.cfg.NewID("up"), Format: mt, File: uploadFileName(c.Request().Header.Get("Content-Disposition")), At: h.cfg.Now().UTC()}
 	if h.cfg.Uploads != nil {
-		file := ""
+		// A file name is free text that may name a person ("doe-family.csv"): it is kept only in
+		// the event's private part, sealed under the breach's key, which a purge destroys.
+		ev := h.event(actorFrom(ctx), breach.EventUploadStarted, fmt.Sprintf("upload %s (%s) started", up.ID, up.Format),
+			map[string]any{"upload_id": up.ID, "format": up.Format})
 		if up.File != "" {
-			file = " " + strconv.Quote(up.File)
+			ev.Private = map[string]string{"file": up.File}
 		}
-		stop, err := h.cfg.Uploads.StartUpload(ctx, id, up, h.event(actorFrom(ctx), breach.EventUploadStarted,
-			fmt.Sprintf("upload %s%s (%s) started", up.ID, file, up.Format),
-			map[string]any{"upload_id": up.ID, "format": up.Format, "file": up.File}))
+		stop, err := h.cfg.Uploads.StartUpload(ctx, id, up, ev)
 		if err != nil {
 			return err
 		}

@@ -44,7 +44,7 @@ func TestUploadTrail(t *testing.T) {
 	}
 	if len(started) != 1 || len(ended) != 1 || started[0].Data["upload_id"] != ended[0].Data["upload_id"] ||
 		!strings.HasPrefix(started[0].Data["upload_id"].(string), "up_") || started[0].Data["format"] != "text/csv" ||
-		started[0].Data["file"] != "people 2026.csv" || started[0].Role != breach.RoleAdmin {
+		started[0].Private["file"] != "people 2026.csv" || started[0].Data["file"] != nil || started[0].Role != breach.RoleAdmin {
 		t.Fatalf("started %+v; ended %+v", started, ended)
 	}
 	kept := ended[0].Data["accepted"].(float64)

@@ -274,18 +274,19 @@ func (s *Store) CloseInterruptedUploads(ctx context.Context, breachID string) (i
 	return closed, nil
 }
 
-// interruptedEvent says what an interrupted upload kept (numbers only).
+// interruptedEvent says what an interrupted upload kept (numbers only; the file name, free text
+// that may name a person, only in the sealed private part).
 func interruptedEvent(u breach.UnfinishedUpload, now time.Time) breach.Event {
-	file := u.Format
+	var private map[string]string
 	if u.File != "" {
-		file = u.File + ", " + u.Format
+		private = map[string]string{"file": u.File}
 	}
 	return breach.Event{Type: breach.EventUploadInterrupted, Actor: workerActor.ID, Role: workerActor.Role, At: now,
 		Summary: fmt.Sprintf("upload %s (%s, started %s) was interrupted: the process receiving it stopped after %d rows "+
 			"(%d accepted, %d duplicates, %d rejected); the rest of the file was not read; upload the file again "+
-			"(the rows already kept are reported as duplicates)", u.ID, file, u.At.UTC().Format(time.RFC3339), u.Rows, u.Accepted, u.Duplicates, u.Rejected),
-		Data: map[string]any{"upload_id": u.ID, "format": u.Format, "file": u.File, "rows": u.Rows, "accepted": u.Accepted,
-			"duplicates": u.Duplicates, "rejected_rows": u.Rejected, "complete": false}}
+			"(the rows already kept are reported as duplicates)", u.ID, u.Format, u.At.UTC().Format(time.RFC3339), u.Rows, u.Accepted, u.Duplicates, u.Rejected),
+		Data: map[string]any{"upload_id": u.ID, "format": u.Format, "rows": u.Rows, "accepted": u.Accepted,
+			"duplicates": u.Duplicates, "rejected_rows": u.Rejected, "complete": false}, Private: private}
 }
 
 // CloseAllInterruptedUploads runs CloseInterruptedUploads on every breach that may have an open

@@ -212,7 +212,8 @@ func TestAPIKilledMidUpload(t *testing.T) {
 	t.Logf("%d of %d rows sent before the kill; %d people stored; closed %.1f s after the kill: %s",
 		uploadSent, uploadPeople, stored, time.Since(killedAt).Seconds(), interrupted["summary"])
 	sd, _ := started["data"].(map[string]any)
-	if sd["upload_id"] == nil || sd["upload_id"] != d["upload_id"] || sd["file"] != "pike-creek-students.csv" || sd["format"] != "text/csv" {
+	sp, _ := started["private"].(map[string]any) // the file name: free text, sealed
+	if sd["upload_id"] == nil || sd["upload_id"] != d["upload_id"] || sp["file"] != "pike-creek-students.csv" || sd["file"] != nil || sd["format"] != "text/csv" {
 		t.Errorf("upload.started %v; upload.interrupted %v", started, interrupted)
 	}
 	if stored != want.accepted || d["accepted"] != float64(stored) || d["duplicates"] != float64(want.duplicates) ||
