@@ -76,23 +76,16 @@ func (o *Outbox) SendEach(ctx context.Context, msgs []breach.EmailMessage, befor
 		return nil, temporary("canceled before writing", err)
 	}
 	errs := make([]error, len(msgs))
-	written := 0      // files renamed in place since the directory was last synced
-	var stopped error // what before returned, when it stopped the batch
+	written := 0 // files renamed in place since the directory was last synced
+	gate := batchGate{before: before}
 	for i, em := range msgs {
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			errs[i] = temporary("canceled before writing", ctx.Err())
 			continue
-		case stopped != nil:
-			errs[i] = temporary("not sent: the batch was stopped before this message", stopped)
-			continue
 		}
-		if before != nil {
-			if err := before(i); err != nil {
-				stopped = err
-				errs[i] = temporary("not sent: the batch was stopped before this message", err)
-				continue
-			}
+		if err := gate.pass(i); err != nil {
+			errs[i] = err
+			continue
 		}
 		if err := o.write(em); err != nil {
 			errs[i] = err

@@ -237,8 +237,8 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before 
 		conn.Close()
 	}()
 
-	broken := false   // the connection can no longer be trusted to be in step with the server
-	var stopped error // what before returned, when it stopped the batch
+	broken := false // the connection can no longer be trusted to be in step with the server
+	gate := batchGate{before: before}
 	for i, m := range built {
 		switch {
 		case m == nil:
@@ -249,16 +249,10 @@ func (s *SMTP) SendEach(ctx context.Context, msgs []breach.EmailMessage, before 
 		case broken:
 			errs[i] = temporary("not sent: connection lost earlier in the batch", nil)
 			continue
-		case stopped != nil:
-			errs[i] = temporary("not sent: the batch was stopped before this message", stopped)
-			continue
 		}
-		if before != nil {
-			if err := before(i); err != nil {
-				stopped = err
-				errs[i] = temporary("not sent: the batch was stopped before this message", err)
-				continue
-			}
+		if err := gate.pass(i); err != nil {
+			errs[i] = err
+			continue
 		}
 		err := client.SendWithSMTPClient(sc, m)
 		if err == nil {
@@ -367,4 +361,22 @@ func sessionError(ctx context.Context, err error) *breach.SendError {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// batchGate runs a SendEach caller's before step: once it stops the batch (returns an error), that
+// message and every later one fail temporarily, "not sent".
+type batchGate struct {
+	before  func(i int) error
+	stopped error // what before returned, when it stopped the batch
+}
+
+// pass runs before(i) unless the batch is already stopped; nil: message i may go.
+func (g *batchGate) pass(i int) error {
+	if g.stopped == nil && g.before != nil {
+		g.stopped = g.before(i)
+	}
+	if g.stopped != nil {
+		return temporary("not sent: the batch was stopped before this message", g.stopped)
+	}
+	return nil
 }
