@@ -439,37 +439,47 @@ func (s *Store) Recipients(ctx context.Context, breachID string, f breach.Recipi
 	if words := searchWords(f.Query); len(words) > 0 {
 		return s.searchRecipients(ctx, breachID, keys.records, rkeys, modes, start, limit, words)
 	}
-	res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, limit+1, maxRecipientScan, modes).Slice()
+	out, exhausted, last, err := s.listPage(ctx, breachID, keys.records, rkeys, start, limit+1, modes, "list")
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case len(out) > limit:
+		return out[:limit], out[limit-1].ID, nil
+	case !exhausted:
+		return out, last, nil // the scan budget ran out: go on after the last member looked at
+	}
+	return out, "", nil
+}
+
+// listPage runs the listing script (rkeys and modes as Recipients builds them) for up to n
+// people after start and decodes them; exhausted: the listing has no more; last: the last member
+// looked at. what ("list", "search") names the call in errors.
+func (s *Store) listPage(ctx context.Context, breachID, recordsKey string, rkeys []string, start string, n int,
+	modes, what string) (out []breach.Recipient, exhausted bool, last string, err error) {
+	res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, n, maxRecipientScan, modes).Slice()
 	if errors.Is(err, redis.Nil) {
-		return nil, "", notFound(breachID)
+		return nil, false, "", notFound(breachID)
 	}
 	if err != nil {
-		return nil, "", storeErr("list recipients of breach "+breachID, err)
+		return nil, false, "", storeErr(what+" recipients of breach "+breachID, err)
 	}
 	ids, recs, exhausted, last, err := listReply(res)
 	if err != nil {
-		return nil, "", fmt.Errorf("list recipients of breach %s: %w", breachID, err)
+		return nil, false, "", fmt.Errorf("%s recipients of breach %s: %w", what, breachID, err)
 	}
-	next := ""
-	switch {
-	case len(ids) > limit:
-		ids, recs = ids[:limit], recs[:limit]
-		next = ids[limit-1]
-	case !exhausted:
-		next = last // the scan budget ran out: go on after the last member looked at
-	}
-	out := make([]breach.Recipient, 0, len(ids))
+	out = make([]breach.Recipient, 0, len(ids))
 	for i, id := range ids {
 		if recs[i] == nil {
-			return nil, "", fmt.Errorf("list recipients of breach %s: recipient %s is indexed but has no record", breachID, id)
+			return nil, false, "", fmt.Errorf("%s recipients of breach %s: recipient %s is indexed but has no record", what, breachID, id)
 		}
-		r, err := s.decodeRecipient(keys.records, id, recs[i])
+		r, err := s.decodeRecipient(recordsKey, id, recs[i])
 		if err != nil {
-			return nil, "", err
+			return nil, false, "", err
 		}
 		out = append(out, *r)
 	}
-	return out, next, nil
+	return out, exhausted, last, nil
 }
 
 // searchChunk is how many recipients a search reads from Redis at a time, and maxSearchScan how
@@ -487,33 +497,19 @@ func (s *Store) searchRecipients(ctx context.Context, breachID, recordsKey strin
 	out := make([]breach.Recipient, 0, limit+1)
 	scanned := 0
 	for {
-		res, err := listRecipientsScript.Run(ctx, s.rdb, rkeys, start, searchChunk, maxRecipientScan, modes).Slice()
-		if errors.Is(err, redis.Nil) {
-			return nil, "", notFound(breachID)
-		}
+		page, exhausted, last, err := s.listPage(ctx, breachID, recordsKey, rkeys, start, searchChunk, modes, "search")
 		if err != nil {
-			return nil, "", storeErr("search recipients of breach "+breachID, err)
+			return nil, "", err
 		}
-		ids, recs, exhausted, last, err := listReply(res)
-		if err != nil {
-			return nil, "", fmt.Errorf("search recipients of breach %s: %w", breachID, err)
-		}
-		for i, id := range ids {
-			if recs[i] == nil {
-				return nil, "", fmt.Errorf("search recipients of breach %s: recipient %s is indexed but has no record", breachID, id)
-			}
-			r, err := s.decodeRecipient(recordsKey, id, recs[i])
-			if err != nil {
-				return nil, "", err
-			}
-			if !recipientMatches(r, words) {
+		for i := range page {
+			if !recipientMatches(&page[i], words) {
 				continue
 			}
-			if out = append(out, *r); len(out) > limit {
+			if out = append(out, page[i]); len(out) > limit {
 				return out[:limit], out[limit-1].ID, nil
 			}
 		}
-		scanned += len(ids)
+		scanned += len(page)
 		switch {
 		case exhausted || last == "":
 			return out, "", nil
