@@ -245,9 +245,9 @@ func sentUpdate(now time.Time, r breach.EmailReceipt) func(n *breach.Notice) ([]
 
 // receiptData adds the receipt's fields that are not empty to a notice.sent event's data.
 func receiptData(data map[string]any, r breach.EmailReceipt) map[string]any {
-	for k, v := range map[string]string{breach.EvidenceSMTPReply: r.Reply, breach.EvidenceSMTPQueueID: r.QueueID, breach.EvidenceMessageID: r.MessageID} {
-		if v != "" {
-			data[k] = v
+	for _, kv := range [...][2]string{{breach.EvidenceSMTPReply, r.Reply}, {breach.EvidenceSMTPQueueID, r.QueueID}, {breach.EvidenceMessageID, r.MessageID}} {
+		if kv[1] != "" {
+			data[kv[0]] = kv[1]
 		}
 	}
 	if r.Outbox {

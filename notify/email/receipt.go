@@ -48,7 +48,7 @@ func (s sender) receipt(em breach.EmailMessage, m *gomail.Msg) breach.EmailRecei
 	id := MessageID(em.NoticeID, s.from.Address)
 	text := m.ServerResponse()
 	if to := strings.TrimSpace(em.To); to != "" {
-		text = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(to)).ReplaceAllString(text, "[recipient]")
+		text = replaceFold(text, to, "[recipient]")
 	}
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
@@ -60,4 +60,20 @@ func (s sender) receipt(em breach.EmailMessage, m *gomail.Msg) breach.EmailRecei
 	}
 	reply := strings.Join(lines, "\n")
 	return breach.EmailReceipt{MessageID: id, Reply: reply, QueueID: QueueID(reply, id)}
+}
+
+// replaceFold replaces every case-insensitive occurrence of old in s with repl (no regexp to
+// compile for each message sent).
+func replaceFold(s, old, repl string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i+len(old) <= len(s) && strings.EqualFold(s[i:i+len(old)], old) {
+			b.WriteString(repl)
+			i += len(old)
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
 }
