@@ -51,7 +51,11 @@ func (h *handlers) GetEvidenceBundle(ctx context.Context, req GetEvidenceBundleR
 	if a.SigningPublicKey() == "" {
 		return nil, breach.Errorf(breach.EUNAVAILABLE, "no signing key is configured (BREACHD_SIGNING_KEY)")
 	}
-	if _, err := h.cfg.Store.Breach(ctx, req.Id); err != nil {
+	if _, err := a.Chain(ctx, req.Id); err != nil { // every event so far chained, so that proofs cite their hashes
+		return nil, err
+	}
+	s, err := h.load(ctx, req.Id)
+	if err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
@@ -63,7 +67,7 @@ func (h *handlers) GetEvidenceBundle(ctx context.Context, req GetEvidenceBundleR
 				pw.CloseWithError(fmt.Errorf("evidence bundle of breach %s: internal error: %v", req.Id, r))
 			}
 		}()
-		pw.CloseWithError(h.writeEvidence(ctx, pw, a, req.Id))
+		pw.CloseWithError(h.writeEvidence(ctx, pw, a, s))
 	}()
 	context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
 	name := fmt.Sprintf("attachment; filename=\"evidence-%s.zip\"", req.Id)
@@ -111,17 +115,10 @@ func (z *bundle) json(name string, v any) error {
 	return z.member(name, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
-// writeEvidence writes the evidence bundle of breach id to w (see evidence.go at the root for its
+// writeEvidence writes the evidence bundle of the loaded breach s to w (see evidence.go at the root for its
 // members). It holds one page of notices at a time, never the breach's whole list.
-func (h *handlers) writeEvidence(ctx context.Context, w io.Writer, a AuditTrail, id string) error {
-	ev := h.cfg.Evidence
-	if _, err := a.Chain(ctx, id); err != nil {
-		return err
-	}
-	s, err := h.load(ctx, id)
-	if err != nil {
-		return err
-	}
+func (h *handlers) writeEvidence(ctx context.Context, w io.Writer, a AuditTrail, s *state) error {
+	ev, id := h.cfg.Evidence, s.b.ID
 	z := &bundle{zw: zip.NewWriter(w), at: h.cfg.Now().UTC()}
 	// Speed over size: a million proofs are gigabytes of JSON, and deflate's best speed already
 	// takes them to a tenth.
@@ -165,10 +162,7 @@ func (h *handlers) writeEvidence(ctx context.Context, w io.Writer, a AuditTrail,
 	if err := z.json(breach.BundleOutlets, substituteStatus(s.b, s.plan, s.rc)); err != nil {
 		return err
 	}
-	pc, err := h.proofCaseOf(ctx, s.b)
-	if err != nil {
-		return err
-	}
+	pc := h.newProofCase(s.b, s.plan) // the plan the closure report and the ledger above printed
 	if err := z.member(breach.BundleProofs, func(w io.Writer) error { return h.writeProofs(ctx, w, ev, pc) }); err != nil {
 		return err
 	}

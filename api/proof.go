@@ -85,7 +85,12 @@ func (h *handlers) proofCaseOf(ctx context.Context, b *breach.Breach) (*proofCas
 	if err != nil {
 		return nil, err
 	}
-	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC(), loc: b.Determination.Location()}, nil
+	return h.newProofCase(b, plan), nil
+}
+
+// newProofCase is the proof case of a breach whose plan is already assessed (as of today).
+func (h *handlers) newProofCase(b *breach.Breach, plan breach.Plan) *proofCase {
+	return &proofCase{b: b, plan: plan, now: h.cfg.Now().UTC(), loc: b.Determination.Location()}
 }
 
 // proof assembles the proof of notice n from the people it covers (in n.RecipientIDs order) and
