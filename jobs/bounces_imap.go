@@ -136,18 +136,11 @@ func NewBouncePoller(cfg BouncePollerConfig) (*BouncePoller, error) {
 // Run reads the mailbox at once and then every Interval until ctx is done. A read that fails (the
 // server is down, Redis is down) is logged and tried again at the next one.
 func (p *BouncePoller) Run(ctx context.Context) {
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, p.interval, func() {
 		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("reading the bounce mailbox failed; trying again later", "error", err.Error(), "in", p.interval.String())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Poll reads the mailbox once and records what it finds.

@@ -336,18 +336,11 @@ func (s *Store) ChainAll(ctx context.Context) error {
 // workers are chained within seconds. Errors are logged (no personal data: breach IDs and
 // Redis errors only).
 func (s *Store) RunChainer(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	runEvery(ctx, every, func() {
 		if err := s.ChainAll(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("chaining events failed; will try again", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Checkpoint chains the breach's events and stores a checkpoint of the chain's head signed with

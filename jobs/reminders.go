@@ -182,24 +182,16 @@ func CheckReminderAddress(a string) error {
 // Run sweeps at once and then every interval until ctx is done. A failed sweep is logged and the
 // next one tries again.
 func (r *Reminders) Run(ctx context.Context) {
-	t := time.NewTicker(r.interval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, r.interval, func() {
 		rep, err := r.Sweep(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return
 		case err != nil:
 			r.log.Error("reminder sweep", "err", err, "breaches", rep.Breaches, "emails", rep.Emails)
 		case rep.Emails > 0 || rep.Failed > 0:
 			r.log.Info("reminder sweep", "breaches", rep.Breaches, "emails", rep.Emails, "reminders", rep.Reminders, "failed", rep.Failed)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // ReminderSweep is what one sweep did.

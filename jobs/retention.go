@@ -538,16 +538,9 @@ func (r *Retention) Sweep(ctx context.Context) (int, error) {
 // Run sweeps once now and then every Interval until ctx is done. Errors are logged (breach IDs
 // and Redis errors only).
 func (r *Retention) Run(ctx context.Context) {
-	t := time.NewTicker(r.cfg.Interval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, r.cfg.Interval, func() {
 		if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
 			r.cfg.Logger.Warn("the retention sweep failed; will try again", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

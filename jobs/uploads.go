@@ -111,6 +111,21 @@ func (s *Store) StartUpload(ctx context.Context, breachID string, u breach.Uploa
 	return func() { once.Do(stop) }, nil
 }
 
+// runEvery calls fn at once and then every interval until ctx is done, returning then: the loop
+// of the periodic jobs (the chainer, the upload sweeper, the retention sweep).
+func runEvery(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // every calls fn every interval, in a goroutine of its own, until stop is called (once); stop
 // returns when fn no longer runs.
 func every(interval time.Duration, fn func()) (stop func()) {
@@ -329,18 +344,11 @@ func (s *Store) CloseAllInterruptedUploads(ctx context.Context) (int, error) {
 
 // RunUploadSweeper closes interrupted uploads now and every interval until ctx is done.
 func (s *Store) RunUploadSweeper(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	runEvery(ctx, interval, func() {
 		if n, err := s.CloseAllInterruptedUploads(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("closing interrupted uploads", "err", err)
 		} else if n > 0 {
 			log.Warn("closed interrupted uploads: their process stopped before they ended", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
