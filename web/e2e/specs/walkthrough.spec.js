@@ -220,6 +220,9 @@ test('an auditor reads the status, the audit trail and a notice, and changes not
   await expect(given.last()).toContainText('20 Mar 2026');
   await expect(given.last().getByRole('cell').last()).toHaveText('6');
   await expect(page.getByRole('listitem').filter({ hasText: /given$/ })).toContainText('6');
+  // …and the two are the same number, whatever the scenario gives.
+  const pageGiven = (await page.getByRole('listitem').filter({ hasText: /given$/ }).innerText()).match(/\d+/)[0];
+  await expect(given.last().getByRole('cell').last()).toHaveText(pageGiven);
   await look(page, 'status');
   const csv = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Every notice and its history (CSV)' }).click();
